@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install what the build and the tests need, only what is missing:
+# Debian packages, bindgen-cli from crates.io, virtme-ng from PyPI.
+set -euo pipefail
+
+debs=(
+	linux-source-6.12 rustc-web rust-web-src		# kernel + its Rust (1.96, with core source)
+	clang lld llvm libclang-dev flex bison bc libelf-dev libssl-dev dwarves cpio kmod
+	qemu-system-x86 busybox-static				# the guest
+	iproute2 ipvsadm socat nftables python3 curl		# scenario tools, C IPVS's ipvsadm
+)
+bindgen_version=0.73.2
+vng_version=1.42
+
+missing=()
+for p in "${debs[@]}"; do
+	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing Debian packages: ${missing[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+export PATH=$HOME/.cargo/bin:$PATH
+if ! bindgen --version 2>/dev/null | grep -qF "$bindgen_version"; then
+	echo "setup: installing bindgen-cli $bindgen_version"
+	cargo install bindgen-cli --locked --version "$bindgen_version" --quiet
+fi
+
+if ! python3 -m pip show virtme-ng 2>/dev/null | grep -qx "Version: $vng_version"; then
+	echo "setup: installing virtme-ng $vng_version"
+	python3 -m pip install --quiet "virtme-ng==$vng_version"
+fi
