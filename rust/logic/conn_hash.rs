@@ -37,6 +37,11 @@ impl ConnHasher {
         Ok(Self { seed, bits })
     }
 
+    /// A hasher for a table of the default size.
+    pub const fn with_default_size(seed: u64) -> Self {
+        Self { seed, bits: DEFAULT_TAB_BITS }
+    }
+
     /// Number of buckets.
     pub const fn buckets(&self) -> usize {
         1 << self.bits
@@ -94,7 +99,7 @@ mod tests {
     fn table_bits_are_bounded() {
         assert_eq!(ConnHasher::new(7, 0).unwrap_err(), BadTabBits);
         assert_eq!(ConnHasher::new(21, 0).unwrap_err(), BadTabBits);
-        assert_eq!(ConnHasher::new(DEFAULT_TAB_BITS, 0).unwrap().buckets(), 4096);
+        assert_eq!(ConnHasher::with_default_size(0).buckets(), 4096);
         assert_eq!(ConnHasher::new(MAX_TAB_BITS, 0).unwrap().buckets(), 1 << 20);
     }
 

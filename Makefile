@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+# LVS in Rust: one entry point for setup, build and tests.
+#
+#   make            install what is missing, build what is stale
+#   make check      ... then unit tests and the VM tests
+#   make demo       boot a guest and show the director at work
+#
+# The kernel is built once into a cache outside the repo
+# (scripts/build-kernel.sh); set KDIR to build against another tree.
+
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH):/sbin:/usr/sbin
+
+KDIR ?= $(shell scripts/build-kernel.sh --kdir)
+# Kernel builds use Debian's rustc-web (it has rust-src) before rustup's.
+KMAKE = PATH=/usr/bin:$(PATH) $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1
+
+.PHONY: all setup kernel modules unit vmtest check demo clean
+
+all: setup kernel modules
+
+setup:
+	@scripts/setup.sh
+
+kernel: setup
+	@scripts/build-kernel.sh >/dev/null
+
+modules: kernel
+	+$(KMAKE) modules
+
+unit:
+	cargo test --quiet --manifest-path rust/logic/Cargo.toml
+
+vmtest: all
+	scripts/qemu-test.sh
+
+check: all unit vmtest
+
+demo: all
+	scripts/demo.sh
+
+clean:
+	-+$(KMAKE) clean
+	cargo clean --manifest-path rust/logic/Cargo.toml

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `lvs_ipvs`: the IP Virtual Server core, in Rust.
+//!
+//! A drop-in for C IPVS (`ip_vs`): it registers the same generic-netlink
+//! family, so the two cannot be loaded together; loading this one while C
+//! IPVS is loaded fails with a message saying so.
+
+use kernel::prelude::*;
+
+mod kbind_generated;
+#[path = "../kbind/mod.rs"]
+mod kbind;
+
+#[path = "../logic/conn_hash.rs"]
+pub mod conn_hash;
+#[path = "../logic/slow_timer.rs"]
+pub mod slow_timer;
+
+mod conn;
+mod ctl;
+mod hooks;
+mod net;
+mod sched;
+pub mod sched_api;
+
+use kbind::genl::GenlRegistration;
+use kbind::global::Published;
+use kbind::netns::Pernet;
+
+module! {
+    type: LvsIpvs,
+    name: "lvs_ipvs",
+    author: "LVS in Rust",
+    description: "IP Virtual Server core (Rust)",
+    license: "GPL",
+}
+
+/// The module's registrations, torn down in field order: namespaces (and
+/// their hooks) first, then the netlink family, then shared tables.
+struct LvsIpvs {
+    _pernet: Pernet<net::IpvsNet>,
+    _genl: GenlRegistration<ctl::IpvsFamily>,
+    _schedulers: Published<sched::Registry>,
+    _conn_tab: Published<conn::ConnTab>,
+}
+
+impl kernel::Module for LvsIpvs {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let conn_tab = conn::publish()?;
+        let schedulers = sched::publish()?;
+        let genl = GenlRegistration::register().map_err(|e| {
+            if e == EEXIST {
+                pr_err!("the IPVS netlink family is taken: C IPVS (ip_vs) is loaded; unload it first (modprobe -r ip_vs)\n");
+                EBUSY
+            } else {
+                e
+            }
+        })?;
+        let pernet = Pernet::register()?;
+        pr_info!("IPVS (Rust) loaded\n");
+        Ok(Self { _pernet: pernet, _genl: genl, _schedulers: schedulers, _conn_tab: conn_tab })
+    }
+}

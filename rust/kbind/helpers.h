@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * C wrappers for kernel static inlines and macros, so the Rust side can
+ * call them. Compiled into every module that uses rust/kbind (its glue
+ * .c includes helpers.c); each is a one-line forward, nothing more.
+ */
+#ifndef LVS_KBIND_HELPERS_H
+#define LVS_KBIND_HELPERS_H
+
+#include <linux/skbuff.h>
+#include <linux/seq_file.h>
+#include <net/genetlink.h>
+#include <net/net_namespace.h>
+
+/* network namespaces */
+void *lvs_net_generic(const struct net *net, unsigned int id);
+struct proc_dir_entry *lvs_net_proc_dir(struct net *net);
+struct net *lvs_seq_file_net(struct seq_file *seq);
+
+/* packets */
+bool lvs_pskb_may_pull(struct sk_buff *skb, unsigned int len);
+unsigned char *lvs_skb_network_header(const struct sk_buff *skb);
+
+/* generic netlink replies */
+struct sk_buff *lvs_genlmsg_new(size_t payload);
+void *lvs_genlmsg_put_reply(struct sk_buff *skb, struct genl_info *info, u8 cmd);
+int lvs_nla_put_u32(struct sk_buff *skb, int attrtype, u32 value);
+void lvs_genlmsg_end(struct sk_buff *skb, void *hdr);
+int lvs_genlmsg_reply(struct sk_buff *skb, struct genl_info *info);
+void lvs_nlmsg_free(struct sk_buff *skb);
+
+/* generic netlink requests */
+struct net *lvs_genl_info_net(const struct genl_info *info);
+
+/* RCU */
+void lvs_rcu_read_lock(void);
+void lvs_rcu_read_unlock(void);
+
+/* modules */
+struct module *lvs_this_module(void);
+
+#endif

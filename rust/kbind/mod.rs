@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Safe wrappers over the kernel APIs the `kernel` crate of 6.12 lacks.
+//!
+//! This is the one place where our modules touch raw kernel interfaces:
+//! everything outside `kbind` is safe Rust. The raw declarations come from
+//! the module's own bindgen run (`gen-bindings.sh`, which writes
+//! `kbind_generated.rs` next to the module's crate root); the crate root
+//! declares them as `mod kbind_generated` and this module as `mod kbind`.
+//! The C side of the static inlines is `helpers.c`.
+
+pub(crate) use crate::kbind_generated as bindings;
+
+pub mod genl;
+pub mod global;
+pub mod netfilter;
+pub mod netns;
+pub mod procfs;
+pub mod skb;
+
+/// Reads a module parameter through its C getter (a glue function that
+/// returns the variable `module_param` declared).
+pub fn read_param(getter: unsafe extern "C" fn() -> core::ffi::c_uint) -> u32 {
+    // SAFETY: parameter getters take nothing and only read a variable.
+    unsafe { getter() }
+}
+
+/// 64 random bits from the kernel's pool, for hash keys.
+pub fn random_u64() -> u64 {
+    // SAFETY: no preconditions; callable from any context.
+    unsafe { bindings::get_random_u64() }
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Network namespaces and per-namespace state (`register_pernet_subsys`).
+
+use super::bindings;
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::prelude::*;
+use kernel::types::Opaque;
+
+/// A network namespace, borrowed while the kernel keeps it alive (for the
+/// duration of a hook, a netlink request or a pernet callback).
+#[repr(transparent)]
+pub struct Net(Opaque<bindings::net>);
+
+impl Net {
+    /// Borrows the namespace behind `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` points to a live `struct net` that outlives `'a`.
+    pub(crate) unsafe fn from_ptr<'a>(ptr: *mut bindings::net) -> &'a Net {
+        // SAFETY: `Net` is a transparent wrapper of `struct net`, which the
+        // caller guarantees is live for `'a`.
+        unsafe { &*ptr.cast::<Net>() }
+    }
+
+    /// The raw pointer, for calls into the kernel.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::net {
+        self.0.get()
+    }
+}
+
+/// The id the kernel assigns to a per-namespace state type when it is
+/// registered; each [`PernetState`] type owns one in a `static`.
+pub struct PernetId(Opaque<core::ffi::c_uint>);
+
+// SAFETY: the kernel writes the id once, in `register_pernet_subsys`,
+// before any namespace callback (the only readers) runs.
+unsafe impl Sync for PernetId {}
+
+impl PernetId {
+    /// An id not yet assigned.
+    pub const fn new() -> Self {
+        Self(Opaque::new(0))
+    }
+}
+
+/// State a module keeps in every network namespace.
+///
+/// Each namespace holds a pointer to a boxed `Self`, set once [`init`]
+/// returns and cleared before the box is dropped, so code that can run
+/// while a namespace comes up or goes down (a netfilter hook) sees `None`
+/// rather than a half-built state. Fields are dropped in declaration
+/// order: put registrations that call back into the state (hooks, proc
+/// files) first, so they are gone before the data they read.
+///
+/// [`init`]: PernetState::init
+pub trait PernetState: Sized + Send + Sync + 'static {
+    /// The id storage of this type.
+    fn id() -> &'static PernetId;
+    /// Builds the state of `net`.
+    fn init(net: &Net) -> Result<Self>;
+
+    /// The state of `net`, if it is set up.
+    fn get(net: &Net) -> Option<&Self> {
+        // SAFETY: the slot was set by `pernet_init::<Self>` and lives as
+        // long as `net` (the kernel frees it after `pernet_exit`).
+        let slot = unsafe { state_slot::<Self>(net) };
+        let state = slot.load(Ordering::Acquire);
+        // SAFETY: a non-null slot points to the box `pernet_init` leaked,
+        // which is freed only after the slot is cleared and every
+        // registration that could call here has been torn down.
+        unsafe { state.as_ref() }
+    }
+}
+
+/// The pointer-sized storage the kernel keeps for us in each namespace.
+///
+/// # Safety
+///
+/// `T` must be registered with [`Pernet`], so `net_generic` has a slot.
+unsafe fn state_slot<T: PernetState>(net: &Net) -> &AtomicPtr<T> {
+    // SAFETY: the id was assigned at registration (see `PernetId`).
+    let id = unsafe { *T::id().0.get() };
+    // SAFETY: `net` is live and `id` is registered, with `size` of one
+    // pointer, zeroed by the kernel; it is only accessed as an atomic.
+    unsafe { &*bindings::lvs_net_generic(net.as_ptr(), id).cast::<AtomicPtr<T>>() }
+}
+
+unsafe extern "C" fn pernet_init<T: PernetState>(net: *mut bindings::net) -> core::ffi::c_int {
+    // SAFETY: the kernel calls `init` with a live namespace.
+    let net = unsafe { Net::from_ptr(net) };
+    match T::init(net).and_then(|state| Ok(KBox::new(state, GFP_KERNEL)?)) {
+        Ok(state) => {
+            // SAFETY: `T` is registered: we are its `init` callback.
+            unsafe { state_slot::<T>(net) }.store(KBox::into_raw(state), Ordering::Release);
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+unsafe extern "C" fn pernet_exit<T: PernetState>(net: *mut bindings::net) {
+    // SAFETY: the kernel calls `exit` with a live namespace.
+    let net = unsafe { Net::from_ptr(net) };
+    // SAFETY: `T` is registered: we are its `exit` callback.
+    let state = unsafe { state_slot::<T>(net) }.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    if !state.is_null() {
+        // SAFETY: `state` came from `KBox::into_raw` in `pernet_init` and
+        // the slot no longer hands it out.
+        drop(unsafe { KBox::from_raw(state) });
+    }
+}
+
+/// Registration of a [`PernetState`]: every namespace, present and
+/// future, gets one until this is dropped.
+pub struct Pernet<T: PernetState> {
+    ops: Pin<KBox<Opaque<bindings::pernet_operations>>>,
+    _state: PhantomData<T>,
+}
+
+// SAFETY: the registration is only touched at creation and drop; the
+// kernel owns the operations in between.
+unsafe impl<T: PernetState> Send for Pernet<T> {}
+// SAFETY: as above, `&Pernet` exposes nothing.
+unsafe impl<T: PernetState> Sync for Pernet<T> {}
+
+impl<T: PernetState> Pernet<T> {
+    /// Registers `T`, calling [`PernetState::init`] for every namespace.
+    pub fn register() -> Result<Self> {
+        let ops = bindings::pernet_operations {
+            init: Some(pernet_init::<T>),
+            exit: Some(pernet_exit::<T>),
+            id: T::id().0.get(),
+            size: core::mem::size_of::<AtomicPtr<T>>(),
+            ..Default::default()
+        };
+        let ops = KBox::pin(Opaque::new(ops), GFP_KERNEL)?;
+        // SAFETY: `ops` is pinned and lives until `drop` unregisters it.
+        kernel::error::to_result(unsafe { bindings::register_pernet_subsys(ops.get()) })?;
+        Ok(Self { ops, _state: PhantomData })
+    }
+}
+
+impl<T: PernetState> Drop for Pernet<T> {
+    fn drop(&mut self) {
+        // SAFETY: registered in `register`; this runs `exit` everywhere.
+        unsafe { bindings::unregister_pernet_subsys(self.ops.get()) };
+    }
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Inside the guest (started by qemu-test.sh): make our modules loadable
+# by modprobe, then run the tests or the command.
+#
+#   guest.sh test|run rust|c SHARED
+#
+# SHARED is a host directory the guest may write: it holds the command
+# line (argv, NUL-separated) and receives the exit status (status).
+set -uo pipefail
+
+mode=$1
+export LVS_IPVS=$2
+shared=$3
+repo=$(cd "$(dirname "$0")/.." && pwd)
+export LVS_REPO=$repo
+export PATH=$PATH:/sbin:/usr/sbin
+echo 1 > "$shared/status"
+mapfile -d '' argv < "$shared/argv"
+
+# /lib/modules/$(uname -r) is virtme's read-only view of the kernel's
+# modules: overlay it with a copy that also has ours in extra/.
+install_our_modules() {
+	local kver root dst ko
+	kver=$(uname -r)
+	root=/tmp/lvs-modroot
+	dst=$root/lib/modules/$kver
+	mkdir -p "$dst/extra"
+	for f in kernel modules.order modules.builtin modules.builtin.modinfo; do
+		ln -s "/lib/modules/$kver/$f" "$dst/$f"
+	done
+	for ko in $(find "$repo/rust" -name '*.ko'); do
+		ln -s "$ko" "$dst/extra/"
+	done
+	depmod -b "$root" "$kver" && mount --bind "$dst" "/lib/modules/$kver"
+}
+
+if ! install_our_modules; then
+	echo "guest: could not install our modules" >&2
+	exit 1
+fi
+
+if [ "$mode" = run ]; then
+	"${argv[@]}"
+	echo $? > "$shared/status"
+	exit 0
+fi
+
+# Test mode: every test in a clean dmesg; any kernel complaint fails it.
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+kmemleak=/sys/kernel/debug/kmemleak
+[ -w "$kmemleak" ] && echo clear > "$kmemleak"
+
+if [ ${#argv[@]} -gt 0 ]; then
+	tests=()
+	for t in "${argv[@]}"; do tests+=("$repo/tests/${t%.sh}.sh"); done
+else
+	tests=("$repo"/tests/[0-9]*.sh)
+fi
+
+# What the kernel prints when something is wrong.
+bad='WARNING:|BUG:|Oops|KASAN|UBSAN|general protection|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|sleeping function called from invalid context|INFO: task .* blocked|soft lockup|rcu_sched self-detected|Slab cache still has objects|kmemleak|refcount_t|list_add corruption|list_del corruption|Call Trace'
+
+passed=0 failed=0 skipped=0
+logs=/tmp/lvs-test-logs
+mkdir -p "$logs"
+for t in "${tests[@]}"; do
+	name=$(basename "$t" .sh)
+	dmesg -C
+	start=$(date +%s)
+	timeout 900 bash "$t" > "$logs/$name.log" 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	dmesg > "$logs/$name.dmesg"
+	if [ $rc -eq 0 ] && grep -Eq "$bad" "$logs/$name.dmesg"; then
+		echo "kernel complained during the test:" >> "$logs/$name.log"
+		rc=1
+	fi
+	case $rc in
+	0) echo "PASS $name (${secs}s)"; passed=$((passed + 1)) ;;
+	77) echo "SKIP $name: $(tail -n1 "$logs/$name.log")"; skipped=$((skipped + 1)) ;;
+	*)
+		echo "FAIL $name (exit $rc, ${secs}s)"
+		sed 's/^/    | /' "$logs/$name.log" | tail -n 40
+		grep -E -A25 "$bad" "$logs/$name.dmesg" | head -n 60 | sed 's/^/    dmesg| /'
+		failed=$((failed + 1)) ;;
+	esac
+done
+
+# Leaks show up only after the objects age: wait, then scan twice.
+if [ -w "$kmemleak" ]; then
+	sleep 6
+	echo scan > "$kmemleak"; echo scan > "$kmemleak"
+	if grep -q unreferenced "$kmemleak"; then
+		echo "FAIL kmemleak: unreferenced objects after the tests"
+		head -n 60 "$kmemleak" | sed 's/^/    | /'
+		failed=$((failed + 1))
+	else
+		echo "PASS kmemleak"
+		passed=$((passed + 1))
+	fi
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped (ipvs=$LVS_IPVS)"
+[ $failed -eq 0 ] && echo 0 > "$shared/status"
+exit 0

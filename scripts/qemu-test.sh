@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Boot the test kernel under virtme-ng and run things inside it.
+#
+#   scripts/qemu-test.sh [--ipvs rust|c] [TEST...]
+#       run the scenario tests (tests/*.sh, or the ones named) in the
+#       guest; PASS/FAIL per test, then "N passed, N failed"
+#   scripts/qemu-test.sh run [--ipvs rust|c] -- CMD...
+#       run CMD in the guest, our modules (or C IPVS) loadable by
+#       modprobe, the host's file system visible; exit with CMD's status
+#
+# The guest runs under TCG (--disable-kvm): with KVM it hangs at boot on
+# these machines. vng's own exit status is meaningless (255 even on
+# success), so the guest writes its status to a shared directory.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+mode=test
+[ "${1:-}" = run ] && { mode=run; shift; }
+ipvs=rust
+if [ "${1:-}" = --ipvs ]; then
+	ipvs=${2:?--ipvs needs rust or c}
+	shift 2
+fi
+case "$ipvs" in rust|c) ;; *) echo "qemu-test: --ipvs takes rust or c" >&2; exit 2 ;; esac
+if [ "$mode" = run ]; then
+	[ "${1:-}" = -- ] && shift
+	[ $# -gt 0 ] || { echo "qemu-test: run needs a command" >&2; exit 2; }
+fi
+
+export PATH=$HOME/.cargo/bin:$PATH:/sbin:/usr/sbin
+make -s -C "$repo" --no-print-directory all
+kdir=${KDIR:-$("$repo/scripts/build-kernel.sh" --kdir)}
+
+shared=$(mktemp -d /tmp/lvs-vm.XXXXXX)
+trap 'rm -rf "$shared"' EXIT
+# The command line travels as a file: no quoting through vng and qemu.
+printf '%s\0' "$@" > "$shared/argv"
+
+vng --run "$kdir" --disable-kvm --cpus 2 --memory 3G --rwdir "$shared" \
+	--append "panic_on_oops=0 loglevel=4" \
+	--exec "bash $repo/scripts/guest.sh $mode $ipvs $shared" || true
+
+if [ ! -f "$shared/status" ]; then
+	echo "qemu-test: the guest did not finish (no status): see the output above" >&2
+	exit 1
+fi
+exit "$(cat "$shared/status")"
