@@ -20,18 +20,19 @@ mapfile -d '' argv < "$shared/argv"
 # /lib/modules/$(uname -r) is virtme's read-only view of the kernel's
 # modules: overlay it with a copy that also has ours in extra/.
 install_our_modules() {
-	local kver root dst ko
+	local kver orig dst m
 	kver=$(uname -r)
-	root=/tmp/lvs-modroot
-	dst=$root/lib/modules/$kver
+	orig=$(realpath "/lib/modules/$kver")
+	dst=/tmp/lvs-modroot/lib/modules/$kver
 	mkdir -p "$dst/extra"
-	for f in kernel modules.order modules.builtin modules.builtin.modinfo; do
-		ln -s "/lib/modules/$kver/$f" "$dst/$f"
+	# Links to the real files: the mount below hides $orig itself.
+	(cd "$orig" && find kernel -name '*.ko') | while read -r m; do
+		mkdir -p "$dst/$(dirname "$m")"
+		ln -s "$(realpath "$orig/$m")" "$dst/$m"
 	done
-	for ko in $(find "$repo/rust" -name '*.ko'); do
-		ln -s "$ko" "$dst/extra/"
-	done
-	depmod -b "$root" "$kver" && mount --bind "$dst" "/lib/modules/$kver"
+	cp "$orig"/modules.order "$orig"/modules.builtin "$orig"/modules.builtin.modinfo "$dst/"
+	find "$repo/rust" -name '*.ko' -exec ln -s {} "$dst/extra/" \;
+	depmod -b /tmp/lvs-modroot "$kver" && mount --bind "$dst" "/lib/modules/$kver"
 }
 
 if ! install_our_modules; then

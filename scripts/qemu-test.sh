@@ -34,7 +34,8 @@ kdir=${KDIR:-$("$repo/scripts/build-kernel.sh" --kdir)}
 shared=$(mktemp -d /tmp/lvs-vm.XXXXXX)
 trap 'rm -rf "$shared"' EXIT
 # The command line travels as a file: no quoting through vng and qemu.
-printf '%s\0' "$@" > "$shared/argv"
+: > "$shared/argv"
+[ $# -eq 0 ] || printf '%s\0' "$@" > "$shared/argv"
 
 vng --run "$kdir" --disable-kvm --cpus 2 --memory 3G --rwdir "$shared" \
 	--append "panic_on_oops=0 loglevel=4" \

@@ -6,8 +6,8 @@ set -euo pipefail
 debs=(
 	linux-source-6.12 rustc-web rust-web-src		# kernel + its Rust (1.96, with core source)
 	clang lld llvm libclang-dev flex bison bc libelf-dev libssl-dev dwarves cpio kmod
-	qemu-system-x86 busybox-static				# the guest
-	iproute2 ipvsadm socat nftables python3 curl		# scenario tools, C IPVS's ipvsadm
+	qemu-system-x86 udev					# the guest (vng needs udevd for its I/O ports)
+	iproute2 iputils-ping ipvsadm socat nftables python3 curl	# scenario tools, C IPVS's ipvsadm
 )
 bindgen_version=0.73.2
 vng_version=1.42
@@ -23,12 +23,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 export PATH=$HOME/.cargo/bin:$PATH
-if ! bindgen --version 2>/dev/null | grep -qF "$bindgen_version"; then
+# (Versions are read whole: `grep -q` on a pipe would break it, and
+# pipefail would take that for a missing tool.)
+if [ "$(bindgen --version 2>/dev/null)" != "bindgen $bindgen_version" ]; then
 	echo "setup: installing bindgen-cli $bindgen_version"
 	cargo install bindgen-cli --locked --version "$bindgen_version" --quiet
 fi
 
-if ! python3 -m pip show virtme-ng 2>/dev/null | grep -qx "Version: $vng_version"; then
+if [ "$(python3 -m pip show virtme-ng 2>/dev/null | sed -n 's/^Version: //p')" != "$vng_version" ]; then
 	echo "setup: installing virtme-ng $vng_version"
-	python3 -m pip install --quiet "virtme-ng==$vng_version"
+	python3 -m pip install --quiet --root-user-action=ignore "virtme-ng==$vng_version"
 fi

@@ -20,7 +20,7 @@ use kernel::str::CStr;
 pub(crate) struct IpvsFamily;
 
 impl GenlFamily for IpvsFamily {
-    const NAME: &'static CStr = c_str!("IPVS");
+    const NAME: &'static CStr = kernel::c_str!("IPVS");
     const VERSION: u8 = b::IPVS_GENL_VERSION as u8;
     const LAX_BELOW: u8 = b::IPVS_CMD_FLUSH as u8 + 1;
     // Upstream demands CAP_NET_ADMIN for every command, reads included.
@@ -29,7 +29,7 @@ impl GenlFamily for IpvsFamily {
     fn doit(req: &GenlRequest<'_>) -> Result {
         match req.cmd() as u32 {
             b::IPVS_CMD_GET_INFO => get_info(req),
-            _ => Err(EOPNOTSUPP),
+            _ => Err(crate::kbind::error(b::EOPNOTSUPP)),
         }
     }
 }

@@ -9,7 +9,7 @@ use kernel::prelude::*;
 
 mod kbind_generated;
 #[path = "../kbind/mod.rs"]
-mod kbind;
+pub mod kbind;
 
 #[path = "../logic/conn_hash.rs"]
 pub mod conn_hash;

@@ -33,7 +33,7 @@ impl PernetState for IpvsNet {
         Ok(Self {
             conn_tab: conn::get().ok_or(ENODEV)?,
             hook_counts: HookCounts::default(),
-            _hook_counts_file: NetProcFile::create(net, c_str!("lvs_ipvs_hooks"))?,
+            _hook_counts_file: NetProcFile::create(net, kernel::c_str!("lvs_ipvs_hooks"))?,
             _hooks: NetHooks::register::<IpvsHooks>(net, &HOOKS)?,
         })
     }

@@ -63,7 +63,7 @@ impl<'a> GenlRequest<'a> {
         // SAFETY: `skb` is a fresh message, `info` the live request.
         let hdr = unsafe { bindings::lvs_genlmsg_put_reply(skb, self.info, cmd) };
         if hdr.is_null() {
-            return Err(EMSGSIZE);
+            return Err(super::error(bindings::EMSGSIZE));
         }
         fill(&mut msg)?;
         // SAFETY: `hdr` was put in `skb` above.
@@ -89,7 +89,7 @@ impl GenlMsg {
         // SAFETY: `skb` is our live message.
         match unsafe { bindings::lvs_nla_put_u32(self.skb, attr.into(), value) } {
             0 => Ok(()),
-            _ => Err(EMSGSIZE),
+            _ => Err(super::error(bindings::EMSGSIZE)),
         }
     }
 }

@@ -11,6 +11,8 @@
 #include <linux/seq_file.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <linux/rcupdate.h>
 
 /* network namespaces */
 void *lvs_net_generic(const struct net *net, unsigned int id);

@@ -29,3 +29,8 @@ pub fn random_u64() -> u64 {
     // SAFETY: no preconditions; callable from any context.
     unsafe { bindings::get_random_u64() }
 }
+
+/// The error for errno `errno`, for codes `kernel::error::code` lacks.
+pub fn error(errno: u32) -> kernel::error::Error {
+    kernel::error::Error::from_errno(-(errno as core::ffi::c_int))
+}
