@@ -31,8 +31,10 @@ modules: kernel
 unit:
 	cargo test --quiet --manifest-path rust/logic/Cargo.toml
 
+# Every scenario against our modules, then against C IPVS.
 vmtest: all
-	scripts/qemu-test.sh
+	scripts/qemu-test.sh --ipvs rust
+	scripts/qemu-test.sh --ipvs c
 
 check: all unit vmtest
 

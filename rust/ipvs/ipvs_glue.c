@@ -8,11 +8,11 @@
 #include "../kbind/helpers.c"
 
 /* As upstream's conn_tab_bits: log2 of the connection table's buckets. */
-static unsigned int conn_tab_bits = 12;
-module_param(conn_tab_bits, uint, 0444);
+static int conn_tab_bits = 12;
+module_param(conn_tab_bits, int, 0444);
 MODULE_PARM_DESC(conn_tab_bits, "Set connections' hash size");
 
-unsigned int lvs_ipvs_conn_tab_bits(void)
+int lvs_ipvs_conn_tab_bits(void)
 {
 	return conn_tab_bits;
 }

@@ -3,6 +3,6 @@
 #ifndef LVS_IPVS_GLUE_H
 #define LVS_IPVS_GLUE_H
 
-unsigned int lvs_ipvs_conn_tab_bits(void);
+int lvs_ipvs_conn_tab_bits(void);
 
 #endif

@@ -75,6 +75,11 @@ void lvs_rcu_read_unlock(void)
 	rcu_read_unlock();
 }
 
+unsigned long lvs_totalram_pages(void)
+{
+	return totalram_pages();
+}
+
 struct module *lvs_this_module(void)
 {
 	return THIS_MODULE;

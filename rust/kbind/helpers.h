@@ -13,6 +13,7 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <linux/rcupdate.h>
+#include <linux/mm.h>
 
 /* network namespaces */
 void *lvs_net_generic(const struct net *net, unsigned int id);
@@ -37,6 +38,9 @@ struct net *lvs_genl_info_net(const struct genl_info *info);
 /* RCU */
 void lvs_rcu_read_lock(void);
 void lvs_rcu_read_unlock(void);
+
+/* memory */
+unsigned long lvs_totalram_pages(void);
 
 /* modules */
 struct module *lvs_this_module(void);

@@ -19,9 +19,16 @@ pub mod skb;
 
 /// Reads a module parameter through its C getter (a glue function that
 /// returns the variable `module_param` declared).
-pub fn read_param(getter: unsafe extern "C" fn() -> core::ffi::c_uint) -> u32 {
+pub fn read_param(getter: unsafe extern "C" fn() -> core::ffi::c_int) -> i32 {
     // SAFETY: parameter getters take nothing and only read a variable.
     unsafe { getter() }
+}
+
+/// Bytes of RAM the kernel manages (`totalram_pages()` in bytes).
+pub fn total_ram_bytes() -> u64 {
+    // SAFETY: reads a counter; callable from any context.
+    let pages = unsafe { bindings::lvs_totalram_pages() };
+    (pages as u64) << bindings::PAGE_SHIFT
 }
 
 /// 64 random bits from the kernel's pool, for hash keys.

@@ -9,12 +9,30 @@
 //! (xor-shift-multiply, two multiplications), picked at table creation
 //! from the kernel's random pool; the bucket is the top bits of the mix.
 
-/// Smallest table size, in bits, that the connection table accepts.
+/// Smallest table size, in bits.
 pub const MIN_TAB_BITS: u32 = 8;
-/// Largest table size, in bits (as upstream's `conn_tab_bits`).
-pub const MAX_TAB_BITS: u32 = 20;
-/// Table size used when the operator gives none (upstream's default).
-pub const DEFAULT_TAB_BITS: u32 = 12;
+/// Largest table size, in bits, on a 64-bit machine (as upstream).
+pub const MAX_TAB_BITS: u32 = 27;
+
+/// The table size, in bits, for a `conn_tab_bits` request, clamped as
+/// upstream clamps it: to [`MIN_TAB_BITS`], [`MAX_TAB_BITS`] and to what
+/// half of `ram_bytes` holds with about four entries of `entry_size`
+/// bytes per bucket.
+pub fn clamp_tab_bits(requested: i32, ram_bytes: u64, entry_size: usize) -> u32 {
+    let fits = ceil_log2(ram_bytes)
+        .saturating_sub(2 + 1)
+        .saturating_sub(ceil_log2(entry_size as u64));
+    let max = fits.clamp(MIN_TAB_BITS, MAX_TAB_BITS);
+    requested.clamp(MIN_TAB_BITS as i32, max as i32) as u32
+}
+
+/// Bits of the smallest power of two at least `n` (`order_base_2`).
+fn ceil_log2(n: u64) -> u32 {
+    match n {
+        0 | 1 => 0,
+        _ => 64 - (n - 1).leading_zeros(),
+    }
+}
 
 /// Maps a client's ⟨protocol, address, port⟩ to a bucket of a table of
 /// `1 << bits` buckets.
@@ -24,22 +42,18 @@ pub struct ConnHasher {
     bits: u32,
 }
 
-/// Out-of-range table size given to [`ConnHasher::new`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BadTabBits;
-
 impl ConnHasher {
-    /// A hasher for a table of `1 << bits` buckets, keyed with `seed`.
-    pub const fn new(bits: u32, seed: u64) -> Result<Self, BadTabBits> {
-        if bits < MIN_TAB_BITS || bits > MAX_TAB_BITS {
-            return Err(BadTabBits);
-        }
-        Ok(Self { seed, bits })
-    }
-
-    /// A hasher for a table of the default size.
-    pub const fn with_default_size(seed: u64) -> Self {
-        Self { seed, bits: DEFAULT_TAB_BITS }
+    /// A hasher for a table of `1 << bits` buckets (bits clamped to
+    /// [`MIN_TAB_BITS`]..=[`MAX_TAB_BITS`]), keyed with `seed`.
+    pub const fn new(bits: u32, seed: u64) -> Self {
+        let bits = if bits < MIN_TAB_BITS {
+            MIN_TAB_BITS
+        } else if bits > MAX_TAB_BITS {
+            MAX_TAB_BITS
+        } else {
+            bits
+        };
+        Self { seed, bits }
     }
 
     /// Number of buckets.
@@ -96,17 +110,27 @@ mod tests {
     }
 
     #[test]
-    fn table_bits_are_bounded() {
-        assert_eq!(ConnHasher::new(7, 0).unwrap_err(), BadTabBits);
-        assert_eq!(ConnHasher::new(21, 0).unwrap_err(), BadTabBits);
-        assert_eq!(ConnHasher::with_default_size(0).buckets(), 4096);
-        assert_eq!(ConnHasher::new(MAX_TAB_BITS, 0).unwrap().buckets(), 1 << 20);
+    fn table_bits_are_clamped_like_upstream() {
+        const GIB: u64 = 1 << 30;
+        // C IPVS's 288-byte entry in a 3 GiB guest: 32 - 3 - 9 = 20 bits.
+        assert_eq!(clamp_tab_bits(30, 3 * GIB, 288), 20);
+        assert_eq!(clamp_tab_bits(12, 3 * GIB, 288), 12);
+        assert_eq!(clamp_tab_bits(5, 3 * GIB, 288), 8);
+        assert_eq!(clamp_tab_bits(-1, 3 * GIB, 288), 8);
+        // A 128-byte entry affords four times the buckets.
+        assert_eq!(clamp_tab_bits(30, 3 * GIB, 128), 22);
+        // Big machines stop at 27 bits, tiny ones never go below 8.
+        assert_eq!(clamp_tab_bits(i32::MAX, 1 << 40, 128), MAX_TAB_BITS);
+        assert_eq!(clamp_tab_bits(20, 1 << 20, 128), 10);
+        assert_eq!(clamp_tab_bits(20, 1 << 16, 128), MIN_TAB_BITS);
+        assert_eq!(ConnHasher::new(3, 0).buckets(), 256);
+        assert_eq!(ConnHasher::new(40, 0).buckets(), 1 << 27);
     }
 
     #[test]
     fn buckets_stay_in_range() {
-        for bits in MIN_TAB_BITS..=MAX_TAB_BITS {
-            let h = ConnHasher::new(bits, 0x1234_5678_9abc_def0).unwrap();
+        for bits in MIN_TAB_BITS..=20 {
+            let h = ConnHasher::new(bits, 0x1234_5678_9abc_def0);
             for i in 0..2000u32 {
                 let a = i.wrapping_mul(2_654_435_761).to_be_bytes();
                 assert!(h.bucket_v4(6, a, i as u16) < h.buckets());
@@ -122,7 +146,7 @@ mod tests {
     /// addresses in a few /24s, each with a run of consecutive ports.
     #[test]
     fn realistic_clients_spread_like_the_thesis_sample() {
-        let h = ConnHasher::new(16, 0x0bad_cafe_f00d_d00d).unwrap();
+        let h = ConnHasher::new(16, 0x0bad_cafe_f00d_d00d);
         let mut lengths = vec![0u32; h.buckets()];
         let mut n = 0;
         'fill: for net in 0..9u8 {
@@ -146,7 +170,7 @@ mod tests {
     /// thesis's shift-xor with 12 bits; the seeded mix spreads them.
     #[test]
     fn chosen_ports_do_not_pile_up() {
-        let h = ConnHasher::new(12, 42).unwrap();
+        let h = ConnHasher::new(12, 42);
         let mut lengths = vec![0u32; h.buckets()];
         for k in 0..16u16 {
             for base in 0..256u16 {
@@ -158,13 +182,13 @@ mod tests {
 
     #[test]
     fn every_key_part_and_the_seed_matter() {
-        let h = ConnHasher::new(20, 7).unwrap();
+        let h = ConnHasher::new(20, 7);
         let b = h.bucket_v4(6, [10, 0, 0, 1], 1000);
         assert_eq!(b, h.bucket_v4(6, [10, 0, 0, 1], 1000));
         assert_ne!(b, h.bucket_v4(17, [10, 0, 0, 1], 1000));
         assert_ne!(b, h.bucket_v4(6, [10, 0, 0, 2], 1000));
         assert_ne!(b, h.bucket_v4(6, [10, 0, 0, 1], 1001));
-        assert_ne!(b, ConnHasher::new(20, 8).unwrap().bucket_v4(6, [10, 0, 0, 1], 1000));
+        assert_ne!(b, ConnHasher::new(20, 8).bucket_v4(6, [10, 0, 0, 1], 1000));
         let mut a6 = [0u8; 16];
         a6[0] = 0x20;
         let b6 = h.bucket_v6(6, a6, 80);
