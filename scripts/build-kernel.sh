@@ -70,4 +70,8 @@ kmake
 kmake modules
 log "kernel built in $(( $(date +%s) - start )) s"
 touch .lvs-built
+# Trees of older keys are dead weight (2 GB or more each).
+for old in "$cache"/linux-*; do
+	[ "$old" = "$kdir" ] || rm -rf "$old"
+done
 echo "$kdir"

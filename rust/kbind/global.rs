@@ -26,7 +26,8 @@ impl<T: Send + Sync> ModuleGlobal<T> {
     /// `EBUSY` if the slot is taken.
     pub fn publish(&'static self, value: Arc<T>) -> Result<Published<T>> {
         let raw = Arc::into_raw(value).cast_mut();
-        if let Err(_) = self.0.compare_exchange(core::ptr::null_mut(), raw, Ordering::AcqRel, Ordering::Acquire) {
+        let swapped = self.0.compare_exchange(core::ptr::null_mut(), raw, Ordering::AcqRel, Ordering::Acquire);
+        if swapped.is_err() {
             // SAFETY: `raw` came from `Arc::into_raw` just above and was
             // not published.
             drop(unsafe { Arc::from_raw(raw) });
