@@ -10,4 +10,8 @@
 extern crate std;
 
 pub mod conn_hash;
+pub mod conn_shard;
+pub mod csum;
+pub mod nlattr;
 pub mod slow_timer;
+pub mod tcp_state;

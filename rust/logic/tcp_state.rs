@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Connection states and timeouts, as upstream IPVS tracks them.
+//!
+//! The director sees one or both directions of a TCP connection and
+//! follows its state from the flags of each packet with upstream's
+//! transition table, so that timeouts (and the active/inactive counts the
+//! schedulers read) behave exactly as on a C IPVS director.
+
+/// TCP states, numbered as upstream (`IP_VS_TCP_S_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum TcpState {
+    /// No packet seen yet.
+    None = 0,
+    /// Established.
+    Established,
+    /// SYN sent by the real server (output direction).
+    SynSent,
+    /// SYN received from the client.
+    SynRecv,
+    /// FIN seen, waiting.
+    FinWait,
+    /// Both sides closed.
+    TimeWait,
+    /// Closed (or reset).
+    Close,
+    /// Closed by the client, the server still sends.
+    CloseWait,
+    /// Last ACK awaited.
+    LastAck,
+    /// Listening.
+    Listen,
+    /// SYN+ACK seen.
+    SynAck,
+}
+
+/// Number of TCP states.
+pub const TCP_STATES: usize = 11;
+
+use TcpState::{
+    Close as CL, CloseWait as CW, Established as ES, FinWait as FW, LastAck as LA, Listen as LI,
+    SynAck as SA, SynRecv as SR, SynSent as SS, TimeWait as TW,
+};
+
+/// Which way a packet travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Client to real server, on a connection whose replies we also see.
+    Input,
+    /// Real server to client (VS/NAT replies).
+    Output,
+    /// Client to real server, when replies bypass us (DR, TUN).
+    InputOnly,
+}
+
+/// The TCP flags that drive the table, from the header's flags byte.
+fn flag_row(flags: u8) -> Option<usize> {
+    const FIN: u8 = 0x01;
+    const SYN: u8 = 0x02;
+    const RST: u8 = 0x04;
+    const ACK: u8 = 0x10;
+    if flags & RST != 0 {
+        Some(3)
+    } else if flags & SYN != 0 {
+        Some(0)
+    } else if flags & FIN != 0 {
+        Some(1)
+    } else if flags & ACK != 0 {
+        Some(2)
+    } else {
+        None
+    }
+}
+
+/// Upstream's transition table: per direction, rows syn/fin/ack/rst,
+/// columns the current state.
+const TABLE: [[[TcpState; TCP_STATES]; 4]; 3] = [
+    // Input: sNO sES sSS sSR sFW sTW sCL sCW sLA sLI sSA
+    [
+        [SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SR],
+        [CL, CW, SS, TW, TW, TW, CL, CW, LA, LI, TW],
+        [ES, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES],
+        [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, SR],
+    ],
+    // Output
+    [
+        [SS, ES, SS, SR, SS, SS, SS, SS, SS, LI, SR],
+        [TW, FW, SS, TW, FW, TW, CL, TW, LA, LI, TW],
+        [ES, ES, SS, ES, FW, TW, CL, CW, LA, ES, ES],
+        [CL, CL, SS, CL, CL, TW, CL, CL, CL, CL, CL],
+    ],
+    // Input only
+    [
+        [SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SR],
+        [CL, FW, SS, TW, FW, TW, CL, CW, LA, LI, TW],
+        [ES, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES],
+        [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL],
+    ],
+];
+
+impl TcpState {
+    /// The state after a packet with TCP `flags` travelling `dir`; a
+    /// packet with none of SYN, FIN, ACK, RST closes, as upstream.
+    pub fn next(self, dir: Direction, flags: u8) -> TcpState {
+        let Some(row) = flag_row(flags) else { return CL };
+        TABLE[dir as usize][row][self as usize]
+    }
+
+    /// Whether a connection in this state counts as active (upstream's
+    /// `tcp_state_active`): the rest count as inactive.
+    pub fn is_active(self) -> bool {
+        matches!(self, ES | SS | SR | SA)
+    }
+
+    /// Upstream's name, as `/proc/net/ip_vs_conn` and `ipvsadm -Lc` show.
+    pub fn name(self) -> &'static str {
+        match self {
+            TcpState::None => "NONE",
+            ES => "ESTABLISHED",
+            SS => "SYN_SENT",
+            SR => "SYN_RECV",
+            FW => "FIN_WAIT",
+            TW => "TIME_WAIT",
+            CL => "CLOSE",
+            CW => "CLOSE_WAIT",
+            LA => "LAST_ACK",
+            LI => "LISTEN",
+            SA => "SYNACK",
+        }
+    }
+
+    /// Upstream's default timeout of the state, in seconds.
+    pub fn default_timeout(self) -> u32 {
+        match self {
+            TcpState::None => 2,
+            ES => 15 * 60,
+            SS => 2 * 60,
+            SR => 60,
+            FW => 2 * 60,
+            TW => 2 * 60,
+            CL => 10,
+            CW => 60,
+            LA => 30,
+            LI => 2 * 60,
+            SA => 120,
+        }
+    }
+}
+
+/// UDP "state" timeout, upstream's default, in seconds.
+pub const UDP_DEFAULT_TIMEOUT: u32 = 5 * 60;
+
+/// Timeouts an operator can set (`ipvsadm --set tcp tcpfin udp`), in
+/// seconds; the other TCP states keep their defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// ESTABLISHED.
+    pub tcp: u32,
+    /// FIN_WAIT.
+    pub tcp_fin: u32,
+    /// UDP.
+    pub udp: u32,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self { tcp: ES.default_timeout(), tcp_fin: FW.default_timeout(), udp: UDP_DEFAULT_TIMEOUT }
+    }
+}
+
+impl Timeouts {
+    /// Timeout of a TCP connection in `state`, in seconds.
+    pub fn tcp_state(&self, state: TcpState) -> u32 {
+        match state {
+            ES => self.tcp,
+            FW => self.tcp_fin,
+            s => s.default_timeout(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    const SYN: u8 = 0x02;
+    const ACK: u8 = 0x10;
+    const FIN: u8 = 0x01;
+    const RST: u8 = 0x04;
+
+    #[test]
+    fn nat_handshake_and_close() {
+        let mut s = TcpState::None;
+        for (dir, flags, want) in [
+            (Direction::Input, SYN, SR),
+            (Direction::Output, SYN | ACK, SR),
+            (Direction::Input, ACK, ES),
+            (Direction::Input, FIN | ACK, CW),
+            (Direction::Output, FIN | ACK, TW),
+            (Direction::Input, ACK, TW),
+        ] {
+            s = s.next(dir, flags);
+            assert_eq!(s, want);
+        }
+        assert!(!s.is_active());
+    }
+
+    #[test]
+    fn direct_routing_sees_input_only() {
+        let mut s = TcpState::None.next(Direction::InputOnly, SYN);
+        assert_eq!(s, SR);
+        s = s.next(Direction::InputOnly, ACK);
+        assert_eq!((s, s.is_active()), (ES, true));
+        s = s.next(Direction::InputOnly, FIN | ACK);
+        assert_eq!((s, s.is_active()), (FW, false));
+        assert_eq!(s.next(Direction::InputOnly, RST), CL);
+        assert_eq!(ES.next(Direction::Input, 0), CL, "no flags closes");
+    }
+
+    #[test]
+    fn timeouts_follow_the_settings() {
+        let t = Timeouts { tcp: 100, tcp_fin: 7, udp: 9 };
+        assert_eq!(t.tcp_state(ES), 100);
+        assert_eq!(t.tcp_state(FW), 7);
+        assert_eq!(t.tcp_state(SR), 60);
+        assert_eq!(Timeouts::default(), Timeouts { tcp: 900, tcp_fin: 120, udp: 300 });
+        assert_eq!(TimeWait.name(), "TIME_WAIT");
+    }
+    use TcpState::TimeWait;
+}
