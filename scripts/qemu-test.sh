@@ -37,11 +37,11 @@ trap 'rm -rf "$shared"' EXIT
 : > "$shared/argv"
 [ $# -eq 0 ] || printf '%s\0' "$@" > "$shared/argv"
 
-# Through a pipe: qemu reopens a regular-file stdout with O_TRUNC,
+# Through a pipe: qemu reopens a regular-file stdout/stderr (O_TRUNC),
 # which would wipe whatever the caller had logged before.
 vng --run "$kdir" --disable-kvm --cpus 2 --memory 3G --rwdir "$shared" \
 	--append "panic_on_oops=0 loglevel=4" \
-	--exec "bash $repo/scripts/guest.sh $mode $ipvs $shared" </dev/null | cat || true
+	--exec "bash $repo/scripts/guest.sh $mode $ipvs $shared" </dev/null 2>&1 | cat || true
 
 if [ ! -f "$shared/status" ]; then
 	echo "qemu-test: the guest did not finish (no status): see the output above" >&2
