@@ -1,15 +1,159 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The connection table (thesis §5.2.1): for now its geometry, fixed at
-//! load from the `conn_tab_bits` parameter, and its hash key.
+//! The connection table (thesis §5.2.1, §5.2.2, §5.2.5).
+//!
+//! One table serves every namespace, as upstream's does; entries carry
+//! their namespace. It hashes ⟨protocol, client address, client port⟩,
+//! which both directions of a connection share, and is cut into
+//! [`STRIPES`] stripes, each behind its own spinlock with its own slow
+//! timer (`conn_shard.rs`), so both CPUs work in parallel. One kernel
+//! timer a second advances every stripe's wheels; no entry has a timer
+//! of its own.
 
 use crate::conn_hash::{clamp_tab_bits, ConnHasher};
-use crate::kbind::{self, bindings, global::ModuleGlobal, global::Published};
+use crate::conn_shard::{ConnShard, Expiry, Slot, SlotStore};
+use crate::kbind::bh::BhGuard;
+use crate::kbind::global::{ModuleGlobal, Published};
+use crate::kbind::timer::{self, PeriodicTimer, Tick};
+use crate::kbind::{self, bindings};
+use crate::service::Dest;
+use crate::tcp_state::TcpState;
+use core::sync::atomic::Ordering;
 use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::sync::{Arc, SpinLock};
 
-/// The connection table, shared by every namespace as upstream's is.
+/// The connection counts as inactive on its real server.
+pub(crate) const F_INACTIVE: u8 = 1;
+/// Replies bypass the director (DR, TUN): only input is seen.
+pub(crate) const F_NOOUTPUT: u8 = 2;
+
+/// A connection entry.
+pub(crate) struct Conn {
+    /// Namespace (`Net::id`).
+    pub(crate) net: usize,
+    /// The real server.
+    pub(crate) dest: Arc<Dest>,
+    /// Client address.
+    pub(crate) caddr: [u8; 16],
+    /// Virtual address.
+    pub(crate) vaddr: [u8; 16],
+    /// Real server address.
+    pub(crate) daddr: [u8; 16],
+    /// Client port.
+    pub(crate) cport: u16,
+    /// Virtual port.
+    pub(crate) vport: u16,
+    /// Real server port.
+    pub(crate) dport: u16,
+    /// Address family.
+    pub(crate) af: u16,
+    /// IP protocol.
+    pub(crate) proto: u8,
+    /// Forwarding method, fixed when the connection was scheduled.
+    pub(crate) fwd: u8,
+    /// TCP state (UDP connections stay in `None`).
+    pub(crate) state: TcpState,
+    /// `F_*` flags.
+    pub(crate) flags: u8,
+}
+
+impl Conn {
+    /// Moves the connection to `state`, keeping the real server's
+    /// active/inactive counts as upstream does.
+    pub(crate) fn set_state(&mut self, state: TcpState) {
+        if state == self.state {
+            return;
+        }
+        let inactive = self.flags & F_INACTIVE != 0;
+        if !inactive && !state.is_active() {
+            self.dest.active.fetch_sub(1, Ordering::Relaxed);
+            self.dest.inactive.fetch_add(1, Ordering::Relaxed);
+            self.flags |= F_INACTIVE;
+        } else if inactive && state.is_active() {
+            self.dest.inactive.fetch_sub(1, Ordering::Relaxed);
+            self.dest.active.fetch_add(1, Ordering::Relaxed);
+            self.flags &= !F_INACTIVE;
+        }
+        self.state = state;
+    }
+
+    /// Takes the connection off its real server's counts.
+    fn unaccount(&self) {
+        let count = if self.flags & F_INACTIVE != 0 { &self.dest.inactive } else { &self.dest.active };
+        count.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// How a packet names its connection.
+#[derive(Clone, Copy)]
+pub(crate) enum Lookup {
+    /// From the client: source is the client, destination the service.
+    In { net: usize, proto: u8, caddr: [u8; 16], cport: u16, vaddr: [u8; 16], vport: u16 },
+    /// From the real server (VS/NAT replies): destination is the client.
+    Out { net: usize, proto: u8, caddr: [u8; 16], cport: u16, daddr: [u8; 16], dport: u16 },
+}
+
+impl Lookup {
+    fn client(&self) -> (u8, &[u8; 16], u16) {
+        match self {
+            Lookup::In { proto, caddr, cport, .. } | Lookup::Out { proto, caddr, cport, .. } => (*proto, caddr, *cport),
+        }
+    }
+
+    fn matches(&self, c: &Conn) -> bool {
+        match *self {
+            Lookup::In { net, proto, caddr, cport, vaddr, vport } => {
+                c.net == net && c.proto == proto && c.cport == cport && c.vport == vport && c.caddr == caddr && c.vaddr == vaddr
+            }
+            Lookup::Out { net, proto, caddr, cport, daddr, dport } => {
+                c.net == net && c.proto == proto && c.cport == cport && c.dport == dport && c.caddr == caddr && c.daddr == daddr
+            }
+        }
+    }
+}
+
+/// Number of lock stripes (at most the number of buckets, which is at
+/// least 256).
+const STRIPES: usize = 256;
+
+/// Slab storage of a stripe; it grows in softirq context.
+struct Slots(KVec<Slot<Conn>>);
+
+impl SlotStore<Conn> for Slots {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn at(&mut self, index: usize) -> &mut Slot<Conn> {
+        &mut self.0[index]
+    }
+    fn get(&self, index: usize) -> &Slot<Conn> {
+        &self.0[index]
+    }
+    fn push(&mut self, slot: Slot<Conn>) -> bool {
+        self.0.push(slot, GFP_ATOMIC).is_ok()
+    }
+}
+
+/// Bucket heads of a stripe.
+struct Heads(KVec<u32>);
+
+impl AsRef<[u32]> for Heads {
+    fn as_ref(&self) -> &[u32] {
+        self.0.as_slice()
+    }
+}
+
+impl AsMut<[u32]> for Heads {
+    fn as_mut(&mut self) -> &mut [u32] {
+        self.0.as_mut_slice()
+    }
+}
+
+type Stripe = ConnShard<Conn, Slots, Heads>;
+
+/// The connection table.
 pub(crate) struct ConnTab {
     hasher: ConnHasher,
+    stripes: KVec<Pin<KBox<SpinLock<Stripe>>>>,
 }
 
 impl ConnTab {
@@ -17,11 +161,82 @@ impl ConnTab {
     pub(crate) fn buckets(&self) -> usize {
         self.hasher.buckets()
     }
+
+    /// The stripe and the stripe-local bucket of a client.
+    fn place(&self, proto: u8, caddr: &[u8; 16], cport: u16, af: u16) -> (usize, usize) {
+        let bucket = if af == crate::service::AF_INET6 {
+            self.hasher.bucket_v6(proto, *caddr, cport)
+        } else {
+            let mut v4 = [0; 4];
+            v4.copy_from_slice(&caddr[..4]);
+            self.hasher.bucket_v4(proto, v4, cport)
+        };
+        (bucket % STRIPES, bucket / STRIPES)
+    }
+
+    /// Runs `f` on the connection `key` names, under its stripe's lock;
+    /// `f` returns its result and the connection's new timeout (seconds).
+    pub(crate) fn with_conn<R>(&self, af: u16, key: Lookup, f: impl FnOnce(&mut Conn) -> (R, u32)) -> Option<R> {
+        let (proto, caddr, cport) = key.client();
+        let (stripe, bucket) = self.place(proto, caddr, cport, af);
+        let mut shard = self.stripes[stripe].lock();
+        let (id, conn) = shard.find(bucket, |c| key.matches(c))?;
+        let (result, timeout) = f(conn);
+        shard.rearm(id, timeout);
+        Some(result)
+    }
+
+    /// Adds a new connection, counted on its real server, expiring in
+    /// `timeout` seconds; `ENOMEM` if memory is short.
+    pub(crate) fn insert(&self, conn: Conn, timeout: u32) -> Result {
+        let count = if conn.flags & F_INACTIVE != 0 { &conn.dest.inactive } else { &conn.dest.active };
+        count.fetch_add(1, Ordering::Relaxed);
+        let (stripe, bucket) = self.place(conn.proto, &conn.caddr, conn.cport, conn.af);
+        let mut shard = self.stripes[stripe].lock();
+        match shard.insert(bucket, conn, timeout) {
+            Ok(_) => Ok(()),
+            Err(conn) => {
+                conn.unaccount();
+                Err(ENOMEM)
+            }
+        }
+    }
+
+    /// Drops every connection of namespace `net` (it is going away).
+    pub(crate) fn flush_net(&self, net: usize) {
+        let _bh = BhGuard::new();
+        for stripe in &self.stripes {
+            let mut shard = stripe.lock();
+            shard.remove_if(|c| c.net == net, |c| c.unaccount(), |c| self.place(c.proto, &c.caddr, c.cport, c.af).1);
+        }
+    }
+
+    /// Calls `f` on each connection of namespace `net` with the seconds
+    /// it has left; softirqs are held off meanwhile.
+    pub(crate) fn for_each(&self, net: usize, mut f: impl FnMut(&Conn, u32)) {
+        let _bh = BhGuard::new();
+        for stripe in &self.stripes {
+            stripe.lock().for_each(|c, left| {
+                if c.net == net {
+                    f(c, left)
+                }
+            });
+        }
+    }
+
+    /// One second passes: expired connections go.
+    fn tick(&self) {
+        for stripe in &self.stripes {
+            let mut shard = stripe.lock();
+            shard.tick(|_| Expiry::Remove, |c| c.unaccount(), |c| self.place(c.proto, &c.caddr, c.cport, c.af).1);
+        }
+    }
 }
 
 /// The memory budget of one connection entry (thesis: 128 bytes), which
 /// bounds the table size on small machines as upstream's entry size does.
 const CONN_ENTRY_SIZE: usize = 128;
+const _: () = assert!(core::mem::size_of::<Slot<Conn>>() <= CONN_ENTRY_SIZE);
 
 static CONN_TAB: ModuleGlobal<ConnTab> = ModuleGlobal::new();
 
@@ -30,11 +245,41 @@ pub(crate) fn get() -> Option<Arc<ConnTab>> {
     CONN_TAB.get()
 }
 
-/// Builds the table and makes it reachable until the guard drops.
-pub(crate) fn publish() -> Result<Published<ConnTab>> {
+/// The slow timer's tick: once a second, for the whole table.
+pub(crate) struct ConnGc(Arc<ConnTab>);
+
+impl Tick for ConnGc {
+    fn tick(&self) {
+        self.0.tick();
+    }
+}
+
+/// The table, reachable until the guard drops, and its timer.
+pub(crate) struct ConnTabHandle {
+    _gc: PeriodicTimer<ConnGc>,
+    _published: Published<ConnTab>,
+}
+
+/// Builds the table and starts its timer.
+pub(crate) fn publish() -> Result<ConnTabHandle> {
     let requested = kbind::read_param(bindings::lvs_ipvs_conn_tab_bits);
     let bits = clamp_tab_bits(requested, kbind::total_ram_bytes(), CONN_ENTRY_SIZE);
     let hasher = ConnHasher::new(bits, kbind::random_u64());
-    pr_info!("Connection hash table configured (size={})\n", hasher.buckets());
-    CONN_TAB.publish(Arc::new(ConnTab { hasher }, GFP_KERNEL)?)
+    let per_stripe = hasher.buckets().div_ceil(STRIPES);
+    let mut stripes = KVec::with_capacity(STRIPES, GFP_KERNEL)?;
+    for _ in 0..STRIPES {
+        let heads = Heads(KVec::from_elem(0u32, per_stripe, GFP_KERNEL)?);
+        let shard = ConnShard::new(Slots(KVec::new()), heads, 0);
+        stripes.push(KBox::pin_init(kernel::new_spinlock!(shard, "lvs_conn_stripe"), GFP_KERNEL)?, GFP_KERNEL)?;
+    }
+    let tab = Arc::new(ConnTab { hasher, stripes }, GFP_KERNEL)?;
+    pr_info!(
+        "Connection hash table configured (size={}, memory={}Kbytes)\n",
+        tab.buckets(),
+        tab.buckets() * core::mem::size_of::<u32>() / 1024
+    );
+    pr_info!("Each connection entry needs {} bytes at least\n", core::mem::size_of::<Slot<Conn>>());
+    let published = CONN_TAB.publish(tab.clone())?;
+    let gc = PeriodicTimer::start(ConnGc(tab), timer::hz())?;
+    Ok(ConnTabHandle { _gc: gc, _published: published })
 }

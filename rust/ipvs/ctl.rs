@@ -2,45 +2,459 @@
 //! The control plane: the "IPVS" generic-netlink family of
 //! `include/uapi/linux/ip_vs.h`, and our `/proc/net` files.
 //!
-//! So far the family answers `IPVS_CMD_GET_INFO` as upstream does; the
-//! other commands arrive with the tables they act on.
+//! Services, real servers, timeouts, flush and info, with upstream's
+//! attributes, checks and errno values, so Debian's `ipvsadm` and
+//! keepalived drive us unchanged. Changes are serialized by one mutex,
+//! as upstream's `__ip_vs_mutex`; each publishes a new service table.
 
 use crate::hooks::HookCounts;
 use crate::kbind::bindings as b;
-use crate::kbind::genl::{GenlFamily, GenlOp, GenlRequest};
+use crate::kbind::genl::{GenlDump, GenlFamily, GenlMsg, GenlOp, GenlRequest};
+use crate::kbind::global::{ModuleGlobal, Published};
 use crate::kbind::netfilter::{Family, HookPoint};
 use crate::kbind::netns::{Net, PernetState};
 use crate::kbind::procfs::{NetProcShow, SeqFile};
+use crate::kbind::{self as kb};
 use crate::net::IpvsNet;
+use crate::nlattr::Attrs;
+use crate::sched::SchedBinding;
+use crate::service::{Dest, DestConfig, Service, SvcConfig, SvcKey, AF_INET, AF_INET6};
+use crate::tcp_state::Timeouts;
 use core::fmt::{self, Write};
+use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::str::CStr;
+use kernel::sync::{Arc, Mutex};
 
 /// The "IPVS" family.
 pub(crate) struct IpvsFamily;
+
+const fn op(cmd: u32, doit: bool, dumpit: bool) -> GenlOp {
+    // Upstream demands CAP_NET_ADMIN for every command, reads included.
+    GenlOp { cmd: cmd as u8, admin: true, doit, dumpit }
+}
 
 impl GenlFamily for IpvsFamily {
     const NAME: &'static CStr = kernel::c_str!("IPVS");
     const VERSION: u8 = b::IPVS_GENL_VERSION as u8;
     const LAX_BELOW: u8 = b::IPVS_CMD_FLUSH as u8 + 1;
-    // Upstream demands CAP_NET_ADMIN for every command, reads included.
-    const OPS: &'static [GenlOp] = &[GenlOp { cmd: b::IPVS_CMD_GET_INFO as u8, admin: true }];
+    const OPS: &'static [GenlOp] = &[
+        op(b::IPVS_CMD_NEW_SERVICE, true, false),
+        op(b::IPVS_CMD_SET_SERVICE, true, false),
+        op(b::IPVS_CMD_DEL_SERVICE, true, false),
+        op(b::IPVS_CMD_GET_SERVICE, true, true),
+        op(b::IPVS_CMD_NEW_DEST, true, false),
+        op(b::IPVS_CMD_SET_DEST, true, false),
+        op(b::IPVS_CMD_DEL_DEST, true, false),
+        op(b::IPVS_CMD_GET_DEST, false, true),
+        op(b::IPVS_CMD_SET_CONFIG, true, false),
+        op(b::IPVS_CMD_GET_CONFIG, true, false),
+        op(b::IPVS_CMD_GET_INFO, true, false),
+        op(b::IPVS_CMD_ZERO, true, false),
+        op(b::IPVS_CMD_FLUSH, true, false),
+    ];
 
     fn doit(req: &GenlRequest<'_>) -> Result {
+        let ipvs = IpvsNet::get(req.net()).ok_or(ENOENT)?;
+        let top = CmdAttrs::parse(req.attrs()).map_err(|_| EINVAL)?;
+        let lock = CTL_LOCK.get().ok_or(ENODEV)?;
+        let _guard = lock.lock();
         match req.cmd() as u32 {
-            b::IPVS_CMD_GET_INFO => get_info(req),
-            _ => Err(crate::kbind::error(b::EOPNOTSUPP)),
+            b::IPVS_CMD_GET_INFO => get_info(req, ipvs),
+            b::IPVS_CMD_GET_CONFIG => get_config(req, ipvs),
+            b::IPVS_CMD_GET_SERVICE => get_service(req, ipvs, &top),
+            b::IPVS_CMD_SET_CONFIG => set_config(ipvs, &top),
+            b::IPVS_CMD_FLUSH => {
+                ipvs.services.replace(crate::service::ServiceTable::empty()?);
+                Ok(())
+            }
+            // Statistics are not kept yet: there is nothing to zero, but
+            // the service named must exist, as upstream checks.
+            b::IPVS_CMD_ZERO => match top.get(b::IPVS_CMD_ATTR_SERVICE) {
+                None => Ok(()),
+                Some(svc) => {
+                    let spec = parse_service(svc, false)?;
+                    ipvs.services.get().position(&spec.key).map(|_| ()).ok_or(ESRCH)
+                }
+            },
+            cmd => set_cmd(cmd, req.net(), ipvs, &top),
+        }
+    }
+
+    fn dumpit(dump: &mut GenlDump<'_>) -> Result {
+        let Some(ipvs) = IpvsNet::get(dump.net()) else { return Ok(()) };
+        let lock = CTL_LOCK.get().ok_or(ENODEV)?;
+        let _guard = lock.lock();
+        match dump.cmd() as u32 {
+            b::IPVS_CMD_GET_SERVICE => dump_services(dump, ipvs),
+            b::IPVS_CMD_GET_DEST => dump_dests(dump, ipvs),
+            _ => Err(EINVAL),
         }
     }
 }
 
+/// Serializes configuration changes in every namespace.
+pub(crate) type CtlLock = Mutex<()>;
+
+static CTL_LOCK: ModuleGlobal<CtlLock> = ModuleGlobal::new();
+
+/// Creates the control lock, reachable until the guard drops.
+pub(crate) fn publish() -> Result<Published<CtlLock>> {
+    CTL_LOCK.publish(Arc::pin_init(kernel::new_mutex!(()), GFP_KERNEL)?)
+}
+
+type CmdAttrs<'a> = Attrs<'a, { b::__IPVS_CMD_ATTR_MAX as usize }>;
+type SvcAttrs<'a> = Attrs<'a, { b::__IPVS_SVC_ATTR_MAX as usize }>;
+type DestAttrs<'a> = Attrs<'a, { b::__IPVS_DEST_ATTR_MAX as usize }>;
+
+/// `ip_vs_flags`: new flag bits and which bits to change.
+struct FlagsUpdate {
+    flags: u32,
+    mask: u32,
+}
+
+/// A service as a request gives it.
+struct SvcSpec<'a> {
+    key: SvcKey,
+    /// Scheduler, flags, timeout and netmask, when the request must have
+    /// them (add and edit).
+    full: Option<(&'a str, FlagsUpdate, u32, u32)>,
+}
+
+fn addr16(raw: &[u8]) -> [u8; 16] {
+    let mut addr = [0u8; 16];
+    let n = raw.len().min(16);
+    addr[..n].copy_from_slice(&raw[..n]);
+    addr
+}
+
+fn parse_service(nested: &[u8], full: bool) -> Result<SvcSpec<'_>> {
+    let a = SvcAttrs::parse(nested).map_err(|_| EINVAL)?;
+    let bad = |_| EINVAL;
+    let af = a.u16(b::IPVS_SVC_ATTR_AF).map_err(bad)?;
+    let fwmark = a.u32(b::IPVS_SVC_ATTR_FWMARK).map_err(bad)?;
+    let proto = a.u16(b::IPVS_SVC_ATTR_PROTOCOL).map_err(bad)?;
+    let addr = a.get(b::IPVS_SVC_ATTR_ADDR);
+    let port = a.be16(b::IPVS_SVC_ATTR_PORT).map_err(bad)?;
+    let Some(af) = af else { return Err(EINVAL) };
+    if fwmark.is_none() && !(port.is_some() && proto.is_some() && addr.is_some()) {
+        return Err(EINVAL);
+    }
+    if af != AF_INET && af != AF_INET6 {
+        return Err(kb::error(b::EAFNOSUPPORT));
+    }
+    let key = match fwmark {
+        Some(mark) => SvcKey { af, proto: crate::packet::PROTO_TCP.into(), addr: [0; 16], port: 0, fwmark: mark },
+        None => SvcKey {
+            af,
+            proto: proto.unwrap_or(0),
+            addr: addr16(addr.unwrap_or(&[])),
+            port: port.unwrap_or(0),
+            fwmark: 0,
+        },
+    };
+    if !full {
+        return Ok(SvcSpec { key, full: None });
+    }
+    let sched = a.nul_str(b::IPVS_SVC_ATTR_SCHED_NAME, b::IP_VS_SCHEDNAME_MAXLEN as usize - 1).map_err(bad)?;
+    let flags = a.fixed::<8>(b::IPVS_SVC_ATTR_FLAGS).map_err(bad)?;
+    let timeout = a.u32(b::IPVS_SVC_ATTR_TIMEOUT).map_err(bad)?;
+    let netmask = a.u32(b::IPVS_SVC_ATTR_NETMASK).map_err(bad)?;
+    let (Some(sched), Some(flags), Some(timeout), Some(netmask)) = (sched, flags, timeout, netmask) else {
+        return Err(EINVAL);
+    };
+    let update = FlagsUpdate {
+        flags: u32::from_ne_bytes([flags[0], flags[1], flags[2], flags[3]]),
+        mask: u32::from_ne_bytes([flags[4], flags[5], flags[6], flags[7]]),
+    };
+    Ok(SvcSpec { key, full: Some((sched, update, timeout, netmask)) })
+}
+
+/// A real server as a request gives it.
+struct DestSpec {
+    af: Option<u16>,
+    addr: [u8; 16],
+    port: u16,
+    config: Option<DestConfig>,
+}
+
+fn parse_dest(nested: &[u8], full: bool) -> Result<DestSpec> {
+    let a = DestAttrs::parse(nested).map_err(|_| EINVAL)?;
+    let bad = |_| EINVAL;
+    let (Some(addr), Some(port)) = (a.get(b::IPVS_DEST_ATTR_ADDR), a.be16(b::IPVS_DEST_ATTR_PORT).map_err(bad)?) else {
+        return Err(EINVAL);
+    };
+    let af = a.u16(b::IPVS_DEST_ATTR_ADDR_FAMILY).map_err(bad)?.filter(|&af| af != 0);
+    let mut spec = DestSpec { af, addr: addr16(addr), port, config: None };
+    if full {
+        let fwd = a.u32(b::IPVS_DEST_ATTR_FWD_METHOD).map_err(bad)?;
+        let weight = a.u32(b::IPVS_DEST_ATTR_WEIGHT).map_err(bad)?;
+        let upper = a.u32(b::IPVS_DEST_ATTR_U_THRESH).map_err(bad)?;
+        let lower = a.u32(b::IPVS_DEST_ATTR_L_THRESH).map_err(bad)?;
+        let (Some(fwd), Some(weight), Some(u_threshold), Some(l_threshold)) = (fwd, weight, upper, lower) else {
+            return Err(EINVAL);
+        };
+        spec.config = Some(DestConfig {
+            fwd: fwd & b::IP_VS_CONN_F_FWD_MASK,
+            weight: weight as i32,
+            u_threshold,
+            l_threshold,
+        });
+    }
+    Ok(spec)
+}
+
+/// Upstream's checks on a real server's settings.
+fn check_dest(config: &DestConfig) -> Result {
+    if config.weight < 0 {
+        pr_err!("ip_vs_add_dest(): server weight less than zero\n");
+        return Err(ERANGE);
+    }
+    if config.l_threshold > config.u_threshold {
+        pr_err!("ip_vs_add_dest(): lower threshold is higher than upper threshold\n");
+        return Err(ERANGE);
+    }
+    Ok(())
+}
+
+/// The commands that change services and real servers.
+fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
+    let full_svc = cmd == b::IPVS_CMD_NEW_SERVICE || cmd == b::IPVS_CMD_SET_SERVICE;
+    let spec = parse_service(top.get(b::IPVS_CMD_ATTR_SERVICE).ok_or(EINVAL)?, full_svc)?;
+    let table = ipvs.services.get();
+    let index = table.position(&spec.key);
+    if cmd != b::IPVS_CMD_NEW_SERVICE && index.is_none() {
+        return Err(ESRCH);
+    }
+    let mut dest = None;
+    if cmd == b::IPVS_CMD_NEW_DEST || cmd == b::IPVS_CMD_SET_DEST || cmd == b::IPVS_CMD_DEL_DEST {
+        let mut d = parse_dest(top.get(b::IPVS_CMD_ATTR_DEST).ok_or(EINVAL)?, cmd != b::IPVS_CMD_DEL_DEST)?;
+        let af = *d.af.get_or_insert(spec.key.af);
+        if af != AF_INET && af != AF_INET6 {
+            return Err(kb::error(b::EAFNOSUPPORT));
+        }
+        // Mixed families work only through tunnels, as upstream.
+        if af != spec.key.af && cmd != b::IPVS_CMD_DEL_DEST {
+            if d.config.map(|c| c.fwd) != Some(b::IP_VS_CONN_F_TUNNEL) {
+                return Err(EINVAL);
+            }
+        }
+        dest = Some(d);
+    }
+    let current = index.and_then(|i| table.services.get(i));
+    let new_table = match (cmd, current, dest) {
+        (b::IPVS_CMD_NEW_SERVICE, Some(_), _) => return Err(EEXIST),
+        (b::IPVS_CMD_NEW_SERVICE, None, _) => {
+            let (sched, flags, timeout, netmask) = spec.full.ok_or(EINVAL)?;
+            check_netmask(spec.key.af, netmask)?;
+            let service = Arc::new(
+                Service {
+                    key: spec.key,
+                    config: SvcConfig { flags: flags.flags & flags.mask, timeout, netmask },
+                    sched: SchedBinding::new(sched)?,
+                    sched_state: Default::default(),
+                    dests: KVec::new(),
+                },
+                GFP_KERNEL,
+            )?;
+            table.edited(None, Some(service))?
+        }
+        (b::IPVS_CMD_SET_SERVICE, Some(svc), _) => {
+            let (sched, flags, timeout, netmask) = spec.full.ok_or(EINVAL)?;
+            check_netmask(spec.key.af, netmask)?;
+            let config = SvcConfig { flags: (svc.config.flags & !flags.mask) | (flags.flags & flags.mask), timeout, netmask };
+            let binding = if sched == svc.sched.name() { None } else { Some(SchedBinding::new(sched)?) };
+            table.edited(index, Some(svc.with(config, binding, clone_dests(&svc.dests, None)?)?))?
+        }
+        (b::IPVS_CMD_DEL_SERVICE, Some(_), _) => table.edited(index, None)?,
+        (b::IPVS_CMD_NEW_DEST, Some(svc), Some(d)) => {
+            let mut config = d.config.ok_or(EINVAL)?;
+            check_dest(&config)?;
+            let af = d.af.unwrap_or(spec.key.af);
+            if svc.find_dest(af, &d.addr, d.port).is_some() {
+                return Err(EEXIST);
+            }
+            mark_local(net, af, &d.addr, &mut config);
+            let mut dests = clone_dests(&svc.dests, None)?;
+            dests.push(Dest::new(af, d.addr, d.port, &config)?, GFP_KERNEL)?;
+            table.edited(index, Some(svc.with(svc.config, None, dests)?))?
+        }
+        (b::IPVS_CMD_SET_DEST, Some(svc), Some(d)) => {
+            let mut config = d.config.ok_or(EINVAL)?;
+            check_dest(&config)?;
+            let af = d.af.unwrap_or(spec.key.af);
+            let i = svc.find_dest(af, &d.addr, d.port).ok_or(ENOENT)?;
+            mark_local(net, af, &d.addr, &mut config);
+            svc.dests[i].configure(&config);
+            // The scheduler sees the new weight at its next choice.
+            return Ok(());
+        }
+        (b::IPVS_CMD_DEL_DEST, Some(svc), Some(d)) => {
+            let af = d.af.unwrap_or(spec.key.af);
+            let i = svc.find_dest(af, &d.addr, d.port).ok_or(ENOENT)?;
+            table.edited(index, Some(svc.with(svc.config, None, clone_dests(&svc.dests, Some(i))?)?))?
+        }
+        _ => return Err(EINVAL),
+    };
+    ipvs.services.replace(new_table);
+    Ok(())
+}
+
+/// An IPv6 persistence netmask is a prefix length, 1 to 128.
+fn check_netmask(af: u16, netmask: u32) -> Result {
+    if af == AF_INET6 && !(1..=128).contains(&netmask) {
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
+/// A real server at one of the director's own addresses is served
+/// locally, whatever method was asked for, as upstream does.
+fn mark_local(net: &Net, af: u16, addr: &[u8; 16], config: &mut DestConfig) {
+    if af == AF_INET && net.is_local_v4([addr[0], addr[1], addr[2], addr[3]]) {
+        config.fwd = b::IP_VS_CONN_F_LOCALNODE;
+    }
+}
+
+/// A copy of `dests` without index `skip`.
+fn clone_dests(dests: &KVec<Arc<Dest>>, skip: Option<usize>) -> Result<KVec<Arc<Dest>>> {
+    let mut out = KVec::with_capacity(dests.len(), GFP_KERNEL)?;
+    for (i, d) in dests.iter().enumerate() {
+        if Some(i) != skip {
+            out.push(d.clone(), GFP_KERNEL)?;
+        }
+    }
+    Ok(out)
+}
+
 /// Version and connection-table size; upstream answers with SET_INFO.
-fn get_info(req: &GenlRequest<'_>) -> Result {
-    let ipvs = IpvsNet::get(req.net()).ok_or(ENOENT)?;
+fn get_info(req: &GenlRequest<'_>, ipvs: &IpvsNet) -> Result {
     let buckets = u32::try_from(ipvs.conn_tab.buckets())?;
     req.reply(b::IPVS_CMD_SET_INFO as u8, |msg| {
         msg.put_u32(b::IPVS_INFO_ATTR_VERSION as u16, b::IP_VS_VERSION_CODE)?;
         msg.put_u32(b::IPVS_INFO_ATTR_CONN_TAB_SIZE as u16, buckets)
+    })
+}
+
+fn get_config(req: &GenlRequest<'_>, ipvs: &IpvsNet) -> Result {
+    let t = ipvs.timeouts();
+    req.reply(b::IPVS_CMD_SET_CONFIG as u8, |msg| {
+        msg.put_u32(b::IPVS_CMD_ATTR_TIMEOUT_TCP as u16, t.tcp)?;
+        msg.put_u32(b::IPVS_CMD_ATTR_TIMEOUT_TCP_FIN as u16, t.tcp_fin)?;
+        msg.put_u32(b::IPVS_CMD_ATTR_TIMEOUT_UDP as u16, t.udp)
+    })
+}
+
+/// `ipvsadm --set`: a zero keeps the current value.
+fn set_config(ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
+    let mut t: Timeouts = ipvs.timeouts();
+    let get = |attr| top.u32(attr).map_err(|_| EINVAL);
+    for (attr, slot) in [
+        (b::IPVS_CMD_ATTR_TIMEOUT_TCP, &mut t.tcp),
+        (b::IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, &mut t.tcp_fin),
+        (b::IPVS_CMD_ATTR_TIMEOUT_UDP, &mut t.udp),
+    ] {
+        match get(attr)? {
+            Some(v) if v > i32::MAX as u32 => return Err(EINVAL),
+            Some(v) if v != 0 => *slot = v,
+            _ => {}
+        }
+    }
+    ipvs.set_timeouts(&t);
+    Ok(())
+}
+
+fn get_service(req: &GenlRequest<'_>, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
+    let spec = parse_service(top.get(b::IPVS_CMD_ATTR_SERVICE).ok_or(EINVAL)?, false)?;
+    let table = ipvs.services.get();
+    let svc = table.position(&spec.key).and_then(|i| table.services.get(i)).ok_or(ESRCH)?;
+    req.reply(b::IPVS_CMD_NEW_SERVICE as u8, |msg| fill_service(msg, svc))
+}
+
+fn dump_services(dump: &mut GenlDump<'_>, ipvs: &IpvsNet) -> Result {
+    let table = ipvs.services.get();
+    let mut sent = dump.sent();
+    for svc in table.services.iter().skip(sent) {
+        if !dump.put(b::IPVS_CMD_NEW_SERVICE as u8, |msg| fill_service(msg, svc))? {
+            break;
+        }
+        sent += 1;
+    }
+    dump.set_sent(sent);
+    Ok(())
+}
+
+fn dump_dests(dump: &mut GenlDump<'_>, ipvs: &IpvsNet) -> Result {
+    // Upstream answers an unknown or malformed service with an empty dump.
+    let Ok(top) = CmdAttrs::parse(dump.attrs()) else { return Ok(()) };
+    let Some(Ok(spec)) = top.get(b::IPVS_CMD_ATTR_SERVICE).map(|s| parse_service(s, false)) else { return Ok(()) };
+    let table = ipvs.services.get();
+    let Some(svc) = table.position(&spec.key).and_then(|i| table.services.get(i)) else { return Ok(()) };
+    let mut sent = dump.sent();
+    for dest in svc.dests.iter().skip(sent) {
+        if !dump.put(b::IPVS_CMD_NEW_DEST as u8, |msg| fill_dest(msg, dest))? {
+            break;
+        }
+        sent += 1;
+    }
+    dump.set_sent(sent);
+    Ok(())
+}
+
+/// Statistics attributes; counters are not kept yet, so all are zero.
+fn fill_stats(msg: &mut GenlMsg<'_>, attr: u32, wide: bool) -> Result {
+    msg.nest(attr as u16, |msg| {
+        for stat in b::IPVS_STATS_ATTR_CONNS..=b::IPVS_STATS_ATTR_OUTBPS {
+            if wide {
+                msg.put_u64(stat as u16, 0, b::IPVS_STATS_ATTR_PAD as u16)?;
+            } else {
+                msg.put_u32(stat as u16, 0)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn fill_service(msg: &mut GenlMsg<'_>, svc: &Service) -> Result {
+    msg.nest(b::IPVS_CMD_ATTR_SERVICE as u16, |msg| {
+        let k = &svc.key;
+        msg.put_u16(b::IPVS_SVC_ATTR_AF as u16, k.af)?;
+        if k.fwmark != 0 {
+            msg.put_u32(b::IPVS_SVC_ATTR_FWMARK as u16, k.fwmark)?;
+        } else {
+            msg.put_u16(b::IPVS_SVC_ATTR_PROTOCOL as u16, k.proto)?;
+            msg.put_bytes(b::IPVS_SVC_ATTR_ADDR as u16, &k.addr)?;
+            msg.put_bytes(b::IPVS_SVC_ATTR_PORT as u16, &k.port.to_be_bytes())?;
+        }
+        msg.put_str(b::IPVS_SVC_ATTR_SCHED_NAME as u16, svc.sched.name())?;
+        let mut flags = [0u8; 8];
+        flags[..4].copy_from_slice(&svc.config.flags.to_ne_bytes());
+        flags[4..].copy_from_slice(&u32::MAX.to_ne_bytes());
+        msg.put_bytes(b::IPVS_SVC_ATTR_FLAGS as u16, &flags)?;
+        msg.put_u32(b::IPVS_SVC_ATTR_TIMEOUT as u16, svc.config.timeout)?;
+        msg.put_u32(b::IPVS_SVC_ATTR_NETMASK as u16, svc.config.netmask)?;
+        fill_stats(msg, b::IPVS_SVC_ATTR_STATS, false)?;
+        fill_stats(msg, b::IPVS_SVC_ATTR_STATS64, true)
+    })
+}
+
+fn fill_dest(msg: &mut GenlMsg<'_>, d: &Dest) -> Result {
+    msg.nest(b::IPVS_CMD_ATTR_DEST as u16, |msg| {
+        msg.put_bytes(b::IPVS_DEST_ATTR_ADDR as u16, &d.addr)?;
+        msg.put_bytes(b::IPVS_DEST_ATTR_PORT as u16, &d.port.to_be_bytes())?;
+        msg.put_u32(b::IPVS_DEST_ATTR_FWD_METHOD as u16, d.fwd.load(Ordering::Relaxed))?;
+        msg.put_u32(b::IPVS_DEST_ATTR_WEIGHT as u16, d.weight.load(Ordering::Relaxed) as u32)?;
+        msg.put_u8(b::IPVS_DEST_ATTR_TUN_TYPE as u16, 0)?;
+        msg.put_bytes(b::IPVS_DEST_ATTR_TUN_PORT as u16, &[0, 0])?;
+        msg.put_u16(b::IPVS_DEST_ATTR_TUN_FLAGS as u16, 0)?;
+        msg.put_u32(b::IPVS_DEST_ATTR_U_THRESH as u16, d.u_threshold.load(Ordering::Relaxed))?;
+        msg.put_u32(b::IPVS_DEST_ATTR_L_THRESH as u16, d.l_threshold.load(Ordering::Relaxed))?;
+        msg.put_u32(b::IPVS_DEST_ATTR_ACTIVE_CONNS as u16, d.active.load(Ordering::Relaxed))?;
+        msg.put_u32(b::IPVS_DEST_ATTR_INACT_CONNS as u16, d.inactive.load(Ordering::Relaxed))?;
+        msg.put_u32(b::IPVS_DEST_ATTR_PERSIST_CONNS as u16, d.persist.load(Ordering::Relaxed))?;
+        msg.put_u16(b::IPVS_DEST_ATTR_ADDR_FAMILY as u16, d.af)?;
+        fill_stats(msg, b::IPVS_DEST_ATTR_STATS, false)?;
+        fill_stats(msg, b::IPVS_DEST_ATTR_STATS64, true)
     })
 }
 
@@ -69,4 +483,40 @@ fn show_hook_counts(counts: &HookCounts, out: &mut SeqFile) -> fmt::Result {
         writeln!(out, "{family:<6} {point:<9} {packets}")?;
     }
     Ok(())
+}
+
+/// `/proc/net/ip_vs_conn`: the namespace's connections, in upstream's
+/// format (which `ipvsadm -Lc` reads).
+pub(crate) struct ConnFile;
+
+impl NetProcShow for ConnFile {
+    fn show(net: &Net, out: &mut SeqFile) -> fmt::Result {
+        writeln!(out, "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData")?;
+        let Some(ipvs) = IpvsNet::get(net) else { return Ok(()) };
+        let mut result = Ok(());
+        ipvs.conn_tab.for_each(net.id(), |c, left| {
+            if result.is_ok() {
+                result = show_conn(out, c, left);
+            }
+        });
+        result
+    }
+}
+
+fn show_conn(out: &mut SeqFile, c: &crate::conn::Conn, left: u32) -> fmt::Result {
+    let v4 = |a: &[u8; 16]| u32::from_be_bytes([a[0], a[1], a[2], a[3]]);
+    let (proto, state) = if c.proto == crate::packet::PROTO_TCP { ("TCP", c.state.name()) } else { ("UDP", "UDP") };
+    writeln!(
+        out,
+        "{:<3} {:08X} {:04X} {:08X} {:04X} {:08X} {:04X} {:<11} {:>7}",
+        proto,
+        v4(&c.caddr),
+        c.cport,
+        v4(&c.vaddr),
+        c.vport,
+        v4(&c.daddr),
+        c.dport,
+        state,
+        left
+    )
 }

@@ -1,21 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The packet path's entry points: netfilter hooks at LOCAL_IN (packets
-//! for a virtual address) and FORWARD (VS/NAT replies), IPv4 and IPv6.
-//!
-//! So far they count the IP packets they see per hook; scheduling and
-//! forwarding arrive with the data plane.
+//! for a virtual service: schedule new connections, forward known ones)
+//! and FORWARD (VS/NAT replies), per namespace.
 
-use crate::kbind::bindings;
-use crate::kbind::netfilter::{Family, HookPoint, HookSpec, HookState, NetfilterHook, Verdict};
-use crate::kbind::netns::PernetState;
-use crate::kbind::skb::Skb;
+use crate::conn::{Conn, Lookup, F_INACTIVE, F_NOOUTPUT};
+use crate::kbind::bindings as b;
+use crate::kbind::netfilter::{Family, HookPoint, HookSkb, HookSpec, HookState, NetfilterHook, Verdict};
+use crate::kbind::netns::{Net, PernetState};
 use crate::net::IpvsNet;
+use crate::packet::{self, Ipv4Flow, PROTO_TCP};
+use crate::service::AF_INET;
+use crate::tcp_state::{Direction, TcpState};
+use crate::xmit::{self, Target};
 use core::sync::atomic::{AtomicU64, Ordering};
 
 /// Upstream's places: after filtering, before source NAT at LOCAL_IN,
 /// and at FORWARD before source NAT.
-const LOCAL_IN_PRIORITY: i32 = bindings::nf_ip_hook_priorities_NF_IP_PRI_NAT_SRC - 1;
-const FORWARD_PRIORITY: i32 = bindings::nf_ip_hook_priorities_NF_IP_PRI_NAT_SRC - 1;
+const LOCAL_IN_PRIORITY: i32 = b::nf_ip_hook_priorities_NF_IP_PRI_NAT_SRC - 1;
+const FORWARD_PRIORITY: i32 = b::nf_ip_hook_priorities_NF_IP_PRI_NAT_SRC - 1;
 
 /// Every hook the core registers in each namespace.
 pub(crate) const HOOKS: [HookSpec; 4] = [
@@ -29,23 +31,160 @@ pub(crate) const HOOKS: [HookSpec; 4] = [
 pub(crate) struct IpvsHooks;
 
 impl NetfilterHook for IpvsHooks {
-    fn hook(skb: &mut Skb, state: &HookState<'_>) -> Verdict {
-        if let Some(ipvs) = IpvsNet::get(state.net) {
-            if is_ip_packet(skb, state.family) {
-                ipvs.hook_counts.count(state.family, state.point);
-            }
+    fn hook(mut skb: HookSkb<'_>, state: &HookState<'_>) -> Verdict {
+        let Some(ipvs) = IpvsNet::get(state.net) else { return Verdict::ACCEPT };
+        let Some(first) = skb.network_bytes(1).map(|b| b[0] >> 4) else { return Verdict::ACCEPT };
+        let family_ok = match state.family {
+            Family::Ipv4 => first == 4,
+            Family::Ipv6 => first == 6,
+        };
+        if !family_ok {
+            return Verdict::ACCEPT;
         }
-        Verdict::Accept
+        ipvs.hook_counts.count(state.family, state.point);
+        if state.family != Family::Ipv4 {
+            return Verdict::ACCEPT;
+        }
+        let Some(flow) = read_flow_v4(&mut skb) else { return Verdict::ACCEPT };
+        match state.point {
+            HookPoint::LocalIn => local_in_v4(skb, state.net, ipvs, &flow),
+            HookPoint::Forward => forward_v4(skb, state.net, ipvs, &flow),
+        }
     }
 }
 
-/// Whether the packet starts with an IP header of the hook's family.
-fn is_ip_packet(skb: &mut Skb, family: Family) -> bool {
-    let want = match family {
-        Family::Ipv4 => 4,
-        Family::Ipv6 => 6,
+fn read_flow_v4(skb: &mut HookSkb<'_>) -> Option<Ipv4Flow> {
+    let (ihl, proto) = packet::ipv4_l4(skb.network_bytes(20)?)?;
+    packet::ipv4_flow(skb.network_bytes(packet::needed_v4(ihl, proto))?)
+}
+
+fn v6_slot(addr: [u8; 4]) -> [u8; 16] {
+    let mut out = [0; 16];
+    out[..4].copy_from_slice(&addr);
+    out
+}
+
+fn v4_of(addr: &[u8; 16]) -> [u8; 4] {
+    [addr[0], addr[1], addr[2], addr[3]]
+}
+
+/// The timeout a connection gets in its current state, seconds.
+fn timeout_of(ipvs: &IpvsNet, conn: &Conn) -> u32 {
+    let t = ipvs.timeouts();
+    if conn.proto == PROTO_TCP {
+        t.tcp_state(conn.state)
+    } else {
+        t.udp
+    }
+}
+
+fn local_in_v4(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Ipv4Flow) -> Verdict {
+    let key = Lookup::In {
+        net: net.id(),
+        proto: flow.proto,
+        caddr: v6_slot(flow.saddr),
+        cport: flow.sport,
+        vaddr: v6_slot(flow.daddr),
+        vport: flow.dport,
     };
-    matches!(skb.network_bytes(1), Some([first]) if first >> 4 == want)
+    let known = ipvs.conn_tab.with_conn(AF_INET, key, |conn| {
+        if flow.proto == PROTO_TCP {
+            let dir = if conn.flags & F_NOOUTPUT != 0 { Direction::InputOnly } else { Direction::Input };
+            conn.set_state(conn.state.next(dir, flow.tcp_flags));
+        }
+        let target = Target { fwd: conn.fwd, daddr: v4_of(&conn.daddr), dport: conn.dport };
+        (target, timeout_of(ipvs, conn))
+    });
+    let target = match known {
+        Some(target) => target,
+        None => match schedule_v4(net, ipvs, flow) {
+            Scheduled::To(target) => target,
+            Scheduled::NotOurs => return Verdict::ACCEPT,
+            Scheduled::Drop => return Verdict::DROP,
+        },
+    };
+    xmit::to_real_server_v4(skb, net, flow, &target)
+}
+
+enum Scheduled {
+    To(Target),
+    NotOurs,
+    Drop,
+}
+
+/// A new connection to a virtual service: pick a real server and enter
+/// the connection in the table.
+fn schedule_v4(net: &Net, ipvs: &IpvsNet, flow: &Ipv4Flow) -> Scheduled {
+    const SYN: u8 = 0x02;
+    const RST: u8 = 0x04;
+    const ACK: u8 = 0x10;
+    // Only a connection's first packet schedules it, as upstream.
+    if flow.proto == PROTO_TCP && (flow.tcp_flags & (SYN | ACK | RST) != SYN) {
+        return Scheduled::NotOurs;
+    }
+    let services = ipvs.services.get();
+    let Some(svc) = services.lookup_v4(flow.proto, flow.daddr, flow.dport) else { return Scheduled::NotOurs };
+    let Some(dest) = svc.schedule() else {
+        // Upstream also answers ICMP port unreachable here.
+        return Scheduled::Drop;
+    };
+    let fwd = dest.fwd.load(Ordering::Relaxed) as u8;
+    let dport = if dest.port == 0 { flow.dport } else { dest.port };
+    let no_output = if u32::from(fwd) == b::IP_VS_CONN_F_MASQ { 0 } else { F_NOOUTPUT };
+    let state = if flow.proto == PROTO_TCP {
+        let dir = if no_output != 0 { Direction::InputOnly } else { Direction::Input };
+        TcpState::None.next(dir, flow.tcp_flags)
+    } else {
+        TcpState::None
+    };
+    let inactive = if flow.proto == PROTO_TCP && state.is_active() { 0 } else { F_INACTIVE };
+    let conn = Conn {
+        net: net.id(),
+        dest: dest.clone(),
+        caddr: v6_slot(flow.saddr),
+        vaddr: v6_slot(flow.daddr),
+        daddr: dest.addr,
+        cport: flow.sport,
+        vport: flow.dport,
+        dport,
+        af: AF_INET,
+        proto: flow.proto,
+        fwd,
+        state,
+        flags: no_output | inactive,
+    };
+    let target = Target { fwd, daddr: v4_of(&dest.addr), dport };
+    let timeout = timeout_of(ipvs, &conn);
+    match ipvs.conn_tab.insert(conn, timeout) {
+        Ok(()) => Scheduled::To(target),
+        Err(_) => Scheduled::Drop,
+    }
+}
+
+/// A packet being forwarded: if it is a VS/NAT reply, make it come from
+/// the virtual service.
+fn forward_v4(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Ipv4Flow) -> Verdict {
+    let key = Lookup::Out {
+        net: net.id(),
+        proto: flow.proto,
+        caddr: v6_slot(flow.daddr),
+        cport: flow.dport,
+        daddr: v6_slot(flow.saddr),
+        dport: flow.sport,
+    };
+    let virtual_end = ipvs.conn_tab.with_conn(AF_INET, key, |conn| {
+        if u32::from(conn.fwd) != b::IP_VS_CONN_F_MASQ {
+            return (None, timeout_of(ipvs, conn));
+        }
+        if flow.proto == PROTO_TCP {
+            conn.set_state(conn.state.next(Direction::Output, flow.tcp_flags));
+        }
+        (Some((v4_of(&conn.vaddr), conn.vport)), timeout_of(ipvs, conn))
+    });
+    match virtual_end.flatten() {
+        Some((vaddr, vport)) => xmit::nat_reply_v4(skb, flow, vaddr, vport),
+        None => Verdict::ACCEPT,
+    }
 }
 
 /// Packets seen per hook, shown in `/proc/net/lvs_ipvs_hooks`.

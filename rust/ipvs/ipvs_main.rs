@@ -13,8 +13,18 @@ pub mod kbind;
 
 #[path = "../logic/conn_hash.rs"]
 pub mod conn_hash;
+#[path = "../logic/conn_shard.rs"]
+pub mod conn_shard;
+#[path = "../logic/csum.rs"]
+pub mod csum;
+#[path = "../logic/nlattr.rs"]
+pub mod nlattr;
+#[path = "../logic/packet.rs"]
+pub mod packet;
 #[path = "../logic/slow_timer.rs"]
 pub mod slow_timer;
+#[path = "../logic/tcp_state.rs"]
+pub mod tcp_state;
 
 mod conn;
 mod ctl;
@@ -22,6 +32,8 @@ mod hooks;
 mod net;
 mod sched;
 pub mod sched_api;
+mod service;
+mod xmit;
 
 use kbind::genl::GenlRegistration;
 use kbind::global::Published;
@@ -35,19 +47,22 @@ module! {
     license: "GPL",
 }
 
-/// The module's registrations, torn down in field order: namespaces (and
-/// their hooks) first, then the netlink family, then shared tables.
+/// The module's registrations, torn down in field order: the netlink
+/// family first (no more configuration), then namespaces (their hooks,
+/// services and connections), then shared tables.
 struct LvsIpvs {
-    _pernet: Pernet<net::IpvsNet>,
     _genl: GenlRegistration<ctl::IpvsFamily>,
+    _pernet: Pernet<net::IpvsNet>,
+    _ctl_lock: Published<ctl::CtlLock>,
     _schedulers: Published<sched::Registry>,
-    _conn_tab: Published<conn::ConnTab>,
+    _conn_tab: conn::ConnTabHandle,
 }
 
 impl kernel::Module for LvsIpvs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let conn_tab = conn::publish()?;
         let schedulers = sched::publish()?;
+        let ctl_lock = ctl::publish()?;
         let genl = GenlRegistration::register().map_err(|e| {
             if e == EEXIST {
                 pr_err!("the IPVS netlink family is taken: C IPVS (ip_vs) is loaded; unload it first (modprobe -r ip_vs)\n");
@@ -58,6 +73,6 @@ impl kernel::Module for LvsIpvs {
         })?;
         let pernet = Pernet::register()?;
         pr_info!("IPVS (Rust) loaded\n");
-        Ok(Self { _pernet: pernet, _genl: genl, _schedulers: schedulers, _conn_tab: conn_tab })
+        Ok(Self { _genl: genl, _pernet: pernet, _ctl_lock: ctl_lock, _schedulers: schedulers, _conn_tab: conn_tab })
     }
 }

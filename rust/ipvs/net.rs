@@ -1,25 +1,63 @@
 // SPDX-License-Identifier: GPL-2.0
 //! What the core keeps in each network namespace, as upstream's
-//! `struct netns_ipvs`: services and counters are per namespace.
+//! `struct netns_ipvs`: services, timeouts and counters are per namespace.
 
 use crate::conn::{self, ConnTab};
-use crate::ctl::HookCountsFile;
+use crate::ctl::{ConnFile, HookCountsFile};
 use crate::hooks::{HookCounts, IpvsHooks, HOOKS};
+use crate::kbind::global::RcuArc;
 use crate::kbind::netfilter::NetHooks;
 use crate::kbind::netns::{Net, PernetId, PernetState};
 use crate::kbind::procfs::NetProcFile;
+use crate::service::ServiceTable;
+use crate::tcp_state::Timeouts;
+use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
 /// Per-namespace state. Field order is teardown order: hooks and files,
 /// which read the rest, go first.
 pub(crate) struct IpvsNet {
-    _hooks: NetHooks,
+    /// `None` only while being torn down (see `drop`).
+    hooks: Option<NetHooks>,
     _hook_counts_file: NetProcFile<HookCountsFile>,
+    _conn_file: NetProcFile<ConnFile>,
+    /// The namespace's services.
+    pub(crate) services: RcuArc<ServiceTable>,
     /// The shared connection table.
     pub(crate) conn_tab: Arc<ConnTab>,
     /// Packets seen by each hook.
     pub(crate) hook_counts: HookCounts,
+    timeouts: [AtomicU32; 3],
+    net_id: usize,
+}
+
+impl IpvsNet {
+    /// The timeouts `ipvsadm --set` controls.
+    pub(crate) fn timeouts(&self) -> Timeouts {
+        let [tcp, tcp_fin, udp] = &self.timeouts;
+        Timeouts {
+            tcp: tcp.load(Ordering::Relaxed),
+            tcp_fin: tcp_fin.load(Ordering::Relaxed),
+            udp: udp.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Changes the timeouts.
+    pub(crate) fn set_timeouts(&self, t: &Timeouts) {
+        let [tcp, tcp_fin, udp] = &self.timeouts;
+        tcp.store(t.tcp, Ordering::Relaxed);
+        tcp_fin.store(t.tcp_fin, Ordering::Relaxed);
+        udp.store(t.udp, Ordering::Relaxed);
+    }
+}
+
+impl Drop for IpvsNet {
+    fn drop(&mut self) {
+        // Unhook first: then no packet can add a connection any more.
+        drop(self.hooks.take());
+        self.conn_tab.flush_net(self.net_id);
+    }
 }
 
 static IPVS_NET_ID: PernetId = PernetId::new();
@@ -30,11 +68,16 @@ impl PernetState for IpvsNet {
     }
 
     fn init(net: &Net) -> Result<Self> {
+        let t = Timeouts::default();
         Ok(Self {
+            services: RcuArc::new(ServiceTable::empty()?),
             conn_tab: conn::get().ok_or(ENODEV)?,
             hook_counts: HookCounts::default(),
+            timeouts: [AtomicU32::new(t.tcp), AtomicU32::new(t.tcp_fin), AtomicU32::new(t.udp)],
+            net_id: net.id(),
             _hook_counts_file: NetProcFile::create(net, kernel::c_str!("lvs_ipvs_hooks"))?,
-            _hooks: NetHooks::register::<IpvsHooks>(net, &HOOKS)?,
+            _conn_file: NetProcFile::create(net, kernel::c_str!("ip_vs_conn"))?,
+            hooks: Some(NetHooks::register::<IpvsHooks>(net, &HOOKS)?),
         })
     }
 }

@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The core's side of scheduler modules: the registry they join through
-//! the exported functions below (see `sched_api.rs`).
+//! the exported functions below (see `sched_api.rs`), and the binding of
+//! a service to a scheduler, which keeps the scheduler's module loaded.
 
 use crate::kbind::global::{ModuleGlobal, Published};
-use crate::sched_api::Scheduler;
-use core::ffi::c_int;
+use crate::kbind::module::{self, ModuleRef};
+use crate::sched_api::{DestLoad, SchedState, Scheduler};
 use kernel::prelude::*;
 use kernel::rbtree::RBTree;
 use kernel::sync::{Arc, Mutex};
+use kernel::ThisModule;
 
-/// The registered schedulers, by name.
-pub(crate) type Registry = Mutex<RBTree<&'static str, &'static Scheduler>>;
+/// The registered schedulers, by name, with their modules.
+pub(crate) type Registry = Mutex<RBTree<&'static str, (&'static Scheduler, &'static ThisModule)>>;
 
 static REGISTRY: ModuleGlobal<Registry> = ModuleGlobal::new();
 
@@ -19,34 +21,83 @@ pub(crate) fn publish() -> Result<Published<Registry>> {
     REGISTRY.publish(Arc::pin_init(kernel::new_mutex!(RBTree::new()), GFP_KERNEL)?)
 }
 
-fn register(scheduler: &'static Scheduler) -> Result {
+/// Adds a scheduler module's scheduler; exported to scheduler modules.
+#[no_mangle]
+pub(crate) fn lvs_ipvs_register_scheduler(scheduler: &'static Scheduler, owner: &'static ThisModule) -> Result {
     let registry = REGISTRY.get().ok_or(ENODEV)?;
     let mut schedulers = registry.lock();
     if schedulers.get(&scheduler.name()).is_some() {
         pr_err!("register_ip_vs_scheduler(): [{}] scheduler already existed in the system\n", scheduler.name());
         return Err(EEXIST);
     }
-    schedulers.try_create_and_insert(scheduler.name(), scheduler, GFP_KERNEL)?;
+    schedulers.try_create_and_insert(scheduler.name(), (scheduler, owner), GFP_KERNEL)?;
     pr_info!("[{}] scheduler registered.\n", scheduler.name());
     Ok(())
 }
 
-/// Adds a scheduler module's scheduler; exported to scheduler modules.
+/// Removes a scheduler; exported to scheduler modules.
 #[no_mangle]
-pub(crate) extern "C" fn lvs_ipvs_register_scheduler(scheduler: &'static Scheduler) -> c_int {
-    match register(scheduler) {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
+pub(crate) fn lvs_ipvs_unregister_scheduler(scheduler: &'static Scheduler) {
+    let Some(registry) = REGISTRY.get() else { return };
+    let mut schedulers = registry.lock();
+    if schedulers.get(&scheduler.name()).is_some_and(|(s, _)| core::ptr::eq(*s, scheduler)) {
+        schedulers.remove(&scheduler.name());
+        pr_info!("[{}] scheduler unregistered.\n", scheduler.name());
     }
 }
 
-/// Removes a scheduler; exported to scheduler modules.
-#[no_mangle]
-pub(crate) extern "C" fn lvs_ipvs_unregister_scheduler(scheduler: &'static Scheduler) {
-    let Some(registry) = REGISTRY.get() else { return };
-    let mut schedulers = registry.lock();
-    if schedulers.get(&scheduler.name()).is_some_and(|s| core::ptr::eq(*s, scheduler)) {
-        schedulers.remove(&scheduler.name());
-        pr_info!("[{}] scheduler unregistered.\n", scheduler.name());
+/// A service's scheduler, whose module stays loaded while this lives.
+pub(crate) struct SchedBinding {
+    scheduler: &'static Scheduler,
+    module: ModuleRef,
+}
+
+impl SchedBinding {
+    /// Binds scheduler `name`, loading its module (`lvs_ipvs_NAME`) if
+    /// it is not registered yet; `ENOENT` if there is no such scheduler.
+    /// May sleep.
+    pub(crate) fn new(name: &str) -> Result<Self> {
+        if let Some(binding) = Self::find(name)? {
+            return Ok(binding);
+        }
+        if name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+            let mut module_name = [0u8; 40];
+            let prefix = b"lvs_ipvs_";
+            let full = module_name.get_mut(..prefix.len() + name.len()).ok_or(ENOENT)?;
+            full[..prefix.len()].copy_from_slice(prefix);
+            full[prefix.len()..].copy_from_slice(name.as_bytes());
+            let full = core::str::from_utf8(full).map_err(|_| ENOENT)?;
+            // A failed load shows up as the scheduler still missing.
+            let _ = module::request(full);
+            if let Some(binding) = Self::find(name)? {
+                return Ok(binding);
+            }
+        }
+        pr_info!("Scheduler module lvs_ipvs_{} not found\n", name);
+        Err(ENOENT)
+    }
+
+    fn find(name: &str) -> Result<Option<Self>> {
+        let registry = REGISTRY.get().ok_or(ENODEV)?;
+        let schedulers = registry.lock();
+        let Some(&(scheduler, owner)) = schedulers.get(&name) else { return Ok(None) };
+        // A module on its way out is as good as missing.
+        Ok(ModuleRef::get(owner).map(|module| Self { scheduler, module: module }))
+    }
+
+    /// Another binding to the same scheduler.
+    pub(crate) fn try_clone(&self) -> Result<Self> {
+        let module = self.module.try_clone().ok_or(ENOENT)?;
+        Ok(Self { scheduler: self.scheduler, module: module })
+    }
+
+    /// The scheduler's name.
+    pub(crate) fn name(&self) -> &'static str {
+        self.scheduler.name()
+    }
+
+    /// Picks a server (see `sched_api::ScheduleFn`).
+    pub(crate) fn schedule(&self, state: &SchedState, n: usize, load: &dyn Fn(usize) -> DestLoad) -> Option<usize> {
+        self.scheduler.schedule(state, n, load)
     }
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-//! A generic-netlink family, registered as an RAII object.
+//! A generic-netlink family, registered as an RAII object, with requests,
+//! replies and multi-part dumps.
 
 use super::bindings;
 use super::netns::Net;
-use core::ffi::c_int;
+use core::ffi::{c_int, c_void};
 use core::marker::PhantomData;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -16,9 +17,13 @@ pub struct GenlOp {
     pub cmd: u8,
     /// Whether the caller needs CAP_NET_ADMIN in its namespace.
     pub admin: bool,
+    /// Whether a plain request is answered ([`GenlFamily::doit`]).
+    pub doit: bool,
+    /// Whether a dump request is answered ([`GenlFamily::dumpit`]).
+    pub dumpit: bool,
 }
 
-/// A generic-netlink family: its identity and its request handler.
+/// A generic-netlink family: its identity and its handlers.
 pub trait GenlFamily: 'static {
     /// Family name, at most 15 bytes.
     const NAME: &'static CStr;
@@ -30,8 +35,12 @@ pub trait GenlFamily: 'static {
     /// The commands the family answers.
     const OPS: &'static [GenlOp];
 
-    /// Handles a request for one of [`Self::OPS`].
+    /// Handles a request for one of [`Self::OPS`] with `doit`.
     fn doit(req: &GenlRequest<'_>) -> Result;
+
+    /// Adds the next part of a dump for one of [`Self::OPS`] with
+    /// `dumpit`; called until it adds nothing.
+    fn dumpit(dump: &mut GenlDump<'_>) -> Result;
 }
 
 /// A request being handled.
@@ -52,52 +61,189 @@ impl<'a> GenlRequest<'a> {
         self.net
     }
 
+    /// The request's attributes, unparsed.
+    pub fn attrs(&self) -> &'a [u8] {
+        let mut len: c_int = 0;
+        // SAFETY: `info` is live; the helper bounds `len` by the message.
+        let data = unsafe { bindings::lvs_genl_info_attrs(self.info, &mut len) };
+        // SAFETY: `data` points to `len` bytes of the request, which stays
+        // allocated while the request is handled.
+        unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len as usize) }
+    }
+
     /// Sends a reply of command `cmd`, whose attributes `fill` adds.
-    pub fn reply(&self, cmd: u8, fill: impl FnOnce(&mut GenlMsg) -> Result) -> Result {
+    pub fn reply(&self, cmd: u8, fill: impl FnOnce(&mut GenlMsg<'_>) -> Result) -> Result {
         // SAFETY: allocating a new message has no preconditions.
         let skb = unsafe { bindings::lvs_genlmsg_new(GENL_REPLY_SIZE) };
         if skb.is_null() {
             return Err(ENOMEM);
         }
-        let mut msg = GenlMsg { skb, _owns: PhantomData };
+        let owned = OwnedMsg(skb);
         // SAFETY: `skb` is a fresh message, `info` the live request.
         let hdr = unsafe { bindings::lvs_genlmsg_put_reply(skb, self.info, cmd) };
         if hdr.is_null() {
             return Err(super::error(bindings::EMSGSIZE));
         }
-        fill(&mut msg)?;
+        fill(&mut GenlMsg { skb, _msg: PhantomData })?;
         // SAFETY: `hdr` was put in `skb` above.
         unsafe { bindings::lvs_genlmsg_end(skb, hdr) };
-        core::mem::forget(msg);
+        core::mem::forget(owned);
         // SAFETY: `genlmsg_reply` takes ownership of `skb` in all cases.
         kernel::error::to_result(unsafe { bindings::lvs_genlmsg_reply(skb, self.info) })
+    }
+}
+
+/// A dump in progress: one call of `dumpit`, filling one message.
+pub struct GenlDump<'a> {
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+    net: &'a Net,
+}
+
+impl<'a> GenlDump<'a> {
+    /// The command number of the dump request.
+    pub fn cmd(&self) -> u8 {
+        // SAFETY: `cb` is live during the call.
+        unsafe { bindings::lvs_genl_dump_cmd(self.cb) }
+    }
+
+    /// The namespace of the requesting socket.
+    pub fn net(&self) -> &'a Net {
+        self.net
+    }
+
+    /// The dump request's attributes, unparsed.
+    pub fn attrs(&self) -> &'a [u8] {
+        let mut len: c_int = 0;
+        // SAFETY: `cb` is live; the helper bounds `len` by the message.
+        let data = unsafe { bindings::lvs_genl_dump_attrs(self.cb, &mut len) };
+        // SAFETY: the request stays allocated until the dump ends.
+        unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len as usize) }
+    }
+
+    /// How many items earlier parts of the dump have sent.
+    pub fn sent(&self) -> usize {
+        // SAFETY: `cb` is live; `args` is the dump's own scratch space.
+        unsafe { (*self.cb).__bindgen_anon_1.args[0] as usize }
+    }
+
+    /// Records that `n` items have been sent in all.
+    pub fn set_sent(&mut self, n: usize) {
+        // SAFETY: as in `sent`.
+        unsafe { (*self.cb).__bindgen_anon_1.args[0] = n as _ };
+    }
+
+    /// Adds one message of command `cmd` whose attributes `fill` adds;
+    /// `Ok(false)` if it does not fit (the dump continues in a new part).
+    pub fn put(&mut self, cmd: u8, fill: impl FnOnce(&mut GenlMsg<'_>) -> Result) -> Result<bool> {
+        // SAFETY: `skb` is this part's message, `cb` the live dump.
+        let hdr = unsafe { bindings::lvs_genl_dump_put(self.skb, self.cb, cmd) };
+        if hdr.is_null() {
+            return Ok(false);
+        }
+        match fill(&mut GenlMsg { skb: self.skb, _msg: PhantomData }) {
+            Ok(()) => {
+                // SAFETY: `hdr` was put in `skb` above.
+                unsafe { bindings::lvs_genlmsg_end(self.skb, hdr) };
+                Ok(true)
+            }
+            Err(e) => {
+                // SAFETY: `hdr` was put in `skb` above; this trims it off.
+                unsafe { bindings::lvs_genlmsg_cancel(self.skb, hdr) };
+                if e == super::error(bindings::EMSGSIZE) {
+                    Ok(false)
+                } else {
+                    Err(e)
+                }
+            }
+        }
     }
 }
 
 /// Payload room of a reply (a page, like `NLMSG_GOODSIZE`).
 const GENL_REPLY_SIZE: usize = 3800;
 
-/// A reply message under construction; freed unless sent.
-pub struct GenlMsg {
-    skb: *mut bindings::sk_buff,
-    _owns: PhantomData<bindings::sk_buff>,
+/// A reply message not yet handed to the kernel; freed on drop.
+struct OwnedMsg(*mut bindings::sk_buff);
+
+impl Drop for OwnedMsg {
+    fn drop(&mut self) {
+        // SAFETY: the message was never handed to the kernel.
+        unsafe { bindings::lvs_nlmsg_free(self.0) };
+    }
 }
 
-impl GenlMsg {
-    /// Adds a `u32` attribute.
-    pub fn put_u32(&mut self, attr: u16, value: u32) -> Result {
-        // SAFETY: `skb` is our live message.
-        match unsafe { bindings::lvs_nla_put_u32(self.skb, attr.into(), value) } {
+/// The attributes of a message being built.
+pub struct GenlMsg<'a> {
+    skb: *mut bindings::sk_buff,
+    _msg: PhantomData<&'a mut bindings::sk_buff>,
+}
+
+impl GenlMsg<'_> {
+    fn check(ret: c_int) -> Result {
+        match ret {
             0 => Ok(()),
             _ => Err(super::error(bindings::EMSGSIZE)),
         }
     }
-}
 
-impl Drop for GenlMsg {
-    fn drop(&mut self) {
-        // SAFETY: the message was never handed to the kernel.
-        unsafe { bindings::lvs_nlmsg_free(self.skb) };
+    /// Adds an attribute whose payload is `data`.
+    pub fn put_bytes(&mut self, attr: u16, data: &[u8]) -> Result {
+        let len = c_int::try_from(data.len())?;
+        // SAFETY: `skb` is our live message; `data` is `len` bytes.
+        Self::check(unsafe { bindings::nla_put(self.skb, attr.into(), len, data.as_ptr().cast::<c_void>()) })
+    }
+
+    /// Adds a `u8` attribute.
+    pub fn put_u8(&mut self, attr: u16, value: u8) -> Result {
+        self.put_bytes(attr, &[value])
+    }
+
+    /// Adds a `u16` attribute (host order).
+    pub fn put_u16(&mut self, attr: u16, value: u16) -> Result {
+        self.put_bytes(attr, &value.to_ne_bytes())
+    }
+
+    /// Adds a `u32` attribute (host order).
+    pub fn put_u32(&mut self, attr: u16, value: u32) -> Result {
+        self.put_bytes(attr, &value.to_ne_bytes())
+    }
+
+    /// Adds a `u64` attribute, aligned with a `pad` attribute if needed.
+    pub fn put_u64(&mut self, attr: u16, value: u64, pad: u16) -> Result {
+        let bytes = value.to_ne_bytes();
+        // SAFETY: `skb` is our live message; `bytes` is 8 bytes.
+        Self::check(unsafe {
+            bindings::nla_put_64bit(self.skb, attr.into(), 8, bytes.as_ptr().cast::<c_void>(), pad.into())
+        })
+    }
+
+    /// Adds a NUL-terminated string attribute.
+    pub fn put_str(&mut self, attr: u16, value: &str) -> Result {
+        let len = value.len() + 1;
+        let mut buf = [0u8; 64];
+        let dst = buf.get_mut(..len).ok_or(EINVAL)?;
+        dst[..value.len()].copy_from_slice(value.as_bytes());
+        self.put_bytes(attr, dst)
+    }
+
+    /// Adds a nested attribute whose members `fill` adds.
+    pub fn nest(&mut self, attr: u16, fill: impl FnOnce(&mut Self) -> Result) -> Result {
+        // SAFETY: `skb` is our live message.
+        let start = unsafe { bindings::lvs_nla_nest_start(self.skb, attr.into()) };
+        if start.is_null() {
+            return Err(super::error(bindings::EMSGSIZE));
+        }
+        match fill(self) {
+            // SAFETY: `start` was opened above in the same message.
+            Ok(()) => unsafe { bindings::lvs_nla_nest_end(self.skb, start) },
+            Err(e) => {
+                // SAFETY: as above; this trims the nest off.
+                unsafe { bindings::lvs_nla_nest_cancel(self.skb, start) };
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -110,6 +256,21 @@ unsafe extern "C" fn doit_trampoline<F: GenlFamily>(
     let net = unsafe { Net::from_ptr(bindings::lvs_genl_info_net(info)) };
     match F::doit(&GenlRequest { info, net }) {
         Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+unsafe extern "C" fn dumpit_trampoline<F: GenlFamily>(
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+) -> c_int {
+    // SAFETY: netlink passes a live callback state and the part's skb;
+    // the requesting socket's namespace outlives the dump.
+    let net = unsafe { Net::from_ptr(bindings::lvs_genl_dump_net(cb)) };
+    let mut dump = GenlDump { skb, cb, net };
+    match F::dumpit(&mut dump) {
+        // SAFETY: `skb` is live; its length says whether anything was added.
+        Ok(()) => unsafe { (*skb).len as c_int },
         Err(e) => e.to_errno(),
     }
 }
@@ -137,7 +298,8 @@ impl<F: GenlFamily> GenlRegistration<F> {
                 bindings::genl_ops {
                     cmd: op.cmd,
                     flags: if op.admin { bindings::GENL_ADMIN_PERM as u8 } else { 0 },
-                    doit: Some(doit_trampoline::<F>),
+                    doit: if op.doit { Some(doit_trampoline::<F>) } else { None },
+                    dumpit: if op.dumpit { Some(dumpit_trampoline::<F>) } else { None },
                     ..Default::default()
                 },
                 GFP_KERNEL,

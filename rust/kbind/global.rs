@@ -38,17 +38,72 @@ impl<T: Send + Sync> ModuleGlobal<T> {
 
     /// A reference to the published value, if there is one.
     pub fn get(&'static self) -> Option<Arc<T>> {
+        // SAFETY: `Published::drop` clears the slot and waits for RCU
+        // readers before dropping the slot's reference.
+        unsafe { rcu_load(&self.0) }
+    }
+}
+
+/// Takes a reference to the `Arc` whose raw pointer `slot` holds, if any.
+///
+/// # Safety
+///
+/// A non-null pointer in `slot` must come from `Arc::into_raw`, and whoever
+/// replaces it must wait for RCU readers (`synchronize_rcu`) before
+/// dropping that reference.
+unsafe fn rcu_load<T: Send + Sync>(slot: &AtomicPtr<T>) -> Option<Arc<T>> {
+    // SAFETY: plain RCU read-side section, closed below.
+    unsafe { bindings::lvs_rcu_read_lock() };
+    let raw = slot.load(Ordering::Acquire);
+    // SAFETY: by the contract, the reference behind `raw` is still counted
+    // inside this section, so taking another one is sound.
+    let value = (!raw.is_null()).then(|| unsafe { kernel::sync::ArcBorrow::from_raw(raw) }.into());
+    // SAFETY: closes the section opened above.
+    unsafe { bindings::lvs_rcu_read_unlock() };
+    value
+}
+
+/// An `Arc<T>` that readers in any context load without locks while a
+/// writer replaces it (read-copy-update): readers keep the version they
+/// loaded, the old version is released once no reader can still be
+/// loading it.
+pub struct RcuArc<T: Send + Sync>(AtomicPtr<T>);
+
+impl<T: Send + Sync> RcuArc<T> {
+    /// Holds `value`.
+    pub fn new(value: Arc<T>) -> Self {
+        Self(AtomicPtr::new(Arc::into_raw(value).cast_mut()))
+    }
+
+    /// The current value.
+    pub fn get(&self) -> Arc<T> {
         // SAFETY: plain RCU read-side section, closed below.
         unsafe { bindings::lvs_rcu_read_lock() };
         let raw = self.0.load(Ordering::Acquire);
-        // SAFETY: a non-null slot holds a reference from `Arc::into_raw`;
-        // `Published::drop` clears the slot and waits for RCU readers
-        // before dropping that reference, so it is still counted here and
-        // taking another one is sound.
-        let value = (!raw.is_null()).then(|| unsafe { kernel::sync::ArcBorrow::from_raw(raw) }.into());
+        // SAFETY: the slot always holds a pointer from `Arc::into_raw`, and
+        // `replace` waits for RCU readers before dropping an old one, so
+        // the reference is still counted here.
+        let value = unsafe { kernel::sync::ArcBorrow::from_raw(raw) }.into();
         // SAFETY: closes the section opened above.
         unsafe { bindings::lvs_rcu_read_unlock() };
         value
+    }
+
+    /// Installs `value`; waits for readers of the old value (may sleep).
+    pub fn replace(&self, value: Arc<T>) {
+        let old = self.0.swap(Arc::into_raw(value).cast_mut(), Ordering::AcqRel);
+        // SAFETY: waits for every reader that may have loaded `old`.
+        unsafe { bindings::synchronize_rcu() };
+        // SAFETY: `old` came from `Arc::into_raw` and is unreachable now.
+        drop(unsafe { Arc::from_raw(old) });
+    }
+}
+
+impl<T: Send + Sync> Drop for RcuArc<T> {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self`: no reader is inside `get`; the pointer came
+        // from `Arc::into_raw`.
+        drop(unsafe { Arc::from_raw(*self.0.get_mut()) });
     }
 }
 

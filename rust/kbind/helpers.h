@@ -14,6 +14,8 @@
 #include <net/netns/generic.h>
 #include <linux/rcupdate.h>
 #include <linux/mm.h>
+#include <linux/timer.h>
+#include <linux/module.h>
 
 /* network namespaces */
 void *lvs_net_generic(const struct net *net, unsigned int id);
@@ -32,8 +34,36 @@ void lvs_genlmsg_end(struct sk_buff *skb, void *hdr);
 int lvs_genlmsg_reply(struct sk_buff *skb, struct genl_info *info);
 void lvs_nlmsg_free(struct sk_buff *skb);
 
-/* generic netlink requests */
+/* generic netlink requests and dumps */
 struct net *lvs_genl_info_net(const struct genl_info *info);
+const void *lvs_genl_info_attrs(const struct genl_info *info, int *len);
+const void *lvs_genl_dump_attrs(struct netlink_callback *cb, int *len);
+struct net *lvs_genl_dump_net(struct netlink_callback *cb);
+u8 lvs_genl_dump_cmd(struct netlink_callback *cb);
+void *lvs_genl_dump_put(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd);
+void lvs_genlmsg_cancel(struct sk_buff *skb, void *hdr);
+struct nlattr *lvs_nla_nest_start(struct sk_buff *skb, int attrtype);
+void lvs_nla_nest_end(struct sk_buff *skb, struct nlattr *nest);
+void lvs_nla_nest_cancel(struct sk_buff *skb, struct nlattr *nest);
+
+/* softirqs */
+void lvs_local_bh_disable(void);
+void lvs_local_bh_enable(void);
+
+/* packets on their way out */
+bool lvs_skb_csum_partial(const struct sk_buff *skb);
+int lvs_skb_route_v4(struct net *net, struct sk_buff *skb, __be32 daddr);
+void lvs_ip_local_out(struct net *net, struct sk_buff *skb);
+
+/* timers */
+void lvs_timer_setup(struct timer_list *timer, void (*fn)(struct timer_list *));
+unsigned long lvs_jiffies(void);
+unsigned long lvs_hz(void);
+
+/* modules */
+bool lvs_try_module_get(struct module *module);
+void lvs_module_put(struct module *module);
+int lvs_request_module(const char *name);
 
 /* RCU */
 void lvs_rcu_read_lock(void);

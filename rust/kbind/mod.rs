@@ -10,12 +10,15 @@
 
 pub(crate) use crate::kbind_generated as bindings;
 
+pub mod bh;
 pub mod genl;
 pub mod global;
+pub mod module;
 pub mod netfilter;
 pub mod netns;
 pub mod procfs;
 pub mod skb;
+pub mod timer;
 
 /// Reads a module parameter through its C getter (a glue function that
 /// returns the variable `module_param` declared).

@@ -25,13 +25,45 @@ pub enum HookPoint {
     Forward,
 }
 
-/// What a hook does with a packet.
+/// What a hook did with a packet: a netfilter verdict. Only this module
+/// makes `NF_STOLEN`, when a [`HookSkb`] is consumed by sending it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub struct Verdict(u32);
+
+impl Verdict {
     /// Let it continue (`NF_ACCEPT`).
-    Accept,
+    pub const ACCEPT: Verdict = Verdict(bindings::NF_ACCEPT);
     /// Free it (`NF_DROP`).
-    Drop,
+    pub const DROP: Verdict = Verdict(bindings::NF_DROP);
+}
+
+/// The packet a hook was handed: readable and writable through
+/// [`Skb`], or given away whole by one of the sending methods, after
+/// which the hook can no longer touch it.
+pub struct HookSkb<'a>(&'a mut Skb);
+
+impl core::ops::Deref for HookSkb<'_> {
+    type Target = Skb;
+    fn deref(&self) -> &Skb {
+        self.0
+    }
+}
+
+impl core::ops::DerefMut for HookSkb<'_> {
+    fn deref_mut(&mut self) -> &mut Skb {
+        self.0
+    }
+}
+
+impl HookSkb<'_> {
+    /// Sends the packet out of `net` as a locally generated one, along
+    /// the route set with [`Skb::route_v4`] (`ip_local_out`).
+    pub fn local_out_v4(self, net: &Net) -> Verdict {
+        // SAFETY: the hook owns the skb until it returns; the helper
+        // consumes it, and `self` is gone so nothing touches it again.
+        unsafe { bindings::lvs_ip_local_out(net.as_ptr(), self.0.raw()) };
+        Verdict(bindings::NF_STOLEN)
+    }
 }
 
 /// Where a packet is, as the hook sees it.
@@ -47,7 +79,7 @@ pub struct HookState<'a> {
 /// A packet handler that can be registered at netfilter hooks.
 pub trait NetfilterHook: 'static {
     /// Handles one packet.
-    fn hook(skb: &mut Skb, state: &HookState<'_>) -> Verdict;
+    fn hook(skb: HookSkb<'_>, state: &HookState<'_>) -> Verdict;
 }
 
 /// One hook to register: family, point and priority.
@@ -79,10 +111,7 @@ unsafe extern "C" fn hook_trampoline<H: NetfilterHook>(
     };
     // SAFETY: as above, `state.net` is live during the call.
     let net = unsafe { Net::from_ptr(state.net) };
-    match H::hook(skb, &HookState { net, family, point }) {
-        Verdict::Accept => bindings::NF_ACCEPT,
-        Verdict::Drop => bindings::NF_DROP,
-    }
+    H::hook(HookSkb(skb), &HookState { net, family, point }).0
 }
 
 /// Hooks registered in one namespace; unregistered on drop, which waits

@@ -46,8 +46,8 @@ pub trait SlotStore<T> {
     fn at(&mut self, index: usize) -> &mut Slot<T>;
     /// Slot `index`, for reading.
     fn get(&self, index: usize) -> &Slot<T>;
-    /// Appends a slot; gives it back if memory is short.
-    fn push(&mut self, slot: Slot<T>) -> Result<(), Slot<T>>;
+    /// Appends a slot; false if memory is short.
+    fn push(&mut self, slot: Slot<T>) -> bool;
 }
 
 /// The slab and the chains: what the timer's callbacks may touch.
@@ -141,7 +141,7 @@ impl<T, S: SlotStore<T>, H: AsMut<[u32]> + AsRef<[u32]>> ConnShard<T, S, H> {
             if id == NIL {
                 return Err(entry);
             }
-            if e.slots.push(Slot::vacant(NIL)).is_err() {
+            if !e.slots.push(Slot::vacant(NIL)) {
                 return Err(entry);
             }
             e.slots.at(id as usize).entry = Some(entry);
@@ -249,9 +249,9 @@ mod tests {
         fn get(&self, index: usize) -> &Slot<T> {
             &self[index]
         }
-        fn push(&mut self, slot: Slot<T>) -> Result<(), Slot<T>> {
+        fn push(&mut self, slot: Slot<T>) -> bool {
             Vec::push(self, slot);
-            Ok(())
+            true
         }
     }
 

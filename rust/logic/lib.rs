@@ -13,5 +13,7 @@ pub mod conn_hash;
 pub mod conn_shard;
 pub mod csum;
 pub mod nlattr;
+pub mod packet;
+pub mod sched_rr;
 pub mod slow_timer;
 pub mod tcp_state;

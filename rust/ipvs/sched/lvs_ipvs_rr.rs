@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `lvs_ipvs_rr`: the round-robin scheduler module.
-//!
-//! It registers "rr" with the core; the selection algorithm is attached
-//! when the core's data plane gives schedulers a service to work on.
 
+use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 
 #[path = "../sched_api.rs"]
 pub mod sched_api;
+#[path = "../../logic/sched_rr.rs"]
+pub mod sched_rr;
 
-use sched_api::{Scheduler, SchedulerRegistration};
+use sched_api::{DestLoad, SchedState, Scheduler, SchedulerRegistration};
 
 module! {
     type: RoundRobin,
@@ -19,14 +19,21 @@ module! {
     license: "GPL",
 }
 
-static RR: Scheduler = Scheduler::new("rr");
+fn schedule(state: &SchedState, n: usize, load: &dyn Fn(usize) -> DestLoad) -> Option<usize> {
+    let last = state.last.load(Ordering::Relaxed);
+    let chosen = sched_rr::next((last != usize::MAX).then_some(last), n, |i| load(i).usable())?;
+    state.last.store(chosen, Ordering::Relaxed);
+    Some(chosen)
+}
+
+static RR: Scheduler = Scheduler::new("rr", schedule);
 
 struct RoundRobin {
     _registration: SchedulerRegistration,
 }
 
 impl kernel::Module for RoundRobin {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        Ok(Self { _registration: SchedulerRegistration::new(&RR)? })
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        Ok(Self { _registration: SchedulerRegistration::new(&RR, module)? })
     }
 }

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Virtual services and their real servers ("destinations").
+//!
+//! The packet path reads the table of a namespace's services without
+//! locks: the table is an immutable snapshot behind an `RcuArc`, which
+//! the control plane replaces whole on every change (under its mutex).
+//! Real servers are shared between snapshots, so their counters and
+//! settings, which change in place (atomics), survive edits of the
+//! service; connections hold their real server, which lives on after it
+//! is removed from the service until they expire, as upstream's trash.
+
+use crate::sched::SchedBinding;
+use crate::sched_api::{DestLoad, SchedState};
+use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// Address family numbers (`AF_INET`, `AF_INET6`).
+pub(crate) const AF_INET: u16 = 2;
+/// IPv6.
+pub(crate) const AF_INET6: u16 = 10;
+
+/// What identifies a virtual service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SvcKey {
+    /// Address family.
+    pub(crate) af: u16,
+    /// IP protocol (TCP for firewall-mark services, as upstream).
+    pub(crate) proto: u16,
+    /// Virtual address (IPv4 in the first 4 bytes).
+    pub(crate) addr: [u8; 16],
+    /// Virtual port.
+    pub(crate) port: u16,
+    /// Firewall mark, or 0 for an address service.
+    pub(crate) fwmark: u32,
+}
+
+/// The settings of a service that `ipvsadm -E` changes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SvcConfig {
+    /// `IP_VS_SVC_F_*` flags.
+    pub(crate) flags: u32,
+    /// Persistence timeout, seconds.
+    pub(crate) timeout: u32,
+    /// Persistence netmask (network order bytes as upstream sends them).
+    pub(crate) netmask: u32,
+}
+
+/// A real server.
+pub(crate) struct Dest {
+    /// Address family.
+    pub(crate) af: u16,
+    /// Address.
+    pub(crate) addr: [u8; 16],
+    /// Port.
+    pub(crate) port: u16,
+    /// Forwarding method (`IP_VS_CONN_F_MASQ`, `_DROUTE`, ...).
+    pub(crate) fwd: AtomicU32,
+    /// Weight; 0 quiesces.
+    pub(crate) weight: AtomicI32,
+    /// Upper connection threshold (0: none).
+    pub(crate) u_threshold: AtomicU32,
+    /// Lower connection threshold.
+    pub(crate) l_threshold: AtomicU32,
+    /// Active connections.
+    pub(crate) active: AtomicU32,
+    /// Inactive connections.
+    pub(crate) inactive: AtomicU32,
+    /// Persistence templates.
+    pub(crate) persist: AtomicU32,
+}
+
+/// The settings of a real server that `ipvsadm -a/-e` gives.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DestConfig {
+    /// Forwarding method.
+    pub(crate) fwd: u32,
+    /// Weight.
+    pub(crate) weight: i32,
+    /// Upper threshold.
+    pub(crate) u_threshold: u32,
+    /// Lower threshold.
+    pub(crate) l_threshold: u32,
+}
+
+impl Dest {
+    /// A real server with no connections yet.
+    pub(crate) fn new(af: u16, addr: [u8; 16], port: u16, config: &DestConfig) -> Result<Arc<Self>> {
+        let dest = Arc::new(
+            Self {
+                af,
+                addr,
+                port,
+                fwd: AtomicU32::new(0),
+                weight: AtomicI32::new(0),
+                u_threshold: AtomicU32::new(0),
+                l_threshold: AtomicU32::new(0),
+                active: AtomicU32::new(0),
+                inactive: AtomicU32::new(0),
+                persist: AtomicU32::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        dest.configure(config);
+        Ok(dest)
+    }
+
+    /// Applies `config` in place.
+    pub(crate) fn configure(&self, config: &DestConfig) {
+        self.fwd.store(config.fwd, Ordering::Relaxed);
+        self.weight.store(config.weight, Ordering::Relaxed);
+        self.u_threshold.store(config.u_threshold, Ordering::Relaxed);
+        self.l_threshold.store(config.l_threshold, Ordering::Relaxed);
+    }
+
+    /// What the scheduler sees of it.
+    pub(crate) fn load(&self) -> DestLoad {
+        let active = self.active.load(Ordering::Relaxed);
+        let inactive = self.inactive.load(Ordering::Relaxed);
+        let upper = self.u_threshold.load(Ordering::Relaxed);
+        DestLoad {
+            weight: self.weight.load(Ordering::Relaxed),
+            active,
+            inactive,
+            overloaded: upper != 0 && active + inactive >= upper,
+        }
+    }
+}
+
+/// A virtual service: one snapshot of it.
+pub(crate) struct Service {
+    /// Its identity.
+    pub(crate) key: SvcKey,
+    /// Its settings.
+    pub(crate) config: SvcConfig,
+    /// Its scheduler.
+    pub(crate) sched: SchedBinding,
+    /// The scheduler's state.
+    pub(crate) sched_state: SchedState,
+    /// Its real servers, in the order they were added.
+    pub(crate) dests: KVec<Arc<Dest>>,
+}
+
+impl Service {
+    /// A copy of this service with `dests` and `config`, and a scheduler
+    /// binding of its own; the scheduler's position carries over.
+    pub(crate) fn with(&self, config: SvcConfig, sched: Option<SchedBinding>, dests: KVec<Arc<Dest>>) -> Result<Arc<Self>> {
+        let same_sched = sched.is_none();
+        let sched = match sched {
+            Some(s) => s,
+            None => self.sched.try_clone()?,
+        };
+        let sched_state = SchedState::new();
+        if same_sched {
+            sched_state.last.store(self.sched_state.last.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        Ok(Arc::new(Self { key: self.key, config, sched, sched_state, dests }, GFP_KERNEL)?)
+    }
+
+    /// The index of real server `addr`:`port` of family `af`.
+    pub(crate) fn find_dest(&self, af: u16, addr: &[u8; 16], port: u16) -> Option<usize> {
+        self.dests.iter().position(|d| d.af == af && &d.addr == addr && d.port == port)
+    }
+
+    /// Picks a real server for a new connection.
+    pub(crate) fn schedule(&self) -> Option<&Arc<Dest>> {
+        let n = self.dests.len();
+        let i = self.sched.schedule(&self.sched_state, n, &|i| self.dests.get(i).map_or(UNUSABLE, |d| d.load()))?;
+        self.dests.get(i)
+    }
+}
+
+const UNUSABLE: DestLoad = DestLoad { weight: 0, active: 0, inactive: 0, overloaded: true };
+
+/// A namespace's services: an immutable snapshot.
+pub(crate) struct ServiceTable {
+    /// The services, in the order they were added.
+    pub(crate) services: KVec<Arc<Service>>,
+}
+
+impl ServiceTable {
+    /// No services.
+    pub(crate) fn empty() -> Result<Arc<Self>> {
+        Ok(Arc::new(Self { services: KVec::new() }, GFP_KERNEL)?)
+    }
+
+    /// The index of the service `key` names.
+    pub(crate) fn position(&self, key: &SvcKey) -> Option<usize> {
+        self.services.iter().position(|s| {
+            s.key.af == key.af
+                && s.key.fwmark == key.fwmark
+                && (key.fwmark != 0 || (s.key.proto == key.proto && s.key.addr == key.addr && s.key.port == key.port))
+        })
+    }
+
+    /// The IPv4 address service for a packet to `addr`:`port`.
+    pub(crate) fn lookup_v4(&self, proto: u8, addr: [u8; 4], port: u16) -> Option<&Arc<Service>> {
+        self.services.iter().find(|s| {
+            s.key.fwmark == 0
+                && s.key.af == AF_INET
+                && s.key.proto == u16::from(proto)
+                && s.key.port == port
+                && s.key.addr[..4] == addr
+        })
+    }
+
+    /// A new table: this one with service `index` replaced by `service`
+    /// (`None`: removed), or `service` appended if `index` is `None`.
+    pub(crate) fn edited(&self, index: Option<usize>, service: Option<Arc<Service>>) -> Result<Arc<Self>> {
+        let mut services = KVec::with_capacity(self.services.len() + 1, GFP_KERNEL)?;
+        for (i, s) in self.services.iter().enumerate() {
+            if Some(i) == index {
+                if let Some(new) = service.clone() {
+                    services.push(new, GFP_KERNEL)?;
+                }
+            } else {
+                services.push(s.clone(), GFP_KERNEL)?;
+            }
+        }
+        if index.is_none() {
+            if let Some(new) = service {
+                services.push(new, GFP_KERNEL)?;
+            }
+        }
+        Ok(Arc::new(Self { services }, GFP_KERNEL)?)
+    }
+}
