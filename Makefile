@@ -15,9 +15,9 @@ KDIR ?= $(shell scripts/build-kernel.sh --kdir)
 # Kernel builds use Debian's rustc-web (it has rust-src) before rustup's.
 KMAKE = PATH=/usr/bin:$(PATH) $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1
 
-.PHONY: all setup kernel modules unit vmtest check demo clean
+.PHONY: all setup kernel modules tools unit vmtest check demo clean
 
-all: setup kernel modules
+all: setup kernel modules tools
 
 setup:
 	@scripts/setup.sh
@@ -28,8 +28,13 @@ kernel: setup
 modules: kernel
 	+$(KMAKE) modules
 
+# The userspace tools (ipvsadm), with the normal rustup toolchain.
+tools: setup
+	cargo build --release --manifest-path tools/Cargo.toml
+
 unit:
 	cargo test --quiet --manifest-path rust/logic/Cargo.toml
+	cargo test --quiet --manifest-path tools/Cargo.toml
 
 # Every scenario against our modules, then against C IPVS.
 vmtest: all
@@ -44,3 +49,4 @@ demo: all
 clean:
 	-+$(KMAKE) clean
 	cargo clean --manifest-path rust/logic/Cargo.toml
+	cargo clean --manifest-path tools/Cargo.toml

@@ -1,0 +1,81 @@
+//! Error numbers and the words upstream uses for them (`ipvs_strerror`
+//! in libipvs: a few operation-specific messages, a few generic ones,
+//! then the C library's `strerror`).
+
+use std::io;
+
+/// An errno value, positive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Errno(pub i32);
+
+/// The libipvs operation that failed, for the messages that depend on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Opening the connection, GET_INFO, and the service dump (libipvs
+    /// does not record `ipvs_get_services` as the failing operation).
+    Init,
+    GetService,
+    GetDests,
+}
+
+/// `strerror`, without Rust's " (os error N)" suffix.
+fn strerror(errno: i32) -> String {
+    let text = io::Error::from_raw_os_error(errno).to_string();
+    match text.strip_suffix(&format!(" (os error {errno})")) {
+        Some(plain) => plain.to_string(),
+        None => text,
+    }
+}
+
+/// `ipvs_strerror(errno)` with libipvs' idea of the current operation.
+pub fn ipvs_strerror(op: Op, Errno(errno): Errno) -> String {
+    let specific = match (op, errno) {
+        (Op::GetService | Op::GetDests, libc::ESRCH) => Some("No such service"),
+        _ => None,
+    };
+    let generic = match errno {
+        libc::EPERM => Some("Permission denied (you must be root)"),
+        libc::EINVAL => {
+            Some("Invalid operation.  Possibly wrong module version, address not unicast, ...")
+        }
+        libc::ENOPROTOOPT => Some("Protocol not available"),
+        libc::ENOMEM => Some("Memory allocation problem"),
+        libc::EOPNOTSUPP => Some("Operation not supported with IPv6"),
+        libc::EAFNOSUPPORT => Some("Operation not supported with specified address family"),
+        libc::EMSGSIZE => Some("Module is wrong version"),
+        _ => None,
+    };
+    specific
+        .or(generic)
+        .map(str::to_string)
+        .unwrap_or_else(|| strerror(errno))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages() {
+        assert_eq!(
+            ipvs_strerror(Op::GetService, Errno(libc::ESRCH)),
+            "No such service"
+        );
+        assert_eq!(
+            ipvs_strerror(Op::Init, Errno(libc::ESRCH)),
+            "No such process"
+        );
+        assert_eq!(
+            ipvs_strerror(Op::Init, Errno(libc::EPERM)),
+            "Permission denied (you must be root)"
+        );
+        assert_eq!(
+            ipvs_strerror(Op::Init, Errno(libc::ENOPROTOOPT)),
+            "Protocol not available"
+        );
+        assert_eq!(
+            ipvs_strerror(Op::GetDests, Errno(libc::ENOENT)),
+            "No such file or directory"
+        );
+    }
+}
