@@ -3,7 +3,10 @@
 # A test is a bash script that exits 0 to pass, 77 to skip (last line of
 # output says why), anything else to fail. LVS_IPVS says which IPVS the
 # run exercises: "rust" (ours) or "c" (the kernel's own).
-set -euo pipefail
+set -Eeuo pipefail
+# A command that fails a test says so, with where (once: not again from
+# each enclosing command substitution).
+trap '[ "$BASH_SUBSHELL" != 0 ] || echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND (exit $?)" >&2' ERR
 
 : "${LVS_IPVS:=rust}"
 : "${LVS_REPO:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
@@ -50,9 +53,79 @@ veth_link() {
 	ip -n "$b" link set "$ib" up
 }
 
+# use_sched NAME: loads scheduler NAME and the core, both unloaded when
+# the test exits, so that the next test starts without IPVS.
+LOADED=()
+use_sched() {
+	modprobe "$(ipvs_sched "$1")"
+	LOADED+=("$(ipvs_sched "$1")" "$(ipvs_core)")
+}
+
 cleanup() {
-	local ns
+	local ns m i
 	for ns in "${NETNS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
 	[ -n "${ON_EXIT:-}" ] && eval "$ON_EXIT" || true
+	# Namespaces, and the services that hold a scheduler, go away
+	# asynchronously.
+	for m in "${LOADED[@]}"; do
+		for i in $(seq 50); do
+			is_loaded "$m" || break
+			rmmod "$m" 2>/dev/null && break
+			sleep 0.2
+		done
+	done
 }
 trap cleanup EXIT
+
+# cluster: a client, a director and three real servers, each in its own
+# namespace. Sets CLIENT, DIRECTOR, RS[1..3] and VIP (10.0.0.100, on the
+# director's loopback). Client 10.0.0.2 -- 10.0.0.1 director; director
+# 10.0.N.1 -- 10.0.N.2 real server N, whose default route is the director
+# (for VS/NAT replies). For VS/DR each real server also has the VIP on
+# its loopback and does not answer ARP for it.
+VIP=10.0.0.100
+cluster() {
+	CLIENT=$(netns_add client)
+	DIRECTOR=$(netns_add director)
+	veth_link "$CLIENT" 10.0.0.2 "$DIRECTOR" 10.0.0.1
+	ip -n "$DIRECTOR" addr add "$VIP/32" dev lo
+	ip -n "$CLIENT" route add default via 10.0.0.1
+	# accept_local: VS/DR replies pass the director with the VIP as source.
+	ip netns exec "$DIRECTOR" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1
+	RS=("")
+	local i
+	for i in 1 2 3; do
+		RS+=("$(netns_add "rs$i")")
+		veth_link "$DIRECTOR" "10.0.$i.1" "${RS[$i]}" "10.0.$i.2"
+		ip -n "${RS[$i]}" route add default via "10.0.$i.1"
+		ip -n "${RS[$i]}" addr add "$VIP/32" dev lo
+		ip netns exec "${RS[$i]}" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+	done
+}
+
+# http_servers DIR: an HTTP server (tools/http_serve.py) on port 80 of
+# each real server (all its addresses: the VIP too, for VS/DR), serving
+# DIR/rsN; index.html names the server.
+http_servers() {
+	local dir=$1 i
+	for i in 1 2 3; do
+		mkdir -p "$dir/rs$i"
+		echo "rs$i" > "$dir/rs$i/index.html"
+		ip netns exec "${RS[$i]}" python3 "$TESTS/tools/http_serve.py" "$dir/rs$i" &
+		ON_EXIT="${ON_EXIT:+$ON_EXIT; }kill $! 2>/dev/null"
+	done
+	for i in 1 2 3; do wait_port "${RS[$i]}" "10.0.$i.2" 80; done
+}
+
+# wait_port NS ADDR PORT: until something listens there (10 s at most).
+wait_port() {
+	local n
+	for n in $(seq 100); do
+		ip netns exec "$1" bash -c "echo > /dev/tcp/$2/$3" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "nothing listens on $2:$3 in $1"
+}
+
+# on NS CMD...: run CMD in namespace NS.
+on() { local ns=$1; shift; ip netns exec "$ns" "$@"; }

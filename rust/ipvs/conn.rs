@@ -175,14 +175,17 @@ impl ConnTab {
     }
 
     /// Runs `f` on the connection `key` names, under its stripe's lock;
-    /// `f` returns its result and the connection's new timeout (seconds).
-    pub(crate) fn with_conn<R>(&self, af: u16, key: Lookup, f: impl FnOnce(&mut Conn) -> (R, u32)) -> Option<R> {
+    /// `f` returns its result and the connection's new timeout in
+    /// seconds, or `None` to leave its timer running as it is.
+    pub(crate) fn with_conn<R>(&self, af: u16, key: Lookup, f: impl FnOnce(&mut Conn) -> (R, Option<u32>)) -> Option<R> {
         let (proto, caddr, cport) = key.client();
         let (stripe, bucket) = self.place(proto, caddr, cport, af);
         let mut shard = self.stripes[stripe].lock();
         let (id, conn) = shard.find(bucket, |c| key.matches(c))?;
         let (result, timeout) = f(conn);
-        shard.rearm(id, timeout);
+        if let Some(timeout) = timeout {
+            shard.rearm(id, timeout);
+        }
         Some(result)
     }
 

@@ -65,7 +65,9 @@ impl GenlFamily for IpvsFamily {
             b::IPVS_CMD_GET_SERVICE => get_service(req, ipvs, &top),
             b::IPVS_CMD_SET_CONFIG => set_config(ipvs, &top),
             b::IPVS_CMD_FLUSH => {
+                let flushed = ipvs.services.get();
                 ipvs.services.replace(crate::service::ServiceTable::empty()?);
+                flushed.retire();
                 Ok(())
             }
             // Statistics are not kept yet: there is nothing to zero, but
@@ -242,6 +244,9 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
         dest = Some(d);
     }
     let current = index.and_then(|i| table.services.get(i));
+    // What the change takes out of service, once it is published.
+    let mut retired: Option<&Arc<Service>> = None;
+    let mut retired_dest: Option<Arc<Dest>> = None;
     let new_table = match (cmd, current, dest) {
         (b::IPVS_CMD_NEW_SERVICE, Some(_), _) => return Err(EEXIST),
         (b::IPVS_CMD_NEW_SERVICE, None, _) => {
@@ -266,7 +271,10 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
             let binding = if sched == svc.sched.name() { None } else { Some(SchedBinding::new(sched)?) };
             table.edited(index, Some(svc.with(config, binding, clone_dests(&svc.dests, None)?)?))?
         }
-        (b::IPVS_CMD_DEL_SERVICE, Some(_), _) => table.edited(index, None)?,
+        (b::IPVS_CMD_DEL_SERVICE, Some(svc), _) => {
+            retired = Some(svc);
+            table.edited(index, None)?
+        }
         (b::IPVS_CMD_NEW_DEST, Some(svc), Some(d)) => {
             let mut config = d.config.ok_or(EINVAL)?;
             check_dest(&config)?;
@@ -292,11 +300,14 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
         (b::IPVS_CMD_DEL_DEST, Some(svc), Some(d)) => {
             let af = d.af.unwrap_or(spec.key.af);
             let i = svc.find_dest(af, &d.addr, d.port).ok_or(ENOENT)?;
+            retired_dest = Some(svc.dests[i].clone());
             table.edited(index, Some(svc.with(svc.config, None, clone_dests(&svc.dests, Some(i))?)?))?
         }
         _ => return Err(EINVAL),
     };
     ipvs.services.replace(new_table);
+    retired.inspect(|s| s.retire());
+    retired_dest.inspect(|d| d.retire());
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 
 use crate::conn::{Conn, Lookup, F_INACTIVE, F_NOOUTPUT};
 use crate::kbind::bindings as b;
-use crate::kbind::netfilter::{Family, HookPoint, HookSkb, HookSpec, HookState, NetfilterHook, Verdict};
+use crate::kbind::netfilter::{DefragUser, Family, HookPoint, HookSkb, HookSpec, HookState, NetfilterHook, Verdict};
 use crate::kbind::netns::{Net, PernetState};
 use crate::net::IpvsNet;
 use crate::packet::{self, Ipv4Flow, PROTO_TCP};
@@ -44,6 +44,14 @@ impl NetfilterHook for IpvsHooks {
         ipvs.hook_counts.count(state.family, state.point);
         if state.family != Family::Ipv4 {
             return Verdict::ACCEPT;
+        }
+        if state.point == HookPoint::Forward && skb.network_bytes(20).is_some_and(packet::ipv4_is_l4_fragment) {
+            // A VS/NAT reply may come in pieces: rewrite it whole, as
+            // upstream (it is fragmented again on the way out).
+            skb = match skb.defrag_v4(state.net, DefragUser::IpvsForward) {
+                Ok(whole) => whole,
+                Err(stolen) => return stolen,
+            };
         }
         let Some(flow) = read_flow_v4(&mut skb) else { return Verdict::ACCEPT };
         match state.point {
@@ -88,15 +96,20 @@ fn local_in_v4(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Ipv4Flow) -> 
         vport: flow.dport,
     };
     let known = ipvs.conn_tab.with_conn(AF_INET, key, |conn| {
+        if !conn.dest.is_available() {
+            // Its real server was removed: drop, and let it expire.
+            return (None, None);
+        }
         if flow.proto == PROTO_TCP {
             let dir = if conn.flags & F_NOOUTPUT != 0 { Direction::InputOnly } else { Direction::Input };
             conn.set_state(conn.state.next(dir, flow.tcp_flags));
         }
         let target = Target { fwd: conn.fwd, daddr: v4_of(&conn.daddr), dport: conn.dport };
-        (target, timeout_of(ipvs, conn))
+        (Some(target), Some(timeout_of(ipvs, conn)))
     });
     let target = match known {
-        Some(target) => target,
+        Some(Some(target)) => target,
+        Some(None) => return Verdict::DROP,
         None => match schedule_v4(net, ipvs, flow) {
             Scheduled::To(target) => target,
             Scheduled::NotOurs => return Verdict::ACCEPT,
@@ -174,12 +187,12 @@ fn forward_v4(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Ipv4Flow) -> V
     };
     let virtual_end = ipvs.conn_tab.with_conn(AF_INET, key, |conn| {
         if u32::from(conn.fwd) != b::IP_VS_CONN_F_MASQ {
-            return (None, timeout_of(ipvs, conn));
+            return (None, Some(timeout_of(ipvs, conn)));
         }
         if flow.proto == PROTO_TCP {
             conn.set_state(conn.state.next(Direction::Output, flow.tcp_flags));
         }
-        (Some((v4_of(&conn.vaddr), conn.vport)), timeout_of(ipvs, conn))
+        (Some((v4_of(&conn.vaddr), conn.vport)), Some(timeout_of(ipvs, conn)))
     });
     match virtual_end.flatten() {
         Some((vaddr, vport)) => xmit::nat_reply_v4(skb, flow, vaddr, vport),

@@ -22,3 +22,33 @@ extern int lvs_ipvs_register_scheduler(const void *scheduler);
 extern void lvs_ipvs_unregister_scheduler(const void *scheduler);
 EXPORT_SYMBOL_GPL(lvs_ipvs_register_scheduler);
 EXPORT_SYMBOL_GPL(lvs_ipvs_unregister_scheduler);
+
+/*
+ * A name C IPVS exports too. Claiming it makes the module loader refuse
+ * ip_vs while we are loaded ("exports duplicate symbol ip_vs_proto_name
+ * (owned by lvs_ipvs)") before ip_vs's init runs: that init would first
+ * create its /proc/net files beside ours (a kernel warning) and only then
+ * fail on our netlink family. It keeps upstream's meaning, so a C module
+ * that links to it by mistake gets what it expects.
+ */
+const char *ip_vs_proto_name(unsigned int proto);
+const char *ip_vs_proto_name(unsigned int proto)
+{
+	switch (proto) {
+	case IPPROTO_IP:
+		return "IP";
+	case IPPROTO_TCP:
+		return "TCP";
+	case IPPROTO_UDP:
+		return "UDP";
+	case IPPROTO_SCTP:
+		return "SCTP";
+	case IPPROTO_ICMP:
+		return "ICMP";
+	case IPPROTO_ICMPV6:
+		return "ICMPv6";
+	default:
+		return "IP_?";
+	}
+}
+EXPORT_SYMBOL(ip_vs_proto_name);

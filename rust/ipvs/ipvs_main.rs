@@ -2,8 +2,9 @@
 //! `lvs_ipvs`: the IP Virtual Server core, in Rust.
 //!
 //! A drop-in for C IPVS (`ip_vs`): it registers the same generic-netlink
-//! family, so the two cannot be loaded together; loading this one while C
-//! IPVS is loaded fails with a message saying so.
+//! family and /proc files, so the two cannot be loaded together; both
+//! export `ip_vs_proto_name` (see `ipvs_glue.c`), so the module loader
+//! refuses whichever comes second, naming the other.
 
 use kernel::prelude::*;
 
@@ -65,7 +66,7 @@ impl kernel::Module for LvsIpvs {
         let ctl_lock = ctl::publish()?;
         let genl = GenlRegistration::register().map_err(|e| {
             if e == EEXIST {
-                pr_err!("the IPVS netlink family is taken: C IPVS (ip_vs) is loaded; unload it first (modprobe -r ip_vs)\n");
+                pr_err!("the IPVS netlink family is taken by another module\n");
                 EBUSY
             } else {
                 e

@@ -11,7 +11,7 @@
 
 use crate::sched::SchedBinding;
 use crate::sched_api::{DestLoad, SchedState};
-use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -68,6 +68,9 @@ pub(crate) struct Dest {
     pub(crate) inactive: AtomicU32,
     /// Persistence templates.
     pub(crate) persist: AtomicU32,
+    /// Still in its service. Once removed it lives on while connections
+    /// hold it (upstream's trash), but their packets are dropped.
+    available: AtomicBool,
 }
 
 /// The settings of a real server that `ipvsadm -a/-e` gives.
@@ -98,6 +101,7 @@ impl Dest {
                 active: AtomicU32::new(0),
                 inactive: AtomicU32::new(0),
                 persist: AtomicU32::new(0),
+                available: AtomicBool::new(true),
             },
             GFP_KERNEL,
         )?;
@@ -111,6 +115,17 @@ impl Dest {
         self.weight.store(config.weight, Ordering::Relaxed);
         self.u_threshold.store(config.u_threshold, Ordering::Relaxed);
         self.l_threshold.store(config.l_threshold, Ordering::Relaxed);
+    }
+
+    /// Whether it is still in its service.
+    pub(crate) fn is_available(&self) -> bool {
+        self.available.load(Ordering::Relaxed)
+    }
+
+    /// Takes it out of service: its connections' packets are dropped
+    /// from now on (upstream, with `expire_nodest_conn` off).
+    pub(crate) fn retire(&self) {
+        self.available.store(false, Ordering::Relaxed);
     }
 
     /// What the scheduler sees of it.
@@ -162,6 +177,11 @@ impl Service {
         self.dests.iter().position(|d| d.af == af && &d.addr == addr && d.port == port)
     }
 
+    /// Takes all its real servers out of service (it is being removed).
+    pub(crate) fn retire(&self) {
+        self.dests.iter().for_each(|d| d.retire());
+    }
+
     /// Picks a real server for a new connection.
     pub(crate) fn schedule(&self) -> Option<&Arc<Dest>> {
         let n = self.dests.len();
@@ -202,6 +222,11 @@ impl ServiceTable {
                 && s.key.port == port
                 && s.key.addr[..4] == addr
         })
+    }
+
+    /// Takes every service out (the table is being flushed).
+    pub(crate) fn retire(&self) {
+        self.services.iter().for_each(|s| s.retire());
     }
 
     /// A new table: this one with service `index` replaced by `service`

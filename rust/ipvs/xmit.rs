@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Packet transmitters: how a scheduled packet reaches its real server
-//! (thesis §3: VS/NAT, VS/DR; local node), and the VS/NAT rewrite of
-//! replies.
+//! (thesis §3: VS/NAT, VS/TUN, VS/DR; local node), and the VS/NAT
+//! rewrite of replies.
 
 use crate::csum::{self, Change};
 use crate::kbind::bindings as b;
 use crate::kbind::netfilter::{HookSkb, Verdict};
 use crate::kbind::netns::Net;
+use crate::kbind::route::RouteV4;
 use crate::kbind::skb::Skb;
-use crate::packet::{csum_offset, needed_v4, Ipv4Flow, PROTO_UDP};
+use crate::packet::{self, csum_offset, needed_v4, Ipv4Flow, PROTO_UDP};
+
+/// Length of an IPv4 header without options.
+const IPV4_HEADER: usize = 20;
 
 /// Where a connection's packets go.
 #[derive(Clone, Copy, Debug)]
@@ -71,23 +75,65 @@ fn rewrite_v4(skb: &mut Skb, flow: &Ipv4Flow, end: End, addr: [u8; 4], port: u16
     true
 }
 
+/// How a packet is carried to its real server, as the route sees it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Carry {
+    /// Addressed to the real server (VS/NAT after the rewrite).
+    Addressed,
+    /// Still addressed to the virtual address, framed to the real server
+    /// (VS/DR).
+    Framed,
+    /// Inside an IPv4 header addressed to the real server (VS/TUN).
+    Tunneled,
+}
+
+/// The route to real server `daddr` for a packet carried as `carry`;
+/// `None` if there is none, or if the packet may not be fragmented and
+/// will not fit, in which case its sender is told the size that fits
+/// (path MTU discovery), as upstream does.
+fn route_to(skb: &mut Skb, net: &Net, daddr: [u8; 4], carry: Carry) -> Option<RouteV4> {
+    const DF: u8 = 0x40;
+    let overhead = if carry == Carry::Tunneled { IPV4_HEADER as u32 } else { 0 };
+    let route = RouteV4::output(net, daddr, skb.mark(), carry == Carry::Framed).ok()?;
+    let mtu = route.mtu().saturating_sub(overhead);
+    let dont_fragment = skb.network_bytes(20).is_some_and(|h| h[6] & DF != 0);
+    // GSO packets are cut to size on the way out.
+    if dont_fragment && skb.len() > mtu && !skb.is_gso() {
+        skb.icmp_frag_needed(mtu);
+        return None;
+    }
+    Some(route)
+}
+
 /// Sends a client's packet to its real server.
 pub(crate) fn to_real_server_v4(mut skb: HookSkb<'_>, net: &Net, flow: &Ipv4Flow, target: &Target) -> Verdict {
     match u32::from(target.fwd) {
         b::IP_VS_CONN_F_LOCALNODE => Verdict::ACCEPT,
         b::IP_VS_CONN_F_MASQ => {
+            let Some(route) = route_to(&mut skb, net, target.daddr, Carry::Addressed) else { return Verdict::DROP };
             if !rewrite_v4(&mut skb, flow, End::Destination, target.daddr, target.dport) {
                 return Verdict::DROP;
             }
-            if skb.route_v4(net, target.daddr).is_err() {
-                return Verdict::DROP;
-            }
+            skb.set_route(route);
             skb.local_out_v4(net)
         }
         b::IP_VS_CONN_F_DROUTE => {
             // The frame goes to the real server, the packet is unchanged:
             // the server owns the virtual address too.
-            if skb.route_v4(net, target.daddr).is_err() {
+            let Some(route) = route_to(&mut skb, net, target.daddr, Carry::Framed) else { return Verdict::DROP };
+            skb.set_route(route);
+            skb.local_out_v4(net)
+        }
+        b::IP_VS_CONN_F_TUNNEL => {
+            // The packet travels inside another to the real server, which
+            // unwraps it and answers the client directly.
+            let Some(route) = route_to(&mut skb, net, target.daddr, Carry::Tunneled) else { return Verdict::DROP };
+            let Some(inner) = skb.network_bytes(IPV4_HEADER).and_then(|h| <&[u8; IPV4_HEADER]>::try_from(h).ok()) else {
+                return Verdict::DROP;
+            };
+            let outer = packet::ipip_header(inner, route.source(), target.daddr);
+            skb.set_route(route);
+            if skb.push_ipip(net, &outer).is_err() {
                 return Verdict::DROP;
             }
             skb.local_out_v4(net)

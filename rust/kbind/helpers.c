@@ -6,6 +6,8 @@
 #include "helpers.h"
 #include <linux/kmod.h>
 #include <net/ip.h>
+#include <net/icmp.h>
+#include <net/ip_tunnels.h>
 #include <net/route.h>
 #include <net/netfilter/nf_conntrack.h>
 
@@ -159,17 +161,106 @@ bool lvs_skb_csum_partial(const struct sk_buff *skb)
 	return skb->ip_summed == CHECKSUM_PARTIAL;
 }
 
-/* Routes @skb to @daddr, replacing the route it arrived with. */
-int lvs_skb_route_v4(struct net *net, struct sk_buff *skb, __be32 daddr)
+/*
+ * The route from @net to @daddr for packets marked @mark, in @rt (a
+ * reference), with the source address it picks in @saddr. With
+ * @known_nh, @daddr is the next hop even for packets to elsewhere.
+ */
+int lvs_route_output_v4(struct net *net, __be32 daddr, u32 mark, bool known_nh,
+			struct rtable **rt, __be32 *saddr)
 {
-	struct flowi4 fl4 = { .daddr = daddr, .flowi4_mark = skb->mark };
-	struct rtable *rt = ip_route_output_key(net, &fl4);
+	struct flowi4 fl4 = {
+		.daddr = daddr,
+		.flowi4_mark = mark,
+		.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
+	};
 
-	if (IS_ERR(rt))
-		return PTR_ERR(rt);
+	*rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(*rt))
+		return PTR_ERR(*rt);
+	*saddr = fl4.saddr;
+	return 0;
+}
+
+void lvs_rt_put(struct rtable *rt)
+{
+	ip_rt_put(rt);
+}
+
+unsigned int lvs_rt_mtu(struct rtable *rt)
+{
+	return dst_mtu(&rt->dst);
+}
+
+/* Gives @skb route @rt (and its reference), replacing the one it had. */
+void lvs_skb_set_route(struct sk_buff *skb, struct rtable *rt)
+{
 	skb_dst_drop(skb);
 	skb_dst_set(skb, &rt->dst);
+}
+
+u32 lvs_skb_mark(const struct sk_buff *skb)
+{
+	return skb->mark;
+}
+
+bool lvs_skb_is_gso(const struct sk_buff *skb)
+{
+	return skb_is_gso(skb);
+}
+
+/*
+ * Makes @skb, routed already, the payload of an IP-in-IP packet: room for
+ * the outer header (whose bytes the caller fills), GSO and checksum
+ * offload told about the encapsulation, the network header moved to the
+ * outer one. Fragmenting the outer packet is allowed, as upstream does.
+ */
+int lvs_skb_push_ipip(struct sk_buff *skb)
+{
+	struct net_device *dev = skb_dst(skb)->dev;
+	int err;
+
+	err = skb_cow_head(skb, LL_RESERVED_SPACE(dev) + sizeof(struct iphdr));
+	if (err)
+		return err;
+	err = iptunnel_handle_offloads(skb, SKB_GSO_IPXIP4);
+	if (err)
+		return err;
+	skb->transport_header = skb->network_header;
+	skb_set_inner_ipproto(skb, IPPROTO_IPIP);
+	skb_set_inner_mac_header(skb, skb_inner_network_offset(skb));
+	skb_push(skb, sizeof(struct iphdr));
+	skb_reset_network_header(skb);
+	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+	skb->ignore_df = 1;
 	return 0;
+}
+
+/*
+ * Adds IPv4 fragment @skb to its queue: 0 when it completed the packet,
+ * which @skb now is; else @skb is kept (or freed) by the queue.
+ */
+int lvs_ip_defrag(struct net *net, struct sk_buff *skb, u32 user)
+{
+	int err;
+
+	local_bh_disable();
+	err = ip_defrag(net, skb, user);
+	local_bh_enable();
+	if (!err)
+		ip_send_check(ip_hdr(skb));
+	return err;
+}
+
+void lvs_ip_select_ident(struct net *net, struct sk_buff *skb)
+{
+	ip_select_ident(net, skb, NULL);
+}
+
+/* Tells the sender of @skb (still on its input route) to fit in @mtu. */
+void lvs_icmp_frag_needed(struct sk_buff *skb, unsigned int mtu)
+{
+	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));
 }
 
 /*

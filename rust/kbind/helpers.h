@@ -16,6 +16,7 @@
 #include <linux/mm.h>
 #include <linux/timer.h>
 #include <linux/module.h>
+#include <net/route.h>
 
 /* network namespaces */
 void *lvs_net_generic(const struct net *net, unsigned int id);
@@ -52,7 +53,17 @@ void lvs_local_bh_enable(void);
 
 /* packets on their way out */
 bool lvs_skb_csum_partial(const struct sk_buff *skb);
-int lvs_skb_route_v4(struct net *net, struct sk_buff *skb, __be32 daddr);
+int lvs_route_output_v4(struct net *net, __be32 daddr, u32 mark, bool known_nh,
+			struct rtable **rt, __be32 *saddr);
+void lvs_rt_put(struct rtable *rt);
+unsigned int lvs_rt_mtu(struct rtable *rt);
+void lvs_skb_set_route(struct sk_buff *skb, struct rtable *rt);
+u32 lvs_skb_mark(const struct sk_buff *skb);
+bool lvs_skb_is_gso(const struct sk_buff *skb);
+int lvs_skb_push_ipip(struct sk_buff *skb);
+int lvs_ip_defrag(struct net *net, struct sk_buff *skb, u32 user);
+void lvs_ip_select_ident(struct net *net, struct sk_buff *skb);
+void lvs_icmp_frag_needed(struct sk_buff *skb, unsigned int mtu);
 void lvs_ip_local_out(struct net *net, struct sk_buff *skb);
 
 /* timers */

@@ -17,6 +17,7 @@ pub mod module;
 pub mod netfilter;
 pub mod netns;
 pub mod procfs;
+pub mod route;
 pub mod skb;
 pub mod timer;
 

@@ -55,6 +55,32 @@ impl core::ops::DerefMut for HookSkb<'_> {
     }
 }
 
+/// Who gathers fragments: each user has queues of its own.
+#[derive(Clone, Copy, Debug)]
+pub enum DefragUser {
+    /// IPVS, for packets being forwarded (`IP_DEFRAG_VS_FWD`).
+    IpvsForward,
+}
+
+impl<'a> HookSkb<'a> {
+    /// Gathers an IPv4 fragment with the others of its packet: the whole
+    /// packet once this was the last missing piece, else the verdict the
+    /// hook returns for a fragment the queue now keeps (or dropped).
+    pub fn defrag_v4(self, net: &Net, user: DefragUser) -> core::result::Result<Self, Verdict> {
+        let user = match user {
+            DefragUser::IpvsForward => bindings::ip_defrag_users_IP_DEFRAG_VS_FWD,
+        };
+        // SAFETY: the hook owns the skb; on success it is still ours (now
+        // the whole packet), otherwise the queue took or freed it and
+        // `self` is not used again.
+        if unsafe { bindings::lvs_ip_defrag(net.as_ptr(), self.0.raw(), user) } == 0 {
+            Ok(self)
+        } else {
+            Err(Verdict(bindings::NF_STOLEN))
+        }
+    }
+}
+
 impl HookSkb<'_> {
     /// Sends the packet out of `net` as a locally generated one, along
     /// the route set with [`Skb::route_v4`] (`ip_local_out`).

@@ -2,6 +2,8 @@
 //! A view of a socket buffer handed to a hook.
 
 use super::bindings;
+use super::netns::Net;
+use super::route::RouteV4;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
@@ -83,10 +85,47 @@ impl Skb {
         unsafe { bindings::lvs_skb_csum_partial(self.raw()) }
     }
 
-    /// Replaces the packet's route with the route to `daddr` in `net`.
-    pub fn route_v4(&mut self, net: &super::netns::Net, daddr: [u8; 4]) -> Result {
-        let daddr = u32::from_ne_bytes(daddr);
-        // SAFETY: `self` is live and exclusively ours; `net` is live.
-        kernel::error::to_result(unsafe { bindings::lvs_skb_route_v4(net.as_ptr(), self.raw(), daddr) })
+    /// The packet's firewall mark.
+    pub fn mark(&self) -> u32 {
+        // SAFETY: `self` is a live skb; this reads a field.
+        unsafe { bindings::lvs_skb_mark(self.raw()) }
+    }
+
+    /// Whether the packet stands for several segments, cut on the way out
+    /// (GSO).
+    pub fn is_gso(&self) -> bool {
+        // SAFETY: `self` is a live skb; this reads its shared info.
+        unsafe { bindings::lvs_skb_is_gso(self.raw()) }
+    }
+
+    /// Replaces the packet's route with `route`.
+    pub fn set_route(&mut self, route: RouteV4) {
+        // SAFETY: `self` is live and exclusively ours; the route's
+        // reference passes to the packet.
+        unsafe { bindings::lvs_skb_set_route(self.raw(), route.into_raw()) };
+    }
+
+    /// Sends the packet's source an ICMP "fragmentation needed" for `mtu`.
+    /// The packet must still have the route it arrived with: the reply
+    /// then comes from the address it was sent to.
+    pub fn icmp_frag_needed(&mut self, mtu: u32) {
+        // SAFETY: `self` is a live skb, exclusively ours.
+        unsafe { bindings::lvs_icmp_frag_needed(self.raw(), mtu) };
+    }
+
+    /// Encapsulates the packet, already routed with [`Self::set_route`],
+    /// in IP-in-IP: the new outer IPv4 header is `outer`, whose length,
+    /// identification and checksum are filled in here and on the way out.
+    pub fn push_ipip(&mut self, net: &Net, outer: &[u8; 20]) -> Result {
+        let skb = self.raw();
+        // SAFETY: `skb` is live, exclusively ours and routed (`set_route`).
+        kernel::error::to_result(unsafe { bindings::lvs_skb_push_ipip(skb) })?;
+        // SAFETY: the helper made the network header 20 linear, writable
+        // bytes of this packet.
+        let header = unsafe { core::slice::from_raw_parts_mut(bindings::lvs_skb_network_header(skb), outer.len()) };
+        header.copy_from_slice(outer);
+        // SAFETY: `net` is live; the network header is a whole IPv4 header.
+        unsafe { bindings::lvs_ip_select_ident(net.as_ptr(), skb) };
+        Ok(())
     }
 }

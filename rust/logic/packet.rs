@@ -41,6 +41,14 @@ pub struct Ipv4Flow {
     pub ihl: usize,
 }
 
+/// Whether an IPv4 header's first 20 bytes are those of a fragment of a
+/// TCP or UDP packet.
+pub fn ipv4_is_l4_fragment(header: &[u8]) -> bool {
+    header.len() >= 20
+        && u16::from_be_bytes([header[6], header[7]]) & 0x3fff != 0
+        && (header[9] == PROTO_TCP || header[9] == PROTO_UDP)
+}
+
 /// The IP header length and protocol of an IPv4 header's first 20
 /// bytes, if it is IPv4, unfragmented (or the first fragment is not
 /// ours to handle: any fragment is refused) and TCP or UDP.
@@ -80,6 +88,33 @@ pub fn ipv4_flow(bytes: &[u8]) -> Option<Ipv4Flow> {
     })
 }
 
+/// IP protocol number of IPv4-in-IPv4 (VS/TUN's outer header).
+pub const PROTO_IPIP: u8 = 4;
+
+/// The outer header VS/TUN puts in front of the IPv4 packet whose header
+/// is `inner` (RFC 2003): from `saddr` to `daddr`, carrying the inner
+/// packet's TTL, its DS field (ECN as RFC 6040 copies it: a CE mark is
+/// not copied out) and its DF bit, as upstream does with `pmtu_disc` on.
+/// Total length, identification and checksum are left zero for the
+/// stack to fill on the way out.
+pub fn ipip_header(inner: &[u8; 20], saddr: [u8; 4], daddr: [u8; 4]) -> [u8; 20] {
+    const ECN_MASK: u8 = 3;
+    const ECN_CE: u8 = 3;
+    const ECN_ECT_0: u8 = 2;
+    const DF: u8 = 0x40;
+    let tos = inner[1];
+    let ecn = if tos & ECN_MASK == ECN_CE { ECN_ECT_0 } else { tos & ECN_MASK };
+    let mut outer = [0u8; 20];
+    outer[0] = 0x45;
+    outer[1] = (tos & !ECN_MASK) | ecn;
+    outer[6] = inner[6] & DF;
+    outer[8] = inner[8];
+    outer[9] = PROTO_IPIP;
+    outer[12..16].copy_from_slice(&saddr);
+    outer[16..20].copy_from_slice(&daddr);
+    outer
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,11 +143,38 @@ mod tests {
     #[test]
     fn refuses_fragments_other_protocols_and_short_headers() {
         assert!(ipv4_flow(&packet(PROTO_TCP, 0x2000)).is_none());
+        assert!(ipv4_is_l4_fragment(&packet(PROTO_TCP, 0x2000)));
+        assert!(ipv4_is_l4_fragment(&packet(PROTO_UDP, 5)));
+        assert!(!ipv4_is_l4_fragment(&packet(PROTO_UDP, 0x4000)));
+        assert!(!ipv4_is_l4_fragment(&packet(1, 5)));
         assert!(ipv4_flow(&packet(PROTO_TCP, 5)).is_none());
         assert!(ipv4_flow(&packet(1, 0)).is_none());
         assert!(ipv4_flow(&packet(PROTO_TCP, 0)[..30]).is_none());
         let mut bad = packet(PROTO_TCP, 0);
         bad[0] = 0x44;
         assert!(ipv4_flow(&bad).is_none());
+    }
+
+    #[test]
+    fn ipip_header_carries_ttl_ds_and_df_only() {
+        let mut inner = [0u8; 20];
+        inner.copy_from_slice(&packet(PROTO_TCP, 0x4000)[..20]);
+        inner[1] = 0xb8 | 1; // EF, ECT(1)
+        inner[8] = 63;
+        let outer = ipip_header(&inner, [10, 0, 1, 1], [10, 0, 1, 2]);
+        assert_eq!(outer[0], 0x45);
+        assert_eq!(outer[1], 0xb9);
+        assert_eq!((outer[6], outer[7]), (0x40, 0));
+        assert_eq!((outer[8], outer[9]), (63, PROTO_IPIP));
+        assert_eq!(&outer[12..], &[10, 0, 1, 1, 10, 0, 1, 2]);
+        // Length, id and checksum are the stack's to fill.
+        assert_eq!(&outer[2..6], &[0; 4]);
+        assert_eq!(&outer[10..12], &[0; 2]);
+
+        // No DF inside, none outside; CE is not copied out.
+        inner[6] = 0;
+        inner[1] = 0x03;
+        let outer = ipip_header(&inner, [10, 0, 1, 1], [10, 0, 1, 2]);
+        assert_eq!((outer[1], outer[6]), (0x02, 0));
     }
 }

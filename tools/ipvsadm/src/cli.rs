@@ -279,7 +279,7 @@ pub enum Action {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
     pub message: String,
-    pub code: i32,
+    pub code: u8,
 }
 
 /// upstream's `fail(2, ...)`.
@@ -298,6 +298,7 @@ fn tryhelp(prog: &str) -> Failure {
     }
 }
 
+/// clap's version of upstream's popt table, plus the non-option words.
 fn command() -> Command {
     let mut cmd = Command::new("ipvsadm")
         .disable_help_flag(true)
@@ -909,7 +910,7 @@ mod tests {
         parse(&argv)
     }
 
-    fn failure(code: i32, message: &str) -> Result<Action, Failure> {
+    fn failure(code: u8, message: &str) -> Result<Action, Failure> {
         Err(Failure {
             message: message.to_string(),
             code,

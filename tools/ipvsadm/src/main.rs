@@ -68,7 +68,7 @@ fn run(argv: &[String]) -> u8 {
         Err(failure) => {
             err(&format!("{}\n", failure.message));
             // Upstream exits with -1 (255) or 2.
-            failure.code as u8
+            failure.code
         }
         Ok(Action::Help) => {
             out(&usage::usage(

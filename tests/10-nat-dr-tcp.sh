@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# VS/NAT and VS/DR over TCP with round robin: 30 HTTP requests through
+# the virtual address are answered by the three real servers in turn,
+# payloads of 1 B to 10 MB arrive intact, and `ipvsadm -Ln` shows the
+# service, its servers and their connection counts as C IPVS shows them.
+. "$(dirname "$0")/lib.sh"
+
+cluster
+data=$(mktemp -d)
+ON_EXIT="rm -rf $data"
+http_servers "$data"
+for size in 1 1000 65536 1048576 10485760; do
+	for i in 1 2 3; do head -c "$size" /dev/urandom > "$data/rs$i/blob$size"; done
+done
+use_sched rr
+
+# from_a_server FILE NAME: FILE is real server 1, 2 or 3's copy of NAME.
+from_a_server() {
+	local i
+	for i in 1 2 3; do cmp -s "$1" "$data/rs$i/$2" && return 0; done
+	return 1
+}
+
+# through METHOD: 30 requests, then the bytes of every blob.
+through() {
+	local method=$1 i got want n
+	on "$DIRECTOR" ipvsadm -C
+	on "$DIRECTOR" ipvsadm -A -t "$VIP:80" -s rr
+	for i in 1 2 3; do on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r "10.0.$i.2:80" "$method"; done
+	got=$(for n in $(seq 30); do on "$CLIENT" curl -sf -m 10 "http://$VIP/"; done | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
+	assert_eq "$method: requests per server" "rs1=10 rs2=10 rs3=10 " "$got"
+	# Three per size: one from each server, each compared with its file.
+	for size in 1 1000 65536 1048576 10485760; do
+		for n in 1 2 3; do
+			on "$CLIENT" curl -sf -m 60 -o "$data/got" "http://$VIP/blob$size" || fail "$method: blob$size"
+			from_a_server "$data/got" "blob$size" ||
+				fail "$method: blob$size arrived corrupted ($(stat -c %s "$data/got") bytes)"
+		done
+	done
+}
+
+through -m
+# 30 + 15 connections, all closed: each server holds 15, inactive.
+want="IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  10.0.0.100:80 rr
+  -> 10.0.1.2:80                  Masq    1      0          15        
+  -> 10.0.2.2:80                  Masq    1      0          15        
+  -> 10.0.3.2:80                  Masq    1      0          15        "
+assert_eq "ipvsadm -Ln after NAT" "$want" "$(on "$DIRECTOR" ipvsadm -Ln)"
+# The connection table shows them too, closed on both sides.
+n=$(on "$DIRECTOR" ipvsadm -Lnc | grep -c "TIME_WAIT.*$VIP:80") || true
+assert_eq "connections in TIME_WAIT" 45 "$n"
+
+through -g

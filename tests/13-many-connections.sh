@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Many connections through VS/NAT: 2,000 sequential HTTP connections are
+# spread by round robin exactly evenly, and 500 concurrent connections
+# each receive a 64 KiB body intact; afterwards every connection is in
+# the table, closed, and counted inactive on its server.
+. "$(dirname "$0")/lib.sh"
+
+cluster
+data=$(mktemp -d)
+ON_EXIT="rm -rf $data"
+http_servers "$data"
+for i in 1 2 3; do head -c 65536 /dev/urandom > "$data/rs$i/blob"; done
+use_sched rr
+on "$DIRECTOR" ipvsadm -A -t "$VIP:80" -s rr
+for i in 1 2 3; do on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r "10.0.$i.2:80" -m; done
+
+# One curl, 2,000 URLs, a new connection for each ("Connection: close").
+got=$(on "$CLIENT" curl -sf -m 600 -H "Connection: close" "http://$VIP/?[1-2000]" |
+	sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
+assert_eq "2000 sequential connections" "rs1=667 rs2=667 rs3=666 " "$got"
+
+# 500 at once, each body compared with the servers' copies.
+mkdir "$data/got"
+on "$CLIENT" curl -sf -m 600 --parallel --parallel-max 500 -H "Connection: close" \
+	-o "$data/got/#1" "http://$VIP/blob?[1-500]"
+sums=$(md5sum "$data"/rs[123]/blob | cut -d' ' -f1)
+bad=$(md5sum "$data"/got/* | cut -d' ' -f1 | grep -cvxF "$sums") || true
+assert_eq "bodies of 500 concurrent connections" "500 files, 0 corrupted" \
+	"$(ls "$data/got" | wc -l) files, $bad corrupted"
+
+counts=$(on "$DIRECTOR" ipvsadm -Ln | awk '/->  *10\.0\./ {print $2 "=" $5 "/" $6}' | tr '\n' ' ')
+assert_eq "active/inactive per server" "10.0.1.2:80=0/834 10.0.2.2:80=0/833 10.0.3.2:80=0/833 " "$counts"

@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""HTTP/1.0 file server for the scenario tests: python's http.server, with
+a listen backlog deep enough for hundreds of simultaneous connections.
+
+    http_serve.py DIR [PORT]    serve DIR on PORT (80), every address
+"""
+import functools
+import http.server
+import sys
+
+
+class Server(http.server.ThreadingHTTPServer):
+    request_queue_size = 1024
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def main():
+    if len(sys.argv) not in (2, 3):
+        sys.exit(__doc__)
+    port = int(sys.argv[2]) if len(sys.argv) == 3 else 80
+    handler = functools.partial(Quiet, directory=sys.argv[1])
+    Server(("0.0.0.0", port), handler).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

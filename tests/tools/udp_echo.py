@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""UDP echo for the scenario tests, server and client.
+
+    udp_echo.py serve NAME PORT ADDR...
+        answer every datagram to ADDR:PORT with NAME, a space and the
+        datagram, from the address it was sent to (one socket per
+        address: a VS/DR real server answers from the virtual address)
+    udp_echo.py ask ADDR PORT COUNT SIZE [SPORT]
+        send COUNT datagrams of SIZE random bytes, each from a socket of
+        its own: from a new source port each (a new IPVS connection), or
+        all from SPORT (one connection); print the NAME of each answer,
+        one a line; exit 1 if an answer is missing or does not carry the
+        datagram back intact
+"""
+import os
+import selectors
+import socket
+import sys
+
+
+def serve(name, port, addrs):
+    sel = selectors.DefaultSelector()
+    for addr in addrs:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((addr, port))
+        sel.register(s, selectors.EVENT_READ)
+    prefix = name.encode() + b" "
+    while True:
+        for key, _ in sel.select():
+            data, peer = key.fileobj.recvfrom(65535)
+            key.fileobj.sendto(prefix + data, peer)
+
+
+def ask(addr, port, count, size, sport):
+    for n in range(count):
+        payload = os.urandom(size)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("0.0.0.0", sport))
+            s.settimeout(5)
+            s.sendto(payload, (addr, port))
+            try:
+                answer, peer = s.recvfrom(65535)
+            except socket.timeout:
+                sys.exit(f"datagram {n}: no answer")
+        name, _, echoed = answer.partition(b" ")
+        if peer != (addr, port):
+            sys.exit(f"datagram {n}: answer from {peer}, not {(addr, port)}")
+        if echoed != payload:
+            sys.exit(f"datagram {n}: {name.decode()} echoed {len(echoed)} bytes, not the {size} sent")
+        print(name.decode())
+
+
+def main():
+    if len(sys.argv) >= 5 and sys.argv[1] == "serve":
+        serve(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
+    elif len(sys.argv) in (6, 7) and sys.argv[1] == "ask":
+        sport = int(sys.argv[6]) if len(sys.argv) == 7 else 0
+        ask(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sport)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
