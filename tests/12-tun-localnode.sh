@@ -20,12 +20,8 @@ wait_port "$DIRECTOR" 10.0.0.1 80
 for size in 1 1000 1048576 10485760; do
 	for i in 0 1 2; do head -c "$size" /dev/urandom > "$data/rs$i/blob$size"; done
 done
-# Tunnel endpoints: the packets come out of tunl0 for the virtual address,
-# from a client that is not routed through tunl0.
-for i in 1 2; do
-	on "${RS[$i]}" ip link set tunl0 up
-	on "${RS[$i]}" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0
-done
+tunnel_endpoint "${RS[1]}"
+tunnel_endpoint "${RS[2]}"
 use_sched rr
 on "$DIRECTOR" ipvsadm -A -t "$VIP:80" -s rr
 on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r 10.0.1.2:80 -i

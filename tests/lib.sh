@@ -61,19 +61,25 @@ use_sched() {
 	LOADED+=("$(ipvs_sched "$1")" "$(ipvs_core)")
 }
 
+# unload MODULE: rmmod, retried for 10 s: namespaces, and the services
+# that hold a scheduler, go away asynchronously. Fails if it stays.
+unload() {
+	local i
+	for i in $(seq 50); do
+		is_loaded "$1" || return 0
+		rmmod "$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	echo "FAIL: $1 cannot be unloaded: $(rmmod "$1" 2>&1)" >&2
+	return 1
+}
+
 cleanup() {
-	local ns m i
+	local rc=$? ns m
 	for ns in "${NETNS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
 	[ -n "${ON_EXIT:-}" ] && eval "$ON_EXIT" || true
-	# Namespaces, and the services that hold a scheduler, go away
-	# asynchronously.
-	for m in "${LOADED[@]}"; do
-		for i in $(seq 50); do
-			is_loaded "$m" || break
-			rmmod "$m" 2>/dev/null && break
-			sleep 0.2
-		done
-	done
+	for m in "${LOADED[@]}"; do unload "$m" || rc=1; done
+	exit $rc
 }
 trap cleanup EXIT
 
@@ -101,6 +107,13 @@ cluster() {
 		ip -n "${RS[$i]}" addr add "$VIP/32" dev lo
 		ip netns exec "${RS[$i]}" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
 	done
+}
+
+# tunnel_endpoint NS: real server NS unwraps VS/TUN's IP-in-IP packets
+# (tunl0) and takes the client's packets that come out of the tunnel.
+tunnel_endpoint() {
+	ip -n "$1" link set tunl0 up
+	ip netns exec "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0
 }
 
 # http_servers DIR: an HTTP server (tools/http_serve.py) on port 80 of

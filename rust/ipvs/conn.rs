@@ -83,6 +83,17 @@ impl Conn {
     }
 }
 
+/// What becomes of a connection after a packet (see
+/// [`ConnTab::with_conn`]).
+pub(crate) enum Then {
+    /// Its timer runs on as it is.
+    Keep,
+    /// It expires this many seconds from now.
+    Expire(u32),
+    /// It is removed at once.
+    Remove,
+}
+
 /// How a packet names its connection.
 #[derive(Clone, Copy)]
 pub(crate) enum Lookup {
@@ -92,7 +103,26 @@ pub(crate) enum Lookup {
     Out { net: usize, proto: u8, caddr: [u8; 16], cport: u16, daddr: [u8; 16], dport: u16 },
 }
 
+/// An IPv4 address in the 16-byte slot that holds either family.
+pub(crate) fn v6_slot(addr: [u8; 4]) -> [u8; 16] {
+    let mut out = [0; 16];
+    out[..4].copy_from_slice(&addr);
+    out
+}
+
 impl Lookup {
+    /// The key of an IPv4 packet of protocol `proto` in namespace `net`
+    /// between `client` and virtual service `service` (address, port).
+    pub(crate) fn in_v4(net: usize, proto: u8, client: ([u8; 4], u16), service: ([u8; 4], u16)) -> Self {
+        Lookup::In { net, proto, caddr: v6_slot(client.0), cport: client.1, vaddr: v6_slot(service.0), vport: service.1 }
+    }
+
+    /// The key of an IPv4 packet of protocol `proto` in namespace `net`
+    /// between `client` and real server `server` (address, port).
+    pub(crate) fn out_v4(net: usize, proto: u8, client: ([u8; 4], u16), server: ([u8; 4], u16)) -> Self {
+        Lookup::Out { net, proto, caddr: v6_slot(client.0), cport: client.1, daddr: v6_slot(server.0), dport: server.1 }
+    }
+
     fn client(&self) -> (u8, &[u8; 16], u16) {
         match self {
             Lookup::In { proto, caddr, cport, .. } | Lookup::Out { proto, caddr, cport, .. } => (*proto, caddr, *cport),
@@ -175,16 +205,21 @@ impl ConnTab {
     }
 
     /// Runs `f` on the connection `key` names, under its stripe's lock;
-    /// `f` returns its result and the connection's new timeout in
-    /// seconds, or `None` to leave its timer running as it is.
-    pub(crate) fn with_conn<R>(&self, af: u16, key: Lookup, f: impl FnOnce(&mut Conn) -> (R, Option<u32>)) -> Option<R> {
+    /// `f` returns its result and what becomes of the connection.
+    pub(crate) fn with_conn<R>(&self, af: u16, key: Lookup, f: impl FnOnce(&mut Conn) -> (R, Then)) -> Option<R> {
         let (proto, caddr, cport) = key.client();
         let (stripe, bucket) = self.place(proto, caddr, cport, af);
         let mut shard = self.stripes[stripe].lock();
         let (id, conn) = shard.find(bucket, |c| key.matches(c))?;
-        let (result, timeout) = f(conn);
-        if let Some(timeout) = timeout {
-            shard.rearm(id, timeout);
+        let (result, then) = f(conn);
+        match then {
+            Then::Keep => {}
+            Then::Expire(timeout) => shard.rearm(id, timeout),
+            Then::Remove => {
+                if let Some(conn) = shard.remove(bucket, id) {
+                    conn.unaccount();
+                }
+            }
         }
         Some(result)
     }

@@ -3,11 +3,12 @@
 //! for a virtual service: schedule new connections, forward known ones)
 //! and FORWARD (VS/NAT replies), per namespace.
 
-use crate::conn::{Conn, Lookup, F_INACTIVE, F_NOOUTPUT};
+use crate::conn::{v6_slot, Conn, Lookup, Then, F_INACTIVE, F_NOOUTPUT};
 use crate::kbind::bindings as b;
 use crate::kbind::netfilter::{DefragUser, Family, HookPoint, HookSkb, HookSpec, HookState, NetfilterHook, Verdict};
 use crate::kbind::netns::{Net, PernetState};
 use crate::net::IpvsNet;
+use crate::icmp::{self, IcmpError};
 use crate::packet::{self, Ipv4Flow, PROTO_TCP};
 use crate::service::AF_INET;
 use crate::tcp_state::{Direction, TcpState};
@@ -18,6 +19,11 @@ use core::sync::atomic::{AtomicU64, Ordering};
 /// and at FORWARD before source NAT.
 const LOCAL_IN_PRIORITY: i32 = b::nf_ip_hook_priorities_NF_IP_PRI_NAT_SRC - 1;
 const FORWARD_PRIORITY: i32 = b::nf_ip_hook_priorities_NF_IP_PRI_NAT_SRC - 1;
+
+/// TCP flags.
+const SYN: u8 = 0x02;
+const RST: u8 = 0x04;
+const ACK: u8 = 0x10;
 
 /// Every hook the core registers in each namespace.
 pub(crate) const HOOKS: [HookSpec; 4] = [
@@ -53,6 +59,12 @@ impl NetfilterHook for IpvsHooks {
                 Err(stolen) => return stolen,
             };
         }
+        if let Some(err) = read_icmp_error_v4(&mut skb) {
+            return match state.point {
+                HookPoint::LocalIn => icmp_local_in_v4(skb, state.net, ipvs, &err),
+                HookPoint::Forward => icmp_forward_v4(skb, state.net, ipvs, &err),
+            };
+        }
         let Some(flow) = read_flow_v4(&mut skb) else { return Verdict::ACCEPT };
         match state.point {
             HookPoint::LocalIn => local_in_v4(skb, state.net, ipvs, &flow),
@@ -66,10 +78,46 @@ fn read_flow_v4(skb: &mut HookSkb<'_>) -> Option<Ipv4Flow> {
     packet::ipv4_flow(skb.network_bytes(packet::needed_v4(ihl, proto))?)
 }
 
-fn v6_slot(addr: [u8; 4]) -> [u8; 16] {
-    let mut out = [0; 16];
-    out[..4].copy_from_slice(&addr);
-    out
+fn read_icmp_error_v4(skb: &mut HookSkb<'_>) -> Option<IcmpError> {
+    let header = skb.network_bytes(20)?;
+    if header[9] != icmp::PROTO_ICMP {
+        return None;
+    }
+    let ihl = usize::from(header[0] & 0x0f) * 4;
+    let len = icmp::needed(ihl).min(skb.len() as usize);
+    icmp::parse(skb.network_bytes(len)?)
+}
+
+/// An ICMP error for the director, from the client's side: if it is
+/// about a connection's packet to the client, it goes to that
+/// connection's real server.
+fn icmp_local_in_v4(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError) -> Verdict {
+    // It quotes a packet from the virtual service to the client.
+    let key = Lookup::in_v4(net.id(), err.proto, (err.daddr, err.dport), (err.saddr, err.sport));
+    let target = ipvs.conn_tab.with_conn(AF_INET, key, |conn| {
+        let target = Target { fwd: conn.fwd, daddr: v4_of(&conn.daddr), dport: conn.dport };
+        (conn.dest.is_available().then_some(target), Then::Keep)
+    });
+    match target {
+        Some(Some(target)) => xmit::icmp_to_real_server_v4(skb, net, err, &target),
+        Some(None) => Verdict::DROP,
+        None => Verdict::ACCEPT,
+    }
+}
+
+/// An ICMP error being forwarded: if a VS/NAT real server sent it about
+/// a client's packet, it must come from the virtual service.
+fn icmp_forward_v4(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError) -> Verdict {
+    // It quotes a packet from the client to the real server.
+    let key = Lookup::out_v4(net.id(), err.proto, (err.saddr, err.sport), (err.daddr, err.dport));
+    let virtual_end = ipvs.conn_tab.with_conn(AF_INET, key, |conn| {
+        let nat = u32::from(conn.fwd) == b::IP_VS_CONN_F_MASQ;
+        (nat.then(|| (v4_of(&conn.vaddr), conn.vport)), Then::Keep)
+    });
+    match virtual_end.flatten() {
+        Some((vaddr, vport)) => xmit::icmp_nat_reply_v4(skb, err, vaddr, vport),
+        None => Verdict::ACCEPT,
+    }
 }
 
 fn v4_of(addr: &[u8; 16]) -> [u8; 4] {
@@ -87,36 +135,46 @@ fn timeout_of(ipvs: &IpvsNet, conn: &Conn) -> u32 {
 }
 
 fn local_in_v4(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Ipv4Flow) -> Verdict {
-    let key = Lookup::In {
-        net: net.id(),
-        proto: flow.proto,
-        caddr: v6_slot(flow.saddr),
-        cport: flow.sport,
-        vaddr: v6_slot(flow.daddr),
-        vport: flow.dport,
-    };
+    let key = Lookup::in_v4(net.id(), flow.proto, (flow.saddr, flow.sport), (flow.daddr, flow.dport));
+    let opens = flow.proto == PROTO_TCP && flow.tcp_flags & SYN != 0;
     let known = ipvs.conn_tab.with_conn(AF_INET, key, |conn| {
+        if opens && conn.state.is_closed() {
+            // The client reuses the port of a closed connection: the SYN
+            // opens a new one, scheduled afresh, and is not dropped
+            // (upstream's conn_reuse_mode 1, less its one-second stall).
+            return (Known::Reopened, Then::Remove);
+        }
         if !conn.dest.is_available() {
             // Its real server was removed: drop, and let it expire.
-            return (None, None);
+            return (Known::Dropped, Then::Keep);
         }
         if flow.proto == PROTO_TCP {
             let dir = if conn.flags & F_NOOUTPUT != 0 { Direction::InputOnly } else { Direction::Input };
             conn.set_state(conn.state.next(dir, flow.tcp_flags));
         }
         let target = Target { fwd: conn.fwd, daddr: v4_of(&conn.daddr), dport: conn.dport };
-        (Some(target), Some(timeout_of(ipvs, conn)))
+        (Known::To(target), Then::Expire(timeout_of(ipvs, conn)))
     });
     let target = match known {
-        Some(Some(target)) => target,
-        Some(None) => return Verdict::DROP,
-        None => match schedule_v4(net, ipvs, flow) {
+        Some(Known::To(target)) => target,
+        Some(Known::Dropped) => return Verdict::DROP,
+        Some(Known::Reopened) | None => match schedule_v4(net, ipvs, flow) {
             Scheduled::To(target) => target,
             Scheduled::NotOurs => return Verdict::ACCEPT,
             Scheduled::Drop => return Verdict::DROP,
         },
     };
     xmit::to_real_server_v4(skb, net, flow, &target)
+}
+
+/// What a packet of a known connection gets.
+enum Known {
+    /// Sent to the connection's real server.
+    To(Target),
+    /// Dropped: the real server was removed.
+    Dropped,
+    /// Scheduled as a new connection: it reopens a closed one.
+    Reopened,
 }
 
 enum Scheduled {
@@ -128,9 +186,6 @@ enum Scheduled {
 /// A new connection to a virtual service: pick a real server and enter
 /// the connection in the table.
 fn schedule_v4(net: &Net, ipvs: &IpvsNet, flow: &Ipv4Flow) -> Scheduled {
-    const SYN: u8 = 0x02;
-    const RST: u8 = 0x04;
-    const ACK: u8 = 0x10;
     // Only a connection's first packet schedules it, as upstream.
     if flow.proto == PROTO_TCP && (flow.tcp_flags & (SYN | ACK | RST) != SYN) {
         return Scheduled::NotOurs;
@@ -177,22 +232,15 @@ fn schedule_v4(net: &Net, ipvs: &IpvsNet, flow: &Ipv4Flow) -> Scheduled {
 /// A packet being forwarded: if it is a VS/NAT reply, make it come from
 /// the virtual service.
 fn forward_v4(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Ipv4Flow) -> Verdict {
-    let key = Lookup::Out {
-        net: net.id(),
-        proto: flow.proto,
-        caddr: v6_slot(flow.daddr),
-        cport: flow.dport,
-        daddr: v6_slot(flow.saddr),
-        dport: flow.sport,
-    };
+    let key = Lookup::out_v4(net.id(), flow.proto, (flow.daddr, flow.dport), (flow.saddr, flow.sport));
     let virtual_end = ipvs.conn_tab.with_conn(AF_INET, key, |conn| {
         if u32::from(conn.fwd) != b::IP_VS_CONN_F_MASQ {
-            return (None, Some(timeout_of(ipvs, conn)));
+            return (None, Then::Expire(timeout_of(ipvs, conn)));
         }
         if flow.proto == PROTO_TCP {
             conn.set_state(conn.state.next(Direction::Output, flow.tcp_flags));
         }
-        (Some((v4_of(&conn.vaddr), conn.vport)), Some(timeout_of(ipvs, conn)))
+        (Some((v4_of(&conn.vaddr), conn.vport)), Then::Expire(timeout_of(ipvs, conn)))
     });
     match virtual_end.flatten() {
         Some((vaddr, vport)) => xmit::nat_reply_v4(skb, flow, vaddr, vport),

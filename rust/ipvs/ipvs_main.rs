@@ -18,6 +18,8 @@ pub mod conn_hash;
 pub mod conn_shard;
 #[path = "../logic/csum.rs"]
 pub mod csum;
+#[path = "../logic/icmp.rs"]
+pub mod icmp;
 #[path = "../logic/nlattr.rs"]
 pub mod nlattr;
 #[path = "../logic/packet.rs"]

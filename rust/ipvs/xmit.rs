@@ -4,12 +4,13 @@
 //! rewrite of replies.
 
 use crate::csum::{self, Change};
+use crate::icmp::{self, IcmpError};
 use crate::kbind::bindings as b;
 use crate::kbind::netfilter::{HookSkb, Verdict};
 use crate::kbind::netns::Net;
 use crate::kbind::route::RouteV4;
 use crate::kbind::skb::Skb;
-use crate::packet::{self, csum_offset, needed_v4, Ipv4Flow, PROTO_UDP};
+use crate::packet::{self, csum_offset, needed_v4, End, Ipv4Flow, PROTO_UDP};
 
 /// Length of an IPv4 header without options.
 const IPV4_HEADER: usize = 20;
@@ -23,13 +24,6 @@ pub(crate) struct Target {
     pub(crate) daddr: [u8; 4],
     /// Real server port.
     pub(crate) dport: u16,
-}
-
-/// Which end of the packet a rewrite changes.
-#[derive(Clone, Copy)]
-enum End {
-    Source,
-    Destination,
 }
 
 /// Rewrites one end's address and port of an IPv4 TCP/UDP packet and
@@ -72,6 +66,7 @@ fn rewrite_v4(skb: &mut Skb, flow: &Ipv4Flow, end: End, addr: [u8; 4], port: u16
         }
     };
     l4[at..at + 2].copy_from_slice(&new.to_be_bytes());
+    skb.csum_rewritten();
     true
 }
 
@@ -107,16 +102,50 @@ fn route_to(skb: &mut Skb, net: &Net, daddr: [u8; 4], carry: Carry) -> Option<Ro
 
 /// Sends a client's packet to its real server.
 pub(crate) fn to_real_server_v4(mut skb: HookSkb<'_>, net: &Net, flow: &Ipv4Flow, target: &Target) -> Verdict {
+    if u32::from(target.fwd) != b::IP_VS_CONN_F_MASQ {
+        return carry_v4(skb, net, target);
+    }
+    let Some(route) = route_to(&mut skb, net, target.daddr, Carry::Addressed) else { return Verdict::DROP };
+    if !rewrite_v4(&mut skb, flow, End::Destination, target.daddr, target.dport) {
+        return Verdict::DROP;
+    }
+    skb.set_route(route);
+    skb.local_out_v4(net)
+}
+
+/// Sends an ICMP error from the client's side about connection `target`
+/// on to its real server: rewritten as the connection's packets are
+/// under VS/NAT, else as they are carried.
+pub(crate) fn icmp_to_real_server_v4(mut skb: HookSkb<'_>, net: &Net, err: &IcmpError, target: &Target) -> Verdict {
+    if u32::from(target.fwd) != b::IP_VS_CONN_F_MASQ {
+        return carry_v4(skb, net, target);
+    }
+    let Some(route) = route_to(&mut skb, net, target.daddr, Carry::Addressed) else { return Verdict::DROP };
+    let len = skb.len() as usize;
+    let Some(bytes) = skb.network_bytes_mut(len) else { return Verdict::DROP };
+    // The error was about a packet from the virtual service: now about
+    // one from the real server, to which it goes.
+    icmp::rewrite_nat(bytes, err, End::Destination, target.daddr, End::Source, target.daddr, target.dport);
+    skb.csum_rewritten();
+    skb.set_route(route);
+    skb.local_out_v4(net)
+}
+
+/// Rewrites a VS/NAT real server's ICMP error about a client's packet so
+/// it comes from the virtual service, about a packet sent to it.
+pub(crate) fn icmp_nat_reply_v4(mut skb: HookSkb<'_>, err: &IcmpError, vaddr: [u8; 4], vport: u16) -> Verdict {
+    let len = skb.len() as usize;
+    let Some(bytes) = skb.network_bytes_mut(len) else { return Verdict::DROP };
+    icmp::rewrite_nat(bytes, err, End::Source, vaddr, End::Destination, vaddr, vport);
+    skb.csum_rewritten();
+    Verdict::ACCEPT
+}
+
+/// Sends a packet, unchanged, to the real server of a connection that is
+/// not VS/NAT.
+fn carry_v4(mut skb: HookSkb<'_>, net: &Net, target: &Target) -> Verdict {
     match u32::from(target.fwd) {
         b::IP_VS_CONN_F_LOCALNODE => Verdict::ACCEPT,
-        b::IP_VS_CONN_F_MASQ => {
-            let Some(route) = route_to(&mut skb, net, target.daddr, Carry::Addressed) else { return Verdict::DROP };
-            if !rewrite_v4(&mut skb, flow, End::Destination, target.daddr, target.dport) {
-                return Verdict::DROP;
-            }
-            skb.set_route(route);
-            skb.local_out_v4(net)
-        }
         b::IP_VS_CONN_F_DROUTE => {
             // The frame goes to the real server, the packet is unchanged:
             // the server owns the virtual address too.

@@ -161,6 +161,13 @@ bool lvs_skb_csum_partial(const struct sk_buff *skb)
 	return skb->ip_summed == CHECKSUM_PARTIAL;
 }
 
+/* A sum over the packet's old bytes no longer holds: let it be verified. */
+void lvs_skb_csum_rewritten(struct sk_buff *skb)
+{
+	if (skb->ip_summed == CHECKSUM_COMPLETE)
+		skb->ip_summed = CHECKSUM_NONE;
+}
+
 /*
  * The route from @net to @daddr for packets marked @mark, in @rt (a
  * reference), with the source address it picks in @saddr. With

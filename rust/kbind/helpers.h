@@ -53,6 +53,7 @@ void lvs_local_bh_enable(void);
 
 /* packets on their way out */
 bool lvs_skb_csum_partial(const struct sk_buff *skb);
+void lvs_skb_csum_rewritten(struct sk_buff *skb);
 int lvs_route_output_v4(struct net *net, __be32 daddr, u32 mark, bool known_nh,
 			struct rtable **rt, __be32 *saddr);
 void lvs_rt_put(struct rtable *rt);

@@ -85,6 +85,14 @@ impl Skb {
         unsafe { bindings::lvs_skb_csum_partial(self.raw()) }
     }
 
+    /// Tells the stack that bytes covered by the transport checksum were
+    /// rewritten (with the checksum field updated): a sum the device took
+    /// over the old bytes (`CHECKSUM_COMPLETE`) is dropped.
+    pub fn csum_rewritten(&mut self) {
+        // SAFETY: `self` is a live skb, exclusively ours.
+        unsafe { bindings::lvs_skb_csum_rewritten(self.raw()) };
+    }
+
     /// The packet's firewall mark.
     pub fn mark(&self) -> u32 {
         // SAFETY: `self` is a live skb; this reads a field.

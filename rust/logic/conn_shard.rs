@@ -206,6 +206,13 @@ impl<T, S: SlotStore<T>, H: AsMut<[u32]> + AsRef<[u32]>> ConnShard<T, S, H> {
         });
     }
 
+    /// Removes entry `id` of chain `bucket` (found with [`Self::find`])
+    /// at once, off its chain and its timer.
+    pub fn remove(&mut self, bucket: usize, id: u32) -> Option<T> {
+        self.timer.disarm(&mut self.entries, id);
+        self.entries.remove(bucket, id)
+    }
+
     /// Removes every entry `remove` picks, handing each to `removed`.
     pub fn remove_if(&mut self, mut remove: impl FnMut(&T) -> bool, mut removed: impl FnMut(T), bucket_of: impl Fn(&T) -> usize) {
         for id in 0..self.entries.slots.len() as u32 {
@@ -303,6 +310,24 @@ mod tests {
         s.tick(|e| if e.1 == 3 { Expiry::Rearm(4) } else { Expiry::Remove }, |(_, k)| gone.push(k), |&(b, _)| b);
         assert_eq!(s.remaining(c), Some(4));
         assert!(s.find(1, |&(_, k)| k == 3).is_some());
+    }
+
+    #[test]
+    fn remove_takes_one_entry_off_chain_and_timer() {
+        let mut s = shard(1);
+        for k in 0..3 {
+            s.insert(0, (0, k), 5).unwrap();
+        }
+        let (id, _) = s.find(0, |&(_, k)| k == 1).unwrap();
+        assert_eq!(s.remove(0, id), Some((0, 1)));
+        assert!(s.find(0, |&(_, k)| k == 1).is_none());
+        assert_eq!(s.len(), 2);
+        let mut gone = Vec::new();
+        for _ in 0..5 {
+            tick_all(&mut s, &mut gone);
+        }
+        gone.sort();
+        assert_eq!(gone, vec![0, 2], "the removed entry is off the timer");
     }
 
     #[test]

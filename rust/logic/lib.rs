@@ -12,6 +12,7 @@ extern crate std;
 pub mod conn_hash;
 pub mod conn_shard;
 pub mod csum;
+pub mod icmp;
 pub mod nlattr;
 pub mod packet;
 pub mod sched_rr;

@@ -7,6 +7,15 @@ pub const PROTO_TCP: u8 = 6;
 /// UDP.
 pub const PROTO_UDP: u8 = 17;
 
+/// One end of a packet: its source or its destination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// Source address and port.
+    Source,
+    /// Destination address and port.
+    Destination,
+}
+
 /// Bytes of the IPv4 and transport headers the director needs to see:
 /// the IP header, then ports and, for TCP, flags and checksum.
 pub const fn needed_v4(ihl_bytes: usize, proto: u8) -> usize {

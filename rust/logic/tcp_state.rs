@@ -112,6 +112,13 @@ impl TcpState {
         matches!(self, ES | SS | SR | SA)
     }
 
+    /// Whether the connection is over on both sides, so that a new SYN
+    /// on its addresses and ports opens another (upstream's
+    /// `is_new_conn_expected` with `conn_reuse_mode` 1).
+    pub fn is_closed(self) -> bool {
+        matches!(self, TW | CL)
+    }
+
     /// Upstream's name, as `/proc/net/ip_vs_conn` and `ipvsadm -Lc` show.
     pub fn name(self) -> &'static str {
         match self {
@@ -186,6 +193,15 @@ mod tests {
     const ACK: u8 = 0x10;
     const FIN: u8 = 0x01;
     const RST: u8 = 0x04;
+
+    #[test]
+    fn only_closed_connections_may_be_reopened() {
+        let closed: std::vec::Vec<_> = [TcpState::None, ES, SS, SR, FW, TW, CL, CW, LA, LI, SA]
+            .into_iter()
+            .filter(|s| s.is_closed())
+            .collect();
+        assert_eq!(closed, [TW, CL]);
+    }
 
     #[test]
     fn nat_handshake_and_close() {

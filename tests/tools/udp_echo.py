@@ -11,6 +11,10 @@
         all from SPORT (one connection); print the NAME of each answer,
         one a line; exit 1 if an answer is missing or does not carry the
         datagram back intact
+    udp_echo.py refused ADDR PORT
+        send a datagram from a connected socket; exit 0 if ADDR:PORT
+        refuses it (an ICMP port unreachable that quotes the datagram as
+        sent, so the socket gets ECONNREFUSED), 1 otherwise
 """
 import os
 import selectors
@@ -51,12 +55,28 @@ def ask(addr, port, count, size, sport):
         print(name.decode())
 
 
+def refused(addr, port):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(5)
+        s.connect((addr, port))
+        s.send(b"anyone?")
+        try:
+            s.recv(65535)
+        except ConnectionRefusedError:
+            return
+        except socket.timeout:
+            sys.exit("no answer, no refusal")
+        sys.exit("answered")
+
+
 def main():
     if len(sys.argv) >= 5 and sys.argv[1] == "serve":
         serve(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
     elif len(sys.argv) in (6, 7) and sys.argv[1] == "ask":
         sport = int(sys.argv[6]) if len(sys.argv) == 7 else 0
         ask(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sport)
+    elif len(sys.argv) == 4 and sys.argv[1] == "refused":
+        refused(sys.argv[2], int(sys.argv[3]))
     else:
         sys.exit(__doc__)
 
