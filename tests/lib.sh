@@ -28,13 +28,13 @@ assert_eq() {
 # is_loaded MODULE
 is_loaded() { [ -d "/sys/module/$1" ]; }
 
-# Network namespaces made by this test, removed when it exits.
-NETNS=()
+# netns_add NAME: a network namespace for this test, removed when it
+# exits; prints its name (lvs-PID-NAME: callers run this in $(...), a
+# subshell, so the name is what tells cleanup which are this test's).
 netns_add() {
 	local ns=lvs-$$-$1
 	ip netns add "$ns"
 	ip -n "$ns" link set lo up
-	NETNS+=("$ns")
 	echo "$ns"
 }
 
@@ -76,7 +76,9 @@ unload() {
 
 cleanup() {
 	local rc=$? ns m
-	for ns in "${NETNS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+	for ns in $(ip netns list | awk -v p="lvs-$$-" 'index($1, p) == 1 {print $1}'); do
+		ip netns del "$ns" 2>/dev/null || true
+	done
 	[ -n "${ON_EXIT:-}" ] && eval "$ON_EXIT" || true
 	for m in "${LOADED[@]}"; do unload "$m" || rc=1; done
 	exit $rc
