@@ -4,7 +4,8 @@
 # 30 requests evenly; payloads of 1 B to 10 MB arrive intact through the
 # tunnel (the encapsulated packets outgrow the 1500-byte path: path MTU
 # discovery and fragmentation of the outer packets take care of it) and
-# from the local server; `ipvsadm -Ln` shows Tunnel and Local.
+# from the local server; `ipvsadm -Ln` shows Tunnel, and Route for the
+# local server (asked as -g; upstream finds it local per packet).
 . "$(dirname "$0")/lib.sh"
 
 cluster
@@ -49,7 +50,7 @@ want="IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
   -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
 TCP  10.0.0.100:80 rr
-  -> 10.0.0.1:80                  Local   1      0          14        
+  -> 10.0.0.1:80                  Route   1      0          14        
   -> 10.0.1.2:80                  Tunnel  1      0          14        
   -> 10.0.2.2:80                  Tunnel  1      0          14        "
 assert_eq "ipvsadm -Ln" "$want" "$(on "$DIRECTOR" ipvsadm -Ln)"

@@ -79,7 +79,7 @@ impl GenlFamily for IpvsFamily {
                     ipvs.services.get().position(&spec.key).map(|_| ()).ok_or(ESRCH)
                 }
             },
-            cmd => set_cmd(cmd, req.net(), ipvs, &top),
+            cmd => set_cmd(cmd, ipvs, &top),
         }
     }
 
@@ -220,7 +220,7 @@ fn check_dest(config: &DestConfig) -> Result {
 }
 
 /// The commands that change services and real servers.
-fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
+fn set_cmd(cmd: u32, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
     let full_svc = cmd == b::IPVS_CMD_NEW_SERVICE || cmd == b::IPVS_CMD_SET_SERVICE;
     let spec = parse_service(top.get(b::IPVS_CMD_ATTR_SERVICE).ok_or(EINVAL)?, full_svc)?;
     let table = ipvs.services.get();
@@ -276,23 +276,21 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
             table.edited(index, None)?
         }
         (b::IPVS_CMD_NEW_DEST, Some(svc), Some(d)) => {
-            let mut config = d.config.ok_or(EINVAL)?;
+            let config = d.config.ok_or(EINVAL)?;
             check_dest(&config)?;
             let af = d.af.unwrap_or(spec.key.af);
             if svc.find_dest(af, &d.addr, d.port).is_some() {
                 return Err(EEXIST);
             }
-            mark_local(net, af, &d.addr, &mut config);
             let mut dests = clone_dests(&svc.dests, None)?;
             dests.push(Dest::new(af, d.addr, d.port, &config)?, GFP_KERNEL)?;
             table.edited(index, Some(svc.with(svc.config, None, dests)?))?
         }
         (b::IPVS_CMD_SET_DEST, Some(svc), Some(d)) => {
-            let mut config = d.config.ok_or(EINVAL)?;
+            let config = d.config.ok_or(EINVAL)?;
             check_dest(&config)?;
             let af = d.af.unwrap_or(spec.key.af);
             let i = svc.find_dest(af, &d.addr, d.port).ok_or(ENOENT)?;
-            mark_local(net, af, &d.addr, &mut config);
             svc.dests[i].configure(&config);
             // The scheduler sees the new weight at its next choice.
             return Ok(());
@@ -317,14 +315,6 @@ fn check_netmask(af: u16, netmask: u32) -> Result {
         return Err(EINVAL);
     }
     Ok(())
-}
-
-/// A real server at one of the director's own addresses is served
-/// locally, whatever method was asked for, as upstream does.
-fn mark_local(net: &Net, af: u16, addr: &[u8; 16], config: &mut DestConfig) {
-    if af == AF_INET && net.is_local_v4([addr[0], addr[1], addr[2], addr[3]]) {
-        config.fwd = b::IP_VS_CONN_F_LOCALNODE;
-    }
 }
 
 /// A copy of `dests` without index `skip`.

@@ -106,6 +106,11 @@ pub(crate) fn to_real_server_v4(mut skb: HookSkb<'_>, net: &Net, flow: &Ipv4Flow
         return carry_v4(skb, net, target);
     }
     let Some(route) = route_to(&mut skb, net, target.daddr, Carry::Addressed) else { return Verdict::DROP };
+    if route.is_local() {
+        // A real server at one of our own addresses: delivered here, as
+        // it came (VS/NAT to another local port is not supported yet).
+        return Verdict::ACCEPT;
+    }
     if !rewrite_v4(&mut skb, flow, End::Destination, target.daddr, target.dport) {
         return Verdict::DROP;
     }
@@ -121,6 +126,9 @@ pub(crate) fn icmp_to_real_server_v4(mut skb: HookSkb<'_>, net: &Net, err: &Icmp
         return carry_v4(skb, net, target);
     }
     let Some(route) = route_to(&mut skb, net, target.daddr, Carry::Addressed) else { return Verdict::DROP };
+    if route.is_local() {
+        return Verdict::ACCEPT;
+    }
     let len = skb.len() as usize;
     let Some(bytes) = skb.network_bytes_mut(len) else { return Verdict::DROP };
     // The error was about a packet from the virtual service: now about
@@ -144,19 +152,23 @@ pub(crate) fn icmp_nat_reply_v4(mut skb: HookSkb<'_>, err: &IcmpError, vaddr: [u
 /// Sends a packet, unchanged, to the real server of a connection that is
 /// not VS/NAT.
 fn carry_v4(mut skb: HookSkb<'_>, net: &Net, target: &Target) -> Verdict {
-    match u32::from(target.fwd) {
-        b::IP_VS_CONN_F_LOCALNODE => Verdict::ACCEPT,
-        b::IP_VS_CONN_F_DROUTE => {
-            // The frame goes to the real server, the packet is unchanged:
-            // the server owns the virtual address too.
-            let Some(route) = route_to(&mut skb, net, target.daddr, Carry::Framed) else { return Verdict::DROP };
-            skb.set_route(route);
-            skb.local_out_v4(net)
-        }
-        b::IP_VS_CONN_F_TUNNEL => {
-            // The packet travels inside another to the real server, which
-            // unwraps it and answers the client directly.
-            let Some(route) = route_to(&mut skb, net, target.daddr, Carry::Tunneled) else { return Verdict::DROP };
+    let carry = match u32::from(target.fwd) {
+        // The frame goes to the real server, the packet is unchanged: the
+        // server owns the virtual address too.
+        b::IP_VS_CONN_F_DROUTE => Carry::Framed,
+        // The packet travels inside another to the real server, which
+        // unwraps it and answers the client directly.
+        b::IP_VS_CONN_F_TUNNEL => Carry::Tunneled,
+        b::IP_VS_CONN_F_LOCALNODE => return Verdict::ACCEPT,
+        _ => return Verdict::DROP,
+    };
+    let Some(route) = route_to(&mut skb, net, target.daddr, carry) else { return Verdict::DROP };
+    if route.is_local() {
+        // The real server is this host: the packet is delivered here.
+        return Verdict::ACCEPT;
+    }
+    match carry {
+        Carry::Tunneled => {
             let Some(inner) = skb.network_bytes(IPV4_HEADER).and_then(|h| <&[u8; IPV4_HEADER]>::try_from(h).ok()) else {
                 return Verdict::DROP;
             };
@@ -167,7 +179,10 @@ fn carry_v4(mut skb: HookSkb<'_>, net: &Net, target: &Target) -> Verdict {
             }
             skb.local_out_v4(net)
         }
-        _ => Verdict::DROP,
+        _ => {
+            skb.set_route(route);
+            skb.local_out_v4(net)
+        }
     }
 }
 

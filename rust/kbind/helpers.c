@@ -194,6 +194,11 @@ void lvs_rt_put(struct rtable *rt)
 	ip_rt_put(rt);
 }
 
+bool lvs_rt_is_local(struct rtable *rt)
+{
+	return rt->rt_type == RTN_LOCAL;
+}
+
 unsigned int lvs_rt_mtu(struct rtable *rt)
 {
 	return dst_mtu(&rt->dst);

@@ -57,6 +57,7 @@ void lvs_skb_csum_rewritten(struct sk_buff *skb);
 int lvs_route_output_v4(struct net *net, __be32 daddr, u32 mark, bool known_nh,
 			struct rtable **rt, __be32 *saddr);
 void lvs_rt_put(struct rtable *rt);
+bool lvs_rt_is_local(struct rtable *rt);
 unsigned int lvs_rt_mtu(struct rtable *rt);
 void lvs_skb_set_route(struct sk_buff *skb, struct rtable *rt);
 u32 lvs_skb_mark(const struct sk_buff *skb);

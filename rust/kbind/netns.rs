@@ -29,12 +29,6 @@ impl Net {
         self.as_ptr() as usize
     }
 
-    /// Whether IPv4 address `addr` is one of this namespace's own.
-    pub fn is_local_v4(&self, addr: [u8; 4]) -> bool {
-        // SAFETY: the namespace is live; this reads its routing tables.
-        unsafe { bindings::inet_addr_type(self.as_ptr(), u32::from_ne_bytes(addr)) == bindings::RTN_LOCAL }
-    }
-
     /// The raw pointer, for calls into the kernel.
     pub(crate) fn as_ptr(&self) -> *mut bindings::net {
         self.0.get()

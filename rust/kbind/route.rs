@@ -36,6 +36,12 @@ impl RouteV4 {
         self.source
     }
 
+    /// Whether it leads to this host (one of its own addresses).
+    pub fn is_local(&self) -> bool {
+        // SAFETY: `rt` is a live route we hold a reference to.
+        unsafe { bindings::lvs_rt_is_local(self.rt) }
+    }
+
     /// The MTU of its path.
     pub fn mtu(&self) -> u32 {
         // SAFETY: `rt` is a live route we hold a reference to.
