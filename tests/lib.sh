@@ -83,6 +83,9 @@ unload() {
 cleanup() {
 	local rc=$? ns m
 	for ns in $(ip netns list | awk -v p="lvs-$$-" 'index($1, p) == 1 {print $1}'); do
+		# Whatever still runs there (servers started through a function
+		# in the background escape `kill $!`) would keep it alive.
+		ip netns pids "$ns" | xargs -r kill 2>/dev/null || true
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	[ -n "${ON_EXIT:-}" ] && eval "$ON_EXIT" || true
