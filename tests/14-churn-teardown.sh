@@ -10,7 +10,7 @@
 cluster
 data=$(mktemp -d)
 http_servers "$data"
-head -c 1048576 /dev/urandom > "$data/rs1/blob"
+for i in 1 2 3; do head -c 1048576 /dev/urandom > "$data/rs$i/blob"; done
 use_sched rr
 core=$(ipvs_core)
 on "$DIRECTOR" ipvsadm -A -t "$VIP:80" -s rr
@@ -70,9 +70,13 @@ total=$(cat "$data"/fail.* | awk '{s += $1} END {print s}')
 for n in 1 2 3 4 5; do
 	on "$CLIENT" curl -s -m 30 --limit-rate 20k -o /dev/null "http://$VIP/blob" &
 done
-sleep 3
-live=$(on "$DIRECTOR" ipvsadm -Lnc | grep -c ESTABLISHED) || true
-[ "$live" -ge 1 ] || fail "no live connections before the teardown"
+live=0
+for n in $(seq 50); do
+	live=$(on "$DIRECTOR" ipvsadm -Lnc | grep -c ESTABLISHED) || true
+	[ "$live" -ge 3 ] && break
+	sleep 0.2
+done
+[ "$live" -ge 3 ] || fail "$live live connections before the teardown, want 3 or more"
 on "$DIRECTOR" ipvsadm -C
 unload "$(ipvs_sched rr)"
 unload "$core"
