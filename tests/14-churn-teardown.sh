@@ -67,8 +67,10 @@ total=$(cat "$data"/fail.* | awk '{s += $1} END {print s}')
 [ "$total" -le $((rounds * 3)) ] || fail "$total failed requests in $rounds rounds"
 
 # Teardown with live connections: slow downloads, then flush and unload.
+downloads=()
 for n in 1 2 3 4 5; do
 	on "$CLIENT" curl -s -m 30 --limit-rate 20k -o /dev/null "http://$VIP/blob" &
+	downloads+=($!)
 done
 live=0
 for n in $(seq 50); do
@@ -80,5 +82,6 @@ done
 on "$DIRECTOR" ipvsadm -C
 unload "$(ipvs_sched rr)"
 unload "$core"
-wait
+# Not a bare `wait`: the HTTP servers are background jobs too.
+wait "${downloads[@]}" || true
 rm -rf "$data"
