@@ -14,13 +14,6 @@ for size in 1 1000 65536 1048576 10485760; do
 done
 use_sched rr
 
-# from_a_server FILE NAME: FILE is real server 1, 2 or 3's copy of NAME.
-from_a_server() {
-	local i
-	for i in 1 2 3; do cmp -s "$1" "$data/rs$i/$2" && return 0; done
-	return 1
-}
-
 # through METHOD: 30 requests, then the bytes of every blob.
 through() {
 	local method=$1 i got want n
@@ -33,7 +26,7 @@ through() {
 	for size in 1 1000 65536 1048576 10485760; do
 		for n in 1 2 3; do
 			on "$CLIENT" curl -sf -m 60 -o "$data/got" "http://$VIP/blob$size" || fail "$method: blob$size"
-			from_a_server "$data/got" "blob$size" ||
+			from_a_server "$data" "$data/got" "blob$size" 1 2 3 ||
 				fail "$method: blob$size arrived corrupted ($(stat -c %s "$data/got") bytes)"
 		done
 	done

@@ -32,16 +32,10 @@ on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r 10.0.0.1:80
 got=$(for n in $(seq 30); do on "$CLIENT" curl -sf -m 10 "http://$VIP/"; done | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
 assert_eq "requests per server" "rs0=10 rs1=10 rs2=10 " "$got"
 
-# from_a_server FILE NAME: FILE is server 0, 1 or 2's copy of NAME.
-from_a_server() {
-	local i
-	for i in 0 1 2; do cmp -s "$1" "$data/rs$i/$2" && return 0; done
-	return 1
-}
 for size in 1 1000 1048576 10485760; do
 	for n in 1 2 3; do
 		on "$CLIENT" curl -sf -m 60 -o "$data/got" "http://$VIP/blob$size" || fail "blob$size"
-		from_a_server "$data/got" "blob$size" ||
+		from_a_server "$data" "$data/got" "blob$size" 0 1 2 ||
 			fail "blob$size arrived corrupted ($(stat -c %s "$data/got") bytes)"
 	done
 done

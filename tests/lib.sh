@@ -141,6 +141,15 @@ http_servers() {
 	for i in 1 2 3; do wait_port "${RS[$i]}" "10.0.$i.2" 80; done
 }
 
+# from_a_server DIR FILE NAME N...: FILE is server N's copy DIR/rsN/NAME
+# for one of the N given.
+from_a_server() {
+	local dir=$1 file=$2 name=$3 i
+	shift 3
+	for i in "$@"; do cmp -s "$file" "$dir/rs$i/$name" && return 0; done
+	return 1
+}
+
 # wait_port NS ADDR PORT: until something listens there (10 s at most).
 wait_port() {
 	local n
