@@ -1,26 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The control plane: the "IPVS" generic-netlink family of
-//! `include/uapi/linux/ip_vs.h`, and our `/proc/net` files.
+//! `include/uapi/linux/ip_vs.h`.
 //!
 //! Services, real servers, timeouts, flush and info, with upstream's
 //! attributes, checks and errno values, so Debian's `ipvsadm` and
 //! keepalived drive us unchanged. Changes are serialized by one mutex,
 //! as upstream's `__ip_vs_mutex`; each publishes a new service table.
 
-use crate::hooks::HookCounts;
 use crate::kbind::bindings as b;
 use crate::kbind::genl::{GenlDump, GenlFamily, GenlMsg, GenlOp, GenlRequest};
 use crate::kbind::global::{ModuleGlobal, Published};
-use crate::kbind::netfilter::{Family, HookPoint};
-use crate::kbind::netns::{Net, PernetState};
-use crate::kbind::procfs::{NetProcShow, SeqFile};
+use crate::kbind::netns::PernetState;
 use crate::kbind::{self as kb};
 use crate::net::IpvsNet;
 use crate::nlattr::Attrs;
 use crate::sched::SchedBinding;
 use crate::service::{Dest, DestConfig, Service, SvcConfig, SvcKey, AF_INET, AF_INET6};
 use crate::tcp_state::Timeouts;
-use core::fmt::{self, Write};
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -457,67 +453,4 @@ fn fill_dest(msg: &mut GenlMsg<'_>, d: &Dest) -> Result {
         fill_stats(msg, b::IPVS_DEST_ATTR_STATS, false)?;
         fill_stats(msg, b::IPVS_DEST_ATTR_STATS64, true)
     })
-}
-
-/// `/proc/net/lvs_ipvs_hooks`: packets each hook has seen in this
-/// namespace (ours alone; upstream has no such file).
-pub(crate) struct HookCountsFile;
-
-impl NetProcShow for HookCountsFile {
-    fn show(net: &Net, out: &mut SeqFile) -> fmt::Result {
-        let Some(ipvs) = IpvsNet::get(net) else { return Ok(()) };
-        show_hook_counts(&ipvs.hook_counts, out)
-    }
-}
-
-fn show_hook_counts(counts: &HookCounts, out: &mut SeqFile) -> fmt::Result {
-    writeln!(out, "Family Hook      Packets")?;
-    for (hook, packets) in counts.read() {
-        let family = match hook.family {
-            Family::Ipv4 => "IPv4",
-            Family::Ipv6 => "IPv6",
-        };
-        let point = match hook.point {
-            HookPoint::LocalIn => "LOCAL_IN",
-            HookPoint::Forward => "FORWARD",
-        };
-        writeln!(out, "{family:<6} {point:<9} {packets}")?;
-    }
-    Ok(())
-}
-
-/// `/proc/net/ip_vs_conn`: the namespace's connections, in upstream's
-/// format (which `ipvsadm -Lc` reads).
-pub(crate) struct ConnFile;
-
-impl NetProcShow for ConnFile {
-    fn show(net: &Net, out: &mut SeqFile) -> fmt::Result {
-        writeln!(out, "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData")?;
-        let Some(ipvs) = IpvsNet::get(net) else { return Ok(()) };
-        let mut result = Ok(());
-        ipvs.conn_tab.for_each(net.id(), |c, left| {
-            if result.is_ok() {
-                result = show_conn(out, c, left);
-            }
-        });
-        result
-    }
-}
-
-fn show_conn(out: &mut SeqFile, c: &crate::conn::Conn, left: u32) -> fmt::Result {
-    let v4 = |a: &[u8; 16]| u32::from_be_bytes([a[0], a[1], a[2], a[3]]);
-    let (proto, state) = if c.proto == crate::packet::PROTO_TCP { ("TCP", c.state.name()) } else { ("UDP", "UDP") };
-    writeln!(
-        out,
-        "{:<3} {:08X} {:04X} {:08X} {:04X} {:08X} {:04X} {:<11} {:>7}",
-        proto,
-        v4(&c.caddr),
-        c.cport,
-        v4(&c.vaddr),
-        c.vport,
-        v4(&c.daddr),
-        c.dport,
-        state,
-        left
-    )
 }

@@ -24,6 +24,8 @@ pub mod icmp;
 pub mod nlattr;
 #[path = "../logic/packet.rs"]
 pub mod packet;
+#[path = "../logic/proc_text.rs"]
+pub mod proc_text;
 #[path = "../logic/slow_timer.rs"]
 pub mod slow_timer;
 #[path = "../logic/tcp_state.rs"]
@@ -33,6 +35,7 @@ mod conn;
 mod ctl;
 mod hooks;
 mod net;
+mod proc;
 mod sched;
 pub mod sched_api;
 mod service;

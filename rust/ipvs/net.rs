@@ -3,7 +3,7 @@
 //! `struct netns_ipvs`: services, timeouts and counters are per namespace.
 
 use crate::conn::{self, ConnTab};
-use crate::ctl::{ConnFile, HookCountsFile};
+use crate::proc::{ConnFile, HookCountsFile, ServicesFile};
 use crate::hooks::{HookCounts, IpvsHooks, HOOKS};
 use crate::kbind::global::RcuArc;
 use crate::kbind::netfilter::NetHooks;
@@ -22,6 +22,7 @@ pub(crate) struct IpvsNet {
     hooks: Option<NetHooks>,
     _hook_counts_file: NetProcFile<HookCountsFile>,
     _conn_file: NetProcFile<ConnFile>,
+    _services_file: NetProcFile<ServicesFile>,
     /// The namespace's services.
     pub(crate) services: RcuArc<ServiceTable>,
     /// The shared connection table.
@@ -77,6 +78,7 @@ impl PernetState for IpvsNet {
             net_id: net.id(),
             _hook_counts_file: NetProcFile::create(net, kernel::c_str!("lvs_ipvs_hooks"))?,
             _conn_file: NetProcFile::create(net, kernel::c_str!("ip_vs_conn"))?,
+            _services_file: NetProcFile::create(net, kernel::c_str!("ip_vs"))?,
             hooks: Some(NetHooks::register::<IpvsHooks>(net, &HOOKS)?),
         })
     }

@@ -15,6 +15,7 @@ pub mod csum;
 pub mod icmp;
 pub mod nlattr;
 pub mod packet;
+pub mod proc_text;
 pub mod sched_rr;
 pub mod slow_timer;
 pub mod tcp_state;
