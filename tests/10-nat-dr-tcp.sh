@@ -2,7 +2,8 @@
 # VS/NAT and VS/DR over TCP with round robin: 30 HTTP requests through
 # the virtual address are answered by the three real servers in turn,
 # payloads of 1 B to 10 MB arrive intact, and `ipvsadm -Ln` shows the
-# service, its servers and their connection counts as C IPVS shows them.
+# service, its servers and their connection counts as C IPVS shows them,
+# and /proc/net/ip_vs too.
 . "$(dirname "$0")/lib.sh"
 
 cluster
@@ -42,6 +43,16 @@ TCP  10.0.0.100:80 rr
   -> 10.0.2.2:80                  Masq    1      0          15        
   -> 10.0.3.2:80                  Masq    1      0          15        "
 assert_eq "ipvsadm -Ln after NAT" "$want" "$(on "$DIRECTOR" ipvsadm -Ln)"
+# /proc/net/ip_vs in upstream's words: hex addresses, real servers
+# newest first.
+want="IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port Forward Weight ActiveConn InActConn
+TCP  0A000064:0050 rr  
+  -> 0A000302:0050      Masq    1      0          15        
+  -> 0A000202:0050      Masq    1      0          15        
+  -> 0A000102:0050      Masq    1      0          15        "
+assert_eq "/proc/net/ip_vs after NAT" "$want" "$(on "$DIRECTOR" cat /proc/net/ip_vs)"
 # The connection table shows them too, closed on both sides.
 n=$(on "$DIRECTOR" ipvsadm -Lnc | grep -c "TIME_WAIT.*$VIP:80") || true
 assert_eq "connections in TIME_WAIT" 45 "$n"

@@ -95,35 +95,46 @@ cleanup() {
 trap cleanup EXIT
 
 # cluster: a client, a director and three real servers, each in its own
-# namespace. Sets CLIENT, DIRECTOR, RS[1..3] and VIP (10.0.0.100, on the
-# director's loopback). Client 10.0.0.2 -- 10.0.0.1 director; director
-# 10.0.N.1 -- 10.0.N.2 real server N, whose default route is the director
-# (for VS/NAT replies). For VS/DR each real server also has the VIP on
-# its loopback and does not answer ARP for it.
+# namespace, on IPv4 and IPv6. Sets CLIENT, DIRECTOR, RS[1..3], VIP
+# (10.0.0.100) and VIP6 (fd00::100), both on the director's loopback.
+# Client 10.0.0.2 -- 10.0.0.1 director; director 10.0.N.1 -- 10.0.N.2 real
+# server N, whose default route is the director (for VS/NAT replies); in
+# IPv6 fd00::2 -- fd00::1 and fd00:N::1 -- fd00:N::2. For VS/DR each real
+# server also has both virtual addresses on its loopback and does not
+# answer ARP for the IPv4 one (IPv6 answers only for addresses of the
+# asking link).
 VIP=10.0.0.100
+VIP6=fd00::100
 cluster() {
 	CLIENT=$(netns_add client)
 	DIRECTOR=$(netns_add director)
-	veth_link "$CLIENT" 10.0.0.2 "$DIRECTOR" 10.0.0.1
+	veth_link "$CLIENT" 10.0.0.2 "$DIRECTOR" 10.0.0.1 fd00::2 fd00::1
 	ip -n "$DIRECTOR" addr add "$VIP/32" dev lo
+	ip -n "$DIRECTOR" addr add "$VIP6/128" dev lo
 	ip -n "$CLIENT" route add default via 10.0.0.1
+	ip -n "$CLIENT" -6 route add default via fd00::1
 	# accept_local: VS/DR replies pass the director with the VIP as source.
-	ip netns exec "$DIRECTOR" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1
+	ip netns exec "$DIRECTOR" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1 \
+		net.ipv6.conf.all.forwarding=1
 	RS=("")
 	local i
 	for i in 1 2 3; do
 		RS+=("$(netns_add "rs$i")")
-		veth_link "$DIRECTOR" "10.0.$i.1" "${RS[$i]}" "10.0.$i.2"
+		veth_link "$DIRECTOR" "10.0.$i.1" "${RS[$i]}" "10.0.$i.2" "fd00:$i::1" "fd00:$i::2"
 		ip -n "${RS[$i]}" route add default via "10.0.$i.1"
+		ip -n "${RS[$i]}" -6 route add default via "fd00:$i::1"
 		ip -n "${RS[$i]}" addr add "$VIP/32" dev lo
+		ip -n "${RS[$i]}" addr add "$VIP6/128" dev lo
 		ip netns exec "${RS[$i]}" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
 	done
 }
 
-# tunnel_endpoint NS: real server NS unwraps VS/TUN's IP-in-IP packets
-# (tunl0) and takes the client's packets that come out of the tunnel.
+# tunnel_endpoint NS: real server NS unwraps VS/TUN's IP-in-IP (tunl0)
+# and IPv6-in-IPv6 (ip6tnl0) packets and takes the client's packets that
+# come out of the tunnel.
 tunnel_endpoint() {
 	ip -n "$1" link set tunl0 up
+	ip -n "$1" link set ip6tnl0 up
 	ip netns exec "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0
 }
 

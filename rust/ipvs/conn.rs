@@ -103,26 +103,7 @@ pub(crate) enum Lookup {
     Out { net: usize, proto: u8, caddr: [u8; 16], cport: u16, daddr: [u8; 16], dport: u16 },
 }
 
-/// An IPv4 address in the 16-byte slot that holds either family.
-pub(crate) fn v6_slot(addr: [u8; 4]) -> [u8; 16] {
-    let mut out = [0; 16];
-    out[..4].copy_from_slice(&addr);
-    out
-}
-
 impl Lookup {
-    /// The key of an IPv4 packet of protocol `proto` in namespace `net`
-    /// between `client` and virtual service `service` (address, port).
-    pub(crate) fn in_v4(net: usize, proto: u8, client: ([u8; 4], u16), service: ([u8; 4], u16)) -> Self {
-        Lookup::In { net, proto, caddr: v6_slot(client.0), cport: client.1, vaddr: v6_slot(service.0), vport: service.1 }
-    }
-
-    /// The key of an IPv4 packet of protocol `proto` in namespace `net`
-    /// between `client` and real server `server` (address, port).
-    pub(crate) fn out_v4(net: usize, proto: u8, client: ([u8; 4], u16), server: ([u8; 4], u16)) -> Self {
-        Lookup::Out { net, proto, caddr: v6_slot(client.0), cport: client.1, daddr: v6_slot(server.0), dport: server.1 }
-    }
-
     fn client(&self) -> (u8, &[u8; 16], u16) {
         match self {
             Lookup::In { proto, caddr, cport, .. } | Lookup::Out { proto, caddr, cport, .. } => (*proto, caddr, *cport),

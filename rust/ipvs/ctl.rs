@@ -15,7 +15,7 @@ use crate::kbind::{self as kb};
 use crate::net::IpvsNet;
 use crate::nlattr::Attrs;
 use crate::sched::SchedBinding;
-use crate::service::{Dest, DestConfig, Service, SvcConfig, SvcKey, AF_INET, AF_INET6};
+use crate::service::{Dest, DestConfig, DestsEdit, Service, SvcConfig, SvcKey, AF_INET, AF_INET6};
 use crate::tcp_state::Timeouts;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
@@ -265,7 +265,7 @@ fn set_cmd(cmd: u32, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
             check_netmask(spec.key.af, netmask)?;
             let config = SvcConfig { flags: (svc.config.flags & !flags.mask) | (flags.flags & flags.mask), timeout, netmask };
             let binding = if sched == svc.sched.name() { None } else { Some(SchedBinding::new(sched)?) };
-            table.edited(index, Some(svc.with(config, binding, clone_dests(&svc.dests, None)?)?))?
+            table.edited(index, Some(svc.with(config, binding, clone_dests(&svc.dests, None)?, DestsEdit::Same)?))?
         }
         (b::IPVS_CMD_DEL_SERVICE, Some(svc), _) => {
             retired = Some(svc);
@@ -278,9 +278,10 @@ fn set_cmd(cmd: u32, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
             if svc.find_dest(af, &d.addr, d.port).is_some() {
                 return Err(EEXIST);
             }
-            let mut dests = clone_dests(&svc.dests, None)?;
+            let mut dests = KVec::with_capacity(svc.dests.len() + 1, GFP_KERNEL)?;
             dests.push(Dest::new(af, d.addr, d.port, &config)?, GFP_KERNEL)?;
-            table.edited(index, Some(svc.with(svc.config, None, dests)?))?
+            dests.extend_from_slice(&svc.dests, GFP_KERNEL)?;
+            table.edited(index, Some(svc.with(svc.config, None, dests, DestsEdit::AddedFirst)?))?
         }
         (b::IPVS_CMD_SET_DEST, Some(svc), Some(d)) => {
             let config = d.config.ok_or(EINVAL)?;
@@ -295,7 +296,7 @@ fn set_cmd(cmd: u32, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
             let af = d.af.unwrap_or(spec.key.af);
             let i = svc.find_dest(af, &d.addr, d.port).ok_or(ENOENT)?;
             retired_dest = Some(svc.dests[i].clone());
-            table.edited(index, Some(svc.with(svc.config, None, clone_dests(&svc.dests, Some(i))?)?))?
+            table.edited(index, Some(svc.with(svc.config, None, clone_dests(&svc.dests, Some(i))?, DestsEdit::Removed(i))?))?
         }
         _ => return Err(EINVAL),
     };

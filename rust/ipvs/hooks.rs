@@ -3,14 +3,14 @@
 //! for a virtual service: schedule new connections, forward known ones)
 //! and FORWARD (VS/NAT replies), per namespace.
 
-use crate::conn::{v6_slot, Conn, Lookup, Then, F_INACTIVE, F_NOOUTPUT};
+use crate::conn::{Conn, Lookup, Then, F_INACTIVE, F_NOOUTPUT};
 use crate::kbind::bindings as b;
 use crate::kbind::netfilter::{DefragUser, Family, HookPoint, HookSkb, HookSpec, HookState, NetfilterHook, Verdict};
 use crate::kbind::netns::{Net, PernetState};
 use crate::net::IpvsNet;
 use crate::icmp::{self, IcmpError};
-use crate::packet::{self, Ipv4Flow, PROTO_TCP};
-use crate::service::AF_INET;
+use crate::packet::{self, Flow, L4, PROTO_TCP};
+use crate::service::{AF_INET, AF_INET6};
 use crate::tcp_state::{Direction, TcpState};
 use crate::xmit::{self, Target};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -23,7 +23,6 @@ const FORWARD_PRIORITY: i32 = b::nf_ip_hook_priorities_NF_IP_PRI_NAT_SRC - 1;
 /// TCP flags.
 const SYN: u8 = 0x02;
 const RST: u8 = 0x04;
-const ACK: u8 = 0x10;
 
 /// Every hook the core registers in each namespace.
 pub(crate) const HOOKS: [HookSpec; 4] = [
@@ -48,10 +47,8 @@ impl NetfilterHook for IpvsHooks {
             return Verdict::ACCEPT;
         }
         ipvs.hook_counts.count(state.family, state.point);
-        if state.family != Family::Ipv4 {
-            return Verdict::ACCEPT;
-        }
-        if state.point == HookPoint::Forward && skb.network_bytes(20).is_some_and(packet::ipv4_is_l4_fragment) {
+        let v6 = state.family == Family::Ipv6;
+        if !v6 && state.point == HookPoint::Forward && skb.network_bytes(20).is_some_and(packet::ipv4_is_l4_fragment) {
             // A VS/NAT reply may come in pieces: rewrite it whole, as
             // upstream (it is fragmented again on the way out).
             skb = match skb.defrag_v4(state.net, DefragUser::IpvsForward) {
@@ -59,47 +56,68 @@ impl NetfilterHook for IpvsHooks {
                 Err(stolen) => return stolen,
             };
         }
-        if let Some(err) = read_icmp_error_v4(&mut skb) {
+        if let Some(err) = read_icmp_error(&mut skb, v6) {
             return match state.point {
-                HookPoint::LocalIn => icmp_local_in_v4(skb, state.net, ipvs, &err),
-                HookPoint::Forward => icmp_forward_v4(skb, state.net, ipvs, &err),
+                HookPoint::LocalIn => icmp_local_in(skb, state.net, ipvs, &err),
+                HookPoint::Forward => icmp_forward(skb, state.net, ipvs, &err),
             };
         }
-        let Some(flow) = read_flow_v4(&mut skb) else { return Verdict::ACCEPT };
+        let Some(flow) = read_flow(&mut skb, v6) else { return Verdict::ACCEPT };
         match state.point {
-            HookPoint::LocalIn => local_in_v4(skb, state.net, ipvs, &flow),
-            HookPoint::Forward => forward_v4(skb, state.net, ipvs, &flow),
+            HookPoint::LocalIn => local_in(skb, state.net, ipvs, &flow),
+            HookPoint::Forward => forward(skb, state.net, ipvs, &flow),
         }
     }
 }
 
-fn read_flow_v4(skb: &mut HookSkb<'_>) -> Option<Ipv4Flow> {
-    let (ihl, proto) = packet::ipv4_l4(skb.network_bytes(20)?)?;
-    packet::ipv4_flow(skb.network_bytes(packet::needed_v4(ihl, proto))?)
+/// The offset and protocol of the packet's upper-layer header, found by
+/// `walk` over as many of its first bytes as it asks for.
+fn walk_headers(skb: &mut HookSkb<'_>, walk: fn(&[u8]) -> L4) -> Option<(usize, u8)> {
+    let mut len = 20;
+    loop {
+        match walk(skb.network_bytes(len)?) {
+            L4::At(at, proto) => return Some((at, proto)),
+            L4::Need(more) if more > len => len = more,
+            L4::Need(_) | L4::Not => return None,
+        }
+    }
 }
 
-fn read_icmp_error_v4(skb: &mut HookSkb<'_>) -> Option<IcmpError> {
-    let header = skb.network_bytes(20)?;
-    if header[9] != icmp::PROTO_ICMP {
+/// The flow of a TCP or UDP packet.
+fn read_flow(skb: &mut HookSkb<'_>, v6: bool) -> Option<Flow> {
+    let (l4, proto) = walk_headers(skb, if v6 { packet::ipv6_l4 } else { packet::ipv4_l4 })?;
+    packet::flow(v6, skb.network_bytes(packet::needed(l4, proto))?)
+}
+
+/// The ICMP error the packet is, if it is one about a TCP or UDP packet.
+fn read_icmp_error(skb: &mut HookSkb<'_>, v6: bool) -> Option<IcmpError> {
+    let (at, proto) = walk_headers(skb, if v6 { packet::ipv6_upper } else { packet::ipv4_upper })?;
+    if proto != if v6 { icmp::PROTO_ICMPV6 } else { icmp::PROTO_ICMP } {
         return None;
     }
-    let ihl = usize::from(header[0] & 0x0f) * 4;
-    let len = icmp::needed(ihl).min(skb.len() as usize);
-    icmp::parse(skb.network_bytes(len)?)
+    let len = icmp::needed(v6, at).min(skb.len() as usize);
+    icmp::parse(v6, skb.network_bytes(len)?)
 }
 
 /// An ICMP error for the director, from the client's side: if it is
 /// about a connection's packet to the client, it goes to that
 /// connection's real server.
-fn icmp_local_in_v4(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError) -> Verdict {
+fn icmp_local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError) -> Verdict {
     // It quotes a packet from the virtual service to the client.
-    let key = Lookup::in_v4(net.id(), err.proto, (err.daddr, err.dport), (err.saddr, err.sport));
-    let target = ipvs.conn_tab.with_conn(AF_INET, key, |conn| {
-        let target = Target { fwd: conn.fwd, daddr: v4_of(&conn.daddr), dport: conn.dport };
+    let key = Lookup::In {
+        net: net.id(),
+        proto: err.proto,
+        caddr: err.daddr,
+        cport: err.dport,
+        vaddr: err.saddr,
+        vport: err.sport,
+    };
+    let target = ipvs.conn_tab.with_conn(af(err.v6), key, |conn| {
+        let target = Target::of(conn);
         (conn.dest.is_available().then_some(target), Then::Keep)
     });
     match target {
-        Some(Some(target)) => xmit::icmp_to_real_server_v4(skb, net, err, &target),
+        Some(Some(target)) => xmit::icmp_to_real_server(skb, net, err, &target, ipvs.sysctls.pmtu_disc()),
         Some(None) => Verdict::DROP,
         None => Verdict::ACCEPT,
     }
@@ -107,21 +125,24 @@ fn icmp_local_in_v4(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError
 
 /// An ICMP error being forwarded: if a VS/NAT real server sent it about
 /// a client's packet, it must come from the virtual service.
-fn icmp_forward_v4(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError) -> Verdict {
+fn icmp_forward(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError) -> Verdict {
     // It quotes a packet from the client to the real server.
-    let key = Lookup::out_v4(net.id(), err.proto, (err.saddr, err.sport), (err.daddr, err.dport));
+    let key = Lookup::Out {
+        net: net.id(),
+        proto: err.proto,
+        caddr: err.saddr,
+        cport: err.sport,
+        daddr: err.daddr,
+        dport: err.dport,
+    };
     let virtual_end = ipvs.conn_tab.with_conn(AF_INET, key, |conn| {
         let nat = u32::from(conn.fwd) == b::IP_VS_CONN_F_MASQ;
-        (nat.then(|| (v4_of(&conn.vaddr), conn.vport)), Then::Keep)
+        (nat.then_some((conn.vaddr, conn.vport)), Then::Keep)
     });
     match virtual_end.flatten() {
-        Some((vaddr, vport)) => xmit::icmp_nat_reply_v4(skb, err, vaddr, vport),
+        Some((vaddr, vport)) => xmit::icmp_nat_reply(skb, err, &vaddr, vport),
         None => Verdict::ACCEPT,
     }
-}
-
-fn v4_of(addr: &[u8; 16]) -> [u8; 4] {
-    [addr[0], addr[1], addr[2], addr[3]]
 }
 
 /// The timeout a connection gets in its current state, seconds.
@@ -134,37 +155,60 @@ fn timeout_of(ipvs: &IpvsNet, conn: &Conn) -> u32 {
     }
 }
 
-fn local_in_v4(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Ipv4Flow) -> Verdict {
-    let key = Lookup::in_v4(net.id(), flow.proto, (flow.saddr, flow.sport), (flow.daddr, flow.dport));
+/// The address family number of IPv6 (`v6`) or IPv4.
+fn af(v6: bool) -> u16 {
+    if v6 {
+        AF_INET6
+    } else {
+        AF_INET
+    }
+}
+
+fn local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict {
+    let key = Lookup::In {
+        net: net.id(),
+        proto: flow.proto,
+        caddr: flow.saddr,
+        cport: flow.sport,
+        vaddr: flow.daddr,
+        vport: flow.dport,
+    };
     let opens = flow.proto == PROTO_TCP && flow.tcp_flags & SYN != 0;
-    let known = ipvs.conn_tab.with_conn(AF_INET, key, |conn| {
-        if opens && conn.state.is_closed() {
-            // The client reuses the port of a closed connection: the SYN
-            // opens a new one, scheduled afresh, and is not dropped
-            // (upstream's conn_reuse_mode 1, less its one-second stall).
+    let reuse_mode = ipvs.sysctls.conn_reuse_mode();
+    let expire_nodest = ipvs.sysctls.expire_nodest_conn();
+    let known = ipvs.conn_tab.with_conn(af(flow.v6), key, |conn| {
+        let input_only = conn.flags & F_NOOUTPUT != 0;
+        let quiesced = conn.dest.weight.load(Ordering::Relaxed) == 0;
+        if opens && ((expire_nodest && quiesced) || (reuse_mode != 0 && conn.state.reopens(reuse_mode, input_only))) {
+            // The client reuses the port of a finished connection (or of
+            // one to a quiesced server, with expire_nodest_conn): the SYN
+            // opens a new one, scheduled afresh. Upstream drops such a SYN
+            // when the connection uses conntrack (the one-second stall
+            // clients see); we never need to.
             return (Known::Reopened, Then::Remove);
         }
         if !conn.dest.is_available() {
-            // Its real server was removed: drop, and let it expire.
-            return (Known::Dropped, Then::Keep);
+            // Its real server was removed: the connection ends now and the
+            // packet may open another (expire_nodest_conn), or the packet
+            // is dropped and the connection left to expire.
+            return if expire_nodest { (Known::Reopened, Then::Remove) } else { (Known::Dropped, Then::Keep) };
         }
         if flow.proto == PROTO_TCP {
-            let dir = if conn.flags & F_NOOUTPUT != 0 { Direction::InputOnly } else { Direction::Input };
+            let dir = if input_only { Direction::InputOnly } else { Direction::Input };
             conn.set_state(conn.state.next(dir, flow.tcp_flags));
         }
-        let target = Target { fwd: conn.fwd, daddr: v4_of(&conn.daddr), dport: conn.dport };
-        (Known::To(target), Then::Expire(timeout_of(ipvs, conn)))
+        (Known::To(Target::of(conn)), Then::Expire(timeout_of(ipvs, conn)))
     });
     let target = match known {
         Some(Known::To(target)) => target,
         Some(Known::Dropped) => return Verdict::DROP,
-        Some(Known::Reopened) | None => match schedule_v4(net, ipvs, flow) {
+        Some(Known::Reopened) | None => match schedule(net, ipvs, flow) {
             Scheduled::To(target) => target,
             Scheduled::NotOurs => return Verdict::ACCEPT,
             Scheduled::Drop => return Verdict::DROP,
         },
     };
-    xmit::to_real_server_v4(skb, net, flow, &target)
+    xmit::to_real_server(skb, net, flow, &target, ipvs.sysctls.pmtu_disc())
 }
 
 /// What a packet of a known connection gets.
@@ -173,7 +217,7 @@ enum Known {
     To(Target),
     /// Dropped: the real server was removed.
     Dropped,
-    /// Scheduled as a new connection: it reopens a closed one.
+    /// Scheduled as a new connection: the old one is gone.
     Reopened,
 }
 
@@ -185,13 +229,15 @@ enum Scheduled {
 
 /// A new connection to a virtual service: pick a real server and enter
 /// the connection in the table.
-fn schedule_v4(net: &Net, ipvs: &IpvsNet, flow: &Ipv4Flow) -> Scheduled {
-    // Only a connection's first packet schedules it, as upstream.
-    if flow.proto == PROTO_TCP && (flow.tcp_flags & (SYN | ACK | RST) != SYN) {
+fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Scheduled {
+    // Only a connection's first packet schedules it, as upstream: a SYN,
+    // or with sloppy_tcp anything but a RST.
+    let sloppy = ipvs.sysctls.sloppy_tcp();
+    if flow.proto == PROTO_TCP && (flow.tcp_flags & RST != 0 || !(sloppy || flow.tcp_flags & SYN != 0)) {
         return Scheduled::NotOurs;
     }
     let services = ipvs.services.get();
-    let Some(svc) = services.lookup_v4(flow.proto, flow.daddr, flow.dport) else { return Scheduled::NotOurs };
+    let Some(svc) = services.lookup(af(flow.v6), flow.proto, &flow.daddr, flow.dport) else { return Scheduled::NotOurs };
     let Some(dest) = svc.schedule() else {
         // Upstream also answers ICMP port unreachable here.
         return Scheduled::Drop;
@@ -209,19 +255,19 @@ fn schedule_v4(net: &Net, ipvs: &IpvsNet, flow: &Ipv4Flow) -> Scheduled {
     let conn = Conn {
         net: net.id(),
         dest: dest.clone(),
-        caddr: v6_slot(flow.saddr),
-        vaddr: v6_slot(flow.daddr),
+        caddr: flow.saddr,
+        vaddr: flow.daddr,
         daddr: dest.addr,
         cport: flow.sport,
         vport: flow.dport,
         dport,
-        af: AF_INET,
+        af: af(flow.v6),
         proto: flow.proto,
         fwd,
         state,
         flags: no_output | inactive,
     };
-    let target = Target { fwd, daddr: v4_of(&dest.addr), dport };
+    let target = Target::of(&conn);
     let timeout = timeout_of(ipvs, &conn);
     match ipvs.conn_tab.insert(conn, timeout) {
         Ok(()) => Scheduled::To(target),
@@ -231,19 +277,26 @@ fn schedule_v4(net: &Net, ipvs: &IpvsNet, flow: &Ipv4Flow) -> Scheduled {
 
 /// A packet being forwarded: if it is a VS/NAT reply, make it come from
 /// the virtual service.
-fn forward_v4(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Ipv4Flow) -> Verdict {
-    let key = Lookup::out_v4(net.id(), flow.proto, (flow.daddr, flow.dport), (flow.saddr, flow.sport));
-    let virtual_end = ipvs.conn_tab.with_conn(AF_INET, key, |conn| {
+fn forward(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict {
+    let key = Lookup::Out {
+        net: net.id(),
+        proto: flow.proto,
+        caddr: flow.daddr,
+        cport: flow.dport,
+        daddr: flow.saddr,
+        dport: flow.sport,
+    };
+    let virtual_end = ipvs.conn_tab.with_conn(af(flow.v6), key, |conn| {
         if u32::from(conn.fwd) != b::IP_VS_CONN_F_MASQ {
             return (None, Then::Expire(timeout_of(ipvs, conn)));
         }
         if flow.proto == PROTO_TCP {
             conn.set_state(conn.state.next(Direction::Output, flow.tcp_flags));
         }
-        (Some((v4_of(&conn.vaddr), conn.vport)), Then::Expire(timeout_of(ipvs, conn)))
+        (Some((conn.vaddr, conn.vport)), Then::Expire(timeout_of(ipvs, conn)))
     });
     match virtual_end.flatten() {
-        Some((vaddr, vport)) => xmit::nat_reply_v4(skb, flow, vaddr, vport),
+        Some((vaddr, vport)) => xmit::nat_reply(skb, flow, &vaddr, vport),
         None => Verdict::ACCEPT,
     }
 }

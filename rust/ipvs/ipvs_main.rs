@@ -39,6 +39,7 @@ mod proc;
 mod sched;
 pub mod sched_api;
 mod service;
+mod sysctl;
 mod xmit;
 
 use kbind::genl::GenlRegistration;

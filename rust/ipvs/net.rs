@@ -10,6 +10,7 @@ use crate::kbind::netfilter::NetHooks;
 use crate::kbind::netns::{Net, PernetId, PernetState};
 use crate::kbind::procfs::NetProcFile;
 use crate::service::ServiceTable;
+use crate::sysctl::IpvsSysctls;
 use crate::tcp_state::Timeouts;
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
@@ -23,6 +24,8 @@ pub(crate) struct IpvsNet {
     _hook_counts_file: NetProcFile<HookCountsFile>,
     _conn_file: NetProcFile<ConnFile>,
     _services_file: NetProcFile<ServicesFile>,
+    /// `/proc/sys/net/ipv4/vs/`.
+    pub(crate) sysctls: IpvsSysctls,
     /// The namespace's services.
     pub(crate) services: RcuArc<ServiceTable>,
     /// The shared connection table.
@@ -79,6 +82,7 @@ impl PernetState for IpvsNet {
             _hook_counts_file: NetProcFile::create(net, kernel::c_str!("lvs_ipvs_hooks"))?,
             _conn_file: NetProcFile::create(net, kernel::c_str!("ip_vs_conn"))?,
             _services_file: NetProcFile::create(net, kernel::c_str!("ip_vs"))?,
+            sysctls: IpvsSysctls::register(net)?,
             hooks: Some(NetHooks::register::<IpvsHooks>(net, &HOOKS)?),
         })
     }

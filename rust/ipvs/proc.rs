@@ -54,7 +54,7 @@ fn show_service(out: &mut SeqFile, svc: &Service) -> fmt::Result {
     } else if v6 {
         write!(out, "{}  [{addr}]:{:04X} {sched} ", proto_name(key.proto), key.port)?;
     } else {
-        write!(out, "{}  {addr}:{:04X} {sched} {ops}", proto_name(key.proto), key.port)?;
+        write!(out, "{}  {addr}:{:04X} {sched} {ops} ", proto_name(key.proto), key.port)?;
     }
     if svc.config.flags & SVC_F_PERSISTENT != 0 {
         writeln!(out, "persistent {} {:08X}", svc.config.timeout, u32::from_be(svc.config.netmask))?;

@@ -142,6 +142,35 @@ impl Dest {
     }
 }
 
+/// How an edit changed a service's list of real servers. Upstream adds
+/// a real server at the head of the list and lists, and goes round, in
+/// that order: newest first.
+#[derive(Clone, Copy)]
+pub(crate) enum DestsEdit {
+    /// The list is as it was.
+    Same,
+    /// A real server was put first.
+    AddedFirst,
+    /// The real server at this index was taken out.
+    Removed(usize),
+}
+
+impl DestsEdit {
+    /// Where the scheduler's last choice `last` (`usize::MAX`: none) is
+    /// after the edit. A removed choice leaves the cursor on the server
+    /// before it, so the one after it comes next (upstream rr).
+    fn moved(self, last: usize) -> usize {
+        match self {
+            _ if last == usize::MAX => last,
+            DestsEdit::Same => last,
+            DestsEdit::AddedFirst => last + 1,
+            DestsEdit::Removed(i) if i < last => last - 1,
+            DestsEdit::Removed(i) if i == last => last.checked_sub(1).unwrap_or(usize::MAX),
+            DestsEdit::Removed(_) => last,
+        }
+    }
+}
+
 /// A virtual service: one snapshot of it.
 pub(crate) struct Service {
     /// Its identity.
@@ -152,14 +181,21 @@ pub(crate) struct Service {
     pub(crate) sched: SchedBinding,
     /// The scheduler's state.
     pub(crate) sched_state: SchedState,
-    /// Its real servers, in the order they were added.
+    /// Its real servers, newest first, as upstream keeps them.
     pub(crate) dests: KVec<Arc<Dest>>,
 }
 
 impl Service {
-    /// A copy of this service with `dests` and `config`, and a scheduler
-    /// binding of its own; the scheduler's position carries over.
-    pub(crate) fn with(&self, config: SvcConfig, sched: Option<SchedBinding>, dests: KVec<Arc<Dest>>) -> Result<Arc<Self>> {
+    /// A copy of this service with `dests` (this one's, changed by
+    /// `edit`) and `config`, and a scheduler binding of its own; with the
+    /// same scheduler, its position carries over to the same server.
+    pub(crate) fn with(
+        &self,
+        config: SvcConfig,
+        sched: Option<SchedBinding>,
+        dests: KVec<Arc<Dest>>,
+        edit: DestsEdit,
+    ) -> Result<Arc<Self>> {
         let same_sched = sched.is_none();
         let sched = match sched {
             Some(s) => s,
@@ -167,7 +203,8 @@ impl Service {
         };
         let sched_state = SchedState::new();
         if same_sched {
-            sched_state.last.store(self.sched_state.last.load(Ordering::Relaxed), Ordering::Relaxed);
+            let last = edit.moved(self.sched_state.last.load(Ordering::Relaxed));
+            sched_state.last.store(last, Ordering::Relaxed);
         }
         Ok(Arc::new(Self { key: self.key, config, sched, sched_state, dests }, GFP_KERNEL)?)
     }
@@ -213,14 +250,11 @@ impl ServiceTable {
         })
     }
 
-    /// The IPv4 address service for a packet to `addr`:`port`.
-    pub(crate) fn lookup_v4(&self, proto: u8, addr: [u8; 4], port: u16) -> Option<&Arc<Service>> {
+    /// The address service of family `af` for a packet of protocol
+    /// `proto` to `addr`:`port`.
+    pub(crate) fn lookup(&self, af: u16, proto: u8, addr: &[u8; 16], port: u16) -> Option<&Arc<Service>> {
         self.services.iter().find(|s| {
-            s.key.fwmark == 0
-                && s.key.af == AF_INET
-                && s.key.proto == u16::from(proto)
-                && s.key.port == port
-                && s.key.addr[..4] == addr
+            s.key.fwmark == 0 && s.key.af == af && s.key.proto == u16::from(proto) && s.key.port == port && &s.key.addr == addr
         })
     }
 

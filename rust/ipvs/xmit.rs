@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Packet transmitters: how a scheduled packet reaches its real server
-//! (thesis §3: VS/NAT, VS/TUN, VS/DR; local node), and the VS/NAT
-//! rewrite of replies.
+//! (thesis §3: VS/NAT, VS/TUN, VS/DR; local node), IPv4 and IPv6, and
+//! the VS/NAT rewrite of replies.
 
+use crate::conn::Conn;
 use crate::csum::{self, Change};
 use crate::icmp::{self, IcmpError};
 use crate::kbind::bindings as b;
 use crate::kbind::netfilter::{HookSkb, Verdict};
 use crate::kbind::netns::Net;
-use crate::kbind::route::RouteV4;
+use crate::kbind::route::Route;
 use crate::kbind::skb::Skb;
-use crate::packet::{self, csum_offset, needed_v4, End, Ipv4Flow, PROTO_UDP};
+use crate::packet::{self, addr_field, csum_offset, needed, v4_of, End, Flow, IPV6_HEADER, PROTO_UDP};
+use crate::service::AF_INET6;
 
 /// Length of an IPv4 header without options.
 const IPV4_HEADER: usize = 20;
@@ -20,40 +22,47 @@ const IPV4_HEADER: usize = 20;
 pub(crate) struct Target {
     /// Forwarding method (`IP_VS_CONN_F_*`).
     pub(crate) fwd: u8,
-    /// Real server address.
-    pub(crate) daddr: [u8; 4],
+    /// Whether the real server's address is IPv6.
+    pub(crate) v6: bool,
+    /// Real server address (IPv4 in the first four bytes).
+    pub(crate) daddr: [u8; 16],
     /// Real server port.
     pub(crate) dport: u16,
 }
 
-/// Rewrites one end's address and port of an IPv4 TCP/UDP packet and
-/// updates both checksums; false if the packet could not be made
-/// writable.
-fn rewrite_v4(skb: &mut Skb, flow: &Ipv4Flow, end: End, addr: [u8; 4], port: u16) -> bool {
-    let partial = skb.csum_partial();
-    let Some(bytes) = skb.network_bytes_mut(needed_v4(flow.ihl, flow.proto)) else { return false };
-    let (addr_at, port_at) = match end {
-        End::Source => (12, 0),
-        End::Destination => (16, 2),
-    };
-    let mut old_addr = [0u8; 4];
-    old_addr.copy_from_slice(&bytes[addr_at..addr_at + 4]);
-    bytes[addr_at..addr_at + 4].copy_from_slice(&addr);
-    let ip_check = csum::ipv4_header(&bytes[..flow.ihl]);
-    bytes[10..12].copy_from_slice(&ip_check.to_be_bytes());
+impl Target {
+    /// Where connection `conn`'s packets go.
+    pub(crate) fn of(conn: &Conn) -> Self {
+        Self { fwd: conn.fwd, v6: conn.dest.af == AF_INET6, daddr: conn.daddr, dport: conn.dport }
+    }
+}
 
-    let l4 = &mut bytes[flow.ihl..];
+/// Rewrites one end's address and port of a TCP/UDP packet and updates
+/// its checksums; false if the packet could not be made writable.
+fn rewrite(skb: &mut Skb, flow: &Flow, end: End, addr: &[u8; 16], port: u16) -> bool {
+    let partial = skb.csum_partial();
+    let Some(bytes) = skb.network_bytes_mut(needed(flow.l4, flow.proto)) else { return false };
+    let (addr_at, addr_len) = addr_field(flow.v6, end);
+    let port_at = flow.l4 + if end == End::Source { 0 } else { 2 };
+    let mut old_addr = [0u8; 16];
+    old_addr[..addr_len].copy_from_slice(&bytes[addr_at..addr_at + addr_len]);
+    bytes[addr_at..addr_at + addr_len].copy_from_slice(&addr[..addr_len]);
+    if !flow.v6 {
+        let ip_check = csum::ipv4_header(&bytes[..flow.l4]);
+        bytes[10..12].copy_from_slice(&ip_check.to_be_bytes());
+    }
     let new_port = port.to_be_bytes();
     let mut old_port = [0u8; 2];
-    old_port.copy_from_slice(&l4[port_at..port_at + 2]);
-    l4[port_at..port_at + 2].copy_from_slice(&new_port);
-    let at = csum_offset(flow.proto);
-    let check = u16::from_be_bytes([l4[at], l4[at + 1]]);
-    if flow.proto == PROTO_UDP && check == 0 {
-        // A UDP datagram without a checksum stays so.
+    old_port.copy_from_slice(&bytes[port_at..port_at + 2]);
+    bytes[port_at..port_at + 2].copy_from_slice(&new_port);
+
+    let at = flow.l4 + csum_offset(flow.proto);
+    let check = u16::from_be_bytes([bytes[at], bytes[at + 1]]);
+    if !flow.v6 && flow.proto == PROTO_UDP && check == 0 {
+        // An IPv4 UDP datagram without a checksum stays so.
         return true;
     }
-    let addr_change = Change { old: &old_addr, new: &addr };
+    let addr_change = Change { old: &old_addr[..addr_len], new: &addr[..addr_len] };
     let new = if partial {
         csum::update_partial(check, &[addr_change])
     } else {
@@ -65,7 +74,7 @@ fn rewrite_v4(skb: &mut Skb, flow: &Ipv4Flow, end: End, addr: [u8; 4], port: u16
             sum
         }
     };
-    l4[at..at + 2].copy_from_slice(&new.to_be_bytes());
+    bytes[at..at + 2].copy_from_slice(&new.to_be_bytes());
     skb.csum_rewritten();
     true
 }
@@ -78,70 +87,104 @@ enum Carry {
     /// Still addressed to the virtual address, framed to the real server
     /// (VS/DR).
     Framed,
-    /// Inside an IPv4 header addressed to the real server (VS/TUN).
+    /// Inside an outer IP header addressed to the real server (VS/TUN).
     Tunneled,
 }
 
-/// The route to real server `daddr` for a packet carried as `carry`;
-/// `None` if there is none, or if the packet may not be fragmented and
-/// will not fit, in which case its sender is told the size that fits
-/// (path MTU discovery), as upstream does.
-fn route_to(skb: &mut Skb, net: &Net, daddr: [u8; 4], carry: Carry) -> Option<RouteV4> {
+/// Where the route to a real server leads.
+enum Routed {
+    /// Elsewhere, along this route; the packet has one hop less to go.
+    Via(Route),
+    /// To this host: the packet is delivered here.
+    Local,
+    /// Nowhere the packet may go: no route, no hops left, or it does not
+    /// fit and may not be fragmented (its sender was told, by ICMP).
+    Dropped,
+}
+
+/// The route to real server `target` for a packet carried as `carry`,
+/// checked as upstream checks it: a packet that leaves counts a hop
+/// down, and one too big for the path whose sender must fragment (IPv4
+/// with DF, all IPv6) is refused with the size that fits (path MTU
+/// discovery) unless, with `pmtu_disc` off, IPv4 VS/TUN may fragment
+/// the outer packet.
+fn route_to(skb: &mut Skb, net: &Net, target: &Target, carry: Carry, pmtu_disc: bool) -> Routed {
     const DF: u8 = 0x40;
-    let overhead = if carry == Carry::Tunneled { IPV4_HEADER as u32 } else { 0 };
-    let route = RouteV4::output(net, daddr, skb.mark(), carry == Carry::Framed).ok()?;
+    let v6 = target.v6;
+    let Ok(route) = Route::output(net, v6, &target.daddr, skb.mark(), carry == Carry::Framed) else {
+        return Routed::Dropped;
+    };
+    if route.is_local() {
+        return Routed::Local;
+    }
+    let header_len = if v6 { IPV6_HEADER } else { IPV4_HEADER };
+    let Some(header) = skb.network_bytes_mut(header_len) else { return Routed::Dropped };
+    let dont_fragment = v6 || (header[6] & DF != 0 && (pmtu_disc || carry != Carry::Tunneled));
+    if !packet::decrement_hops(header, v6) {
+        skb.icmp_time_exceeded(v6);
+        return Routed::Dropped;
+    }
+    let overhead = if carry == Carry::Tunneled { header_len as u32 } else { 0 };
     let mtu = route.mtu().saturating_sub(overhead);
-    let dont_fragment = skb.network_bytes(20).is_some_and(|h| h[6] & DF != 0);
     // GSO packets are cut to size on the way out.
     if dont_fragment && skb.len() > mtu && !skb.is_gso() {
-        skb.icmp_frag_needed(mtu);
-        return None;
+        skb.icmp_too_big(mtu, v6);
+        return Routed::Dropped;
     }
-    Some(route)
+    Routed::Via(route)
 }
 
 /// Sends a client's packet to its real server.
-pub(crate) fn to_real_server_v4(mut skb: HookSkb<'_>, net: &Net, flow: &Ipv4Flow, target: &Target) -> Verdict {
+/// `pmtu_disc` is the namespace's sysctl.
+pub(crate) fn to_real_server(mut skb: HookSkb<'_>, net: &Net, flow: &Flow, target: &Target, pmtu_disc: bool) -> Verdict {
     if u32::from(target.fwd) != b::IP_VS_CONN_F_MASQ {
-        return carry_v4(skb, net, target);
+        return carry(skb, net, target, pmtu_disc);
     }
-    let Some(route) = route_to(&mut skb, net, target.daddr, Carry::Addressed) else { return Verdict::DROP };
-    if route.is_local() {
+    let route = match route_to(&mut skb, net, target, Carry::Addressed, pmtu_disc) {
+        Routed::Via(route) => route,
         // A real server at one of our own addresses: delivered here, as
         // it came (VS/NAT to another local port is not supported yet).
-        return Verdict::ACCEPT;
-    }
-    if !rewrite_v4(&mut skb, flow, End::Destination, target.daddr, target.dport) {
+        Routed::Local => return Verdict::ACCEPT,
+        Routed::Dropped => return Verdict::DROP,
+    };
+    if !rewrite(&mut skb, flow, End::Destination, &target.daddr, target.dport) {
         return Verdict::DROP;
     }
     skb.set_route(route);
-    skb.local_out_v4(net)
+    skb.local_out(net, flow.v6)
 }
 
 /// Sends an ICMP error from the client's side about connection `target`
 /// on to its real server: rewritten as the connection's packets are
 /// under VS/NAT, else as they are carried.
-pub(crate) fn icmp_to_real_server_v4(mut skb: HookSkb<'_>, net: &Net, err: &IcmpError, target: &Target) -> Verdict {
+pub(crate) fn icmp_to_real_server(
+    mut skb: HookSkb<'_>,
+    net: &Net,
+    err: &IcmpError,
+    target: &Target,
+    pmtu_disc: bool,
+) -> Verdict {
     if u32::from(target.fwd) != b::IP_VS_CONN_F_MASQ {
-        return carry_v4(skb, net, target);
+        return carry(skb, net, target, pmtu_disc);
     }
-    let Some(route) = route_to(&mut skb, net, target.daddr, Carry::Addressed) else { return Verdict::DROP };
-    if route.is_local() {
-        return Verdict::ACCEPT;
-    }
+    let route = match route_to(&mut skb, net, target, Carry::Addressed, pmtu_disc) {
+        Routed::Via(route) => route,
+        Routed::Local => return Verdict::ACCEPT,
+        Routed::Dropped => return Verdict::DROP,
+    };
     let len = skb.len() as usize;
     let Some(bytes) = skb.network_bytes_mut(len) else { return Verdict::DROP };
     // The error was about a packet from the virtual service: now about
     // one from the real server, to which it goes.
-    icmp::rewrite_nat(bytes, err, End::Destination, target.daddr, End::Source, target.daddr, target.dport);
+    icmp::rewrite_nat(bytes, err, End::Destination, &target.daddr, End::Source, &target.daddr, target.dport);
     skb.csum_rewritten();
     skb.set_route(route);
-    skb.local_out_v4(net)
+    skb.local_out(net, err.v6)
 }
 
 /// Rewrites a VS/NAT real server's ICMP error about a client's packet so
 /// it comes from the virtual service, about a packet sent to it.
-pub(crate) fn icmp_nat_reply_v4(mut skb: HookSkb<'_>, err: &IcmpError, vaddr: [u8; 4], vport: u16) -> Verdict {
+pub(crate) fn icmp_nat_reply(mut skb: HookSkb<'_>, err: &IcmpError, vaddr: &[u8; 16], vport: u16) -> Verdict {
     let len = skb.len() as usize;
     let Some(bytes) = skb.network_bytes_mut(len) else { return Verdict::DROP };
     icmp::rewrite_nat(bytes, err, End::Source, vaddr, End::Destination, vaddr, vport);
@@ -151,7 +194,7 @@ pub(crate) fn icmp_nat_reply_v4(mut skb: HookSkb<'_>, err: &IcmpError, vaddr: [u
 
 /// Sends a packet, unchanged, to the real server of a connection that is
 /// not VS/NAT.
-fn carry_v4(mut skb: HookSkb<'_>, net: &Net, target: &Target) -> Verdict {
+fn carry(mut skb: HookSkb<'_>, net: &Net, target: &Target, pmtu_disc: bool) -> Verdict {
     let carry = match u32::from(target.fwd) {
         // The frame goes to the real server, the packet is unchanged: the
         // server owns the virtual address too.
@@ -162,33 +205,50 @@ fn carry_v4(mut skb: HookSkb<'_>, net: &Net, target: &Target) -> Verdict {
         b::IP_VS_CONN_F_LOCALNODE => return Verdict::ACCEPT,
         _ => return Verdict::DROP,
     };
-    let Some(route) = route_to(&mut skb, net, target.daddr, carry) else { return Verdict::DROP };
-    if route.is_local() {
+    let route = match route_to(&mut skb, net, target, carry, pmtu_disc) {
+        Routed::Via(route) => route,
         // The real server is this host: the packet is delivered here.
-        return Verdict::ACCEPT;
+        Routed::Local => return Verdict::ACCEPT,
+        Routed::Dropped => return Verdict::DROP,
+    };
+    if carry == Carry::Tunneled {
+        return tunnel(skb, net, target, route, pmtu_disc);
     }
-    match carry {
-        Carry::Tunneled => {
-            let Some(inner) = skb.network_bytes(IPV4_HEADER).and_then(|h| <&[u8; IPV4_HEADER]>::try_from(h).ok()) else {
-                return Verdict::DROP;
-            };
-            let outer = packet::ipip_header(inner, route.source(), target.daddr);
-            skb.set_route(route);
-            if skb.push_ipip(net, &outer).is_err() {
-                return Verdict::DROP;
-            }
-            skb.local_out_v4(net)
-        }
-        _ => {
-            skb.set_route(route);
-            skb.local_out_v4(net)
-        }
+    skb.set_route(route);
+    skb.local_out(net, target.v6)
+}
+
+/// Sends a packet to its real server inside an outer header of the
+/// packet's family (VS/TUN: IPv4-in-IPv4 or IPv6-in-IPv6); an IPv4 outer
+/// header keeps the packet's DF bit if `pmtu_disc`.
+fn tunnel(mut skb: HookSkb<'_>, net: &Net, target: &Target, route: Route, pmtu_disc: bool) -> Verdict {
+    let len = skb.len() as usize;
+    let mut outer = [0u8; IPV6_HEADER];
+    let outer_len = if target.v6 {
+        let Some(inner) = skb.network_bytes(IPV6_HEADER).and_then(|h| <&[u8; IPV6_HEADER]>::try_from(h).ok()) else {
+            return Verdict::DROP;
+        };
+        let Some(header) = packet::ip6ip6_header(inner, len, route.source(), &target.daddr) else { return Verdict::DROP };
+        outer = header;
+        IPV6_HEADER
+    } else {
+        let Some(inner) = skb.network_bytes(IPV4_HEADER).and_then(|h| <&[u8; IPV4_HEADER]>::try_from(h).ok()) else {
+            return Verdict::DROP;
+        };
+        let header = packet::ipip_header(inner, v4_of(route.source()), v4_of(&target.daddr), pmtu_disc);
+        outer[..IPV4_HEADER].copy_from_slice(&header);
+        IPV4_HEADER
+    };
+    skb.set_route(route);
+    if skb.push_tunnel(net, &outer[..outer_len]).is_err() {
+        return Verdict::DROP;
     }
+    skb.local_out(net, target.v6)
 }
 
 /// Rewrites a VS/NAT reply so it comes from the virtual service.
-pub(crate) fn nat_reply_v4(mut skb: HookSkb<'_>, flow: &Ipv4Flow, vaddr: [u8; 4], vport: u16) -> Verdict {
-    if rewrite_v4(&mut skb, flow, End::Source, vaddr, vport) {
+pub(crate) fn nat_reply(mut skb: HookSkb<'_>, flow: &Flow, vaddr: &[u8; 16], vport: u16) -> Verdict {
+    if rewrite(&mut skb, flow, End::Source, vaddr, vport) {
         Verdict::ACCEPT
     } else {
         Verdict::DROP

@@ -7,6 +7,10 @@
 #include <linux/kmod.h>
 #include <net/ip.h>
 #include <net/icmp.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
+#include <net/addrconf.h>
+#include <linux/icmpv6.h>
 #include <net/ip_tunnels.h>
 #include <net/route.h>
 #include <net/netfilter/nf_conntrack.h>
@@ -169,46 +173,70 @@ void lvs_skb_csum_rewritten(struct sk_buff *skb)
 }
 
 /*
- * The route from @net to @daddr for packets marked @mark, in @rt (a
- * reference), with the source address it picks in @saddr. With
- * @known_nh, @daddr is the next hop even for packets to elsewhere.
+ * The route from @net to @daddr for packets marked @mark, in @dst (a
+ * reference), with the source address it picks in @saddr and whether it
+ * leads to this host in @local. With @known_nh, @daddr is the next hop
+ * even for packets to elsewhere.
  */
 int lvs_route_output_v4(struct net *net, __be32 daddr, u32 mark, bool known_nh,
-			struct rtable **rt, __be32 *saddr)
+			struct dst_entry **dst, __be32 *saddr, bool *local)
 {
 	struct flowi4 fl4 = {
 		.daddr = daddr,
 		.flowi4_mark = mark,
 		.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
 	};
+	struct rtable *rt = ip_route_output_key(net, &fl4);
 
-	*rt = ip_route_output_key(net, &fl4);
-	if (IS_ERR(*rt))
-		return PTR_ERR(*rt);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	*dst = &rt->dst;
 	*saddr = fl4.saddr;
+	*local = rt->rt_type == RTN_LOCAL;
 	return 0;
 }
 
-void lvs_rt_put(struct rtable *rt)
+/* As lvs_route_output_v4, for IPv6. */
+int lvs_route_output_v6(struct net *net, const struct in6_addr *daddr, u32 mark,
+			bool known_nh, struct dst_entry **dst, struct in6_addr *saddr,
+			bool *local)
 {
-	ip_rt_put(rt);
+	struct flowi6 fl6 = {
+		.daddr = *daddr,
+		.flowi6_mark = mark,
+		.flowi6_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
+	};
+	struct dst_entry *d = ip6_route_output(net, NULL, &fl6);
+	int err = d->error;
+
+	if (!err && ipv6_addr_any(&fl6.saddr) &&
+	    ipv6_dev_get_saddr(net, ip6_dst_idev(d)->dev, &fl6.daddr, 0, &fl6.saddr) < 0)
+		err = -EHOSTUNREACH;
+	if (err) {
+		dst_release(d);
+		return err;
+	}
+	*dst = d;
+	*saddr = fl6.saddr;
+	*local = d->dev && (d->dev->flags & IFF_LOOPBACK);
+	return 0;
 }
 
-bool lvs_rt_is_local(struct rtable *rt)
+void lvs_dst_release(struct dst_entry *dst)
 {
-	return rt->rt_type == RTN_LOCAL;
+	dst_release(dst);
 }
 
-unsigned int lvs_rt_mtu(struct rtable *rt)
+unsigned int lvs_dst_mtu(struct dst_entry *dst)
 {
-	return dst_mtu(&rt->dst);
+	return dst_mtu(dst);
 }
 
-/* Gives @skb route @rt (and its reference), replacing the one it had. */
-void lvs_skb_set_route(struct sk_buff *skb, struct rtable *rt)
+/* Gives @skb route @dst (and its reference), replacing the one it had. */
+void lvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst)
 {
 	skb_dst_drop(skb);
-	skb_dst_set(skb, &rt->dst);
+	skb_dst_set(skb, dst);
 }
 
 u32 lvs_skb_mark(const struct sk_buff *skb)
@@ -222,28 +250,33 @@ bool lvs_skb_is_gso(const struct sk_buff *skb)
 }
 
 /*
- * Makes @skb, routed already, the payload of an IP-in-IP packet: room for
- * the outer header (whose bytes the caller fills), GSO and checksum
- * offload told about the encapsulation, the network header moved to the
- * outer one. Fragmenting the outer packet is allowed, as upstream does.
+ * Makes @skb, routed already, the payload of an IP-in-IP (@v6: IPv6-in-
+ * IPv6) packet: room for the outer header (whose bytes the caller fills),
+ * GSO and checksum offload told about the encapsulation, the network
+ * header moved to the outer one. Fragmenting the outer packet is
+ * allowed, as upstream does.
  */
-int lvs_skb_push_ipip(struct sk_buff *skb)
+int lvs_skb_push_tunnel(struct sk_buff *skb, bool v6)
 {
 	struct net_device *dev = skb_dst(skb)->dev;
+	unsigned int len = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 	int err;
 
-	err = skb_cow_head(skb, LL_RESERVED_SPACE(dev) + sizeof(struct iphdr));
+	err = skb_cow_head(skb, LL_RESERVED_SPACE(dev) + len);
 	if (err)
 		return err;
-	err = iptunnel_handle_offloads(skb, SKB_GSO_IPXIP4);
+	err = iptunnel_handle_offloads(skb, v6 ? SKB_GSO_IPXIP6 : SKB_GSO_IPXIP4);
 	if (err)
 		return err;
 	skb->transport_header = skb->network_header;
-	skb_set_inner_ipproto(skb, IPPROTO_IPIP);
+	skb_set_inner_ipproto(skb, v6 ? IPPROTO_IPV6 : IPPROTO_IPIP);
 	skb_set_inner_mac_header(skb, skb_inner_network_offset(skb));
-	skb_push(skb, sizeof(struct iphdr));
+	skb_push(skb, len);
 	skb_reset_network_header(skb);
-	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+	if (v6)
+		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+	else
+		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
 	skb->ignore_df = 1;
 	return 0;
 }
@@ -269,10 +302,25 @@ void lvs_ip_select_ident(struct net *net, struct sk_buff *skb)
 	ip_select_ident(net, skb, NULL);
 }
 
-/* Tells the sender of @skb (still on its input route) to fit in @mtu. */
-void lvs_icmp_frag_needed(struct sk_buff *skb, unsigned int mtu)
+/*
+ * Tells the sender of @skb (still on its input route) to fit in @mtu:
+ * ICMP "fragmentation needed", or ICMPv6 "packet too big".
+ */
+void lvs_icmp_too_big(struct sk_buff *skb, unsigned int mtu, bool v6)
 {
-	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));
+	if (v6)
+		icmpv6_send(skb, ICMPV6_PKT_TOOBIG, 0, mtu);
+	else
+		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));
+}
+
+/* Tells the sender of @skb that it ran out of hops. */
+void lvs_icmp_time_exceeded(struct sk_buff *skb, bool v6)
+{
+	if (v6)
+		icmpv6_send(skb, ICMPV6_TIME_EXCEED, ICMPV6_EXC_HOPLIMIT, 0);
+	else
+		icmp_send(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
 }
 
 /*
@@ -280,16 +328,21 @@ void lvs_icmp_frag_needed(struct sk_buff *skb, unsigned int mtu)
  * one: it drops its socket and conntrack references and input-path
  * state, then goes through LOCAL_OUT and the route set on it.
  */
-void lvs_ip_local_out(struct net *net, struct sk_buff *skb)
+void lvs_local_out(struct net *net, struct sk_buff *skb, bool v6)
 {
 	skb_orphan(skb);
 	nf_reset_ct(skb);
 	skb_forward_csum(skb);
-	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
 #if IS_ENABLED(CONFIG_IP_VS)
 	skb->ipvs_property = 1;
 #endif
-	ip_local_out(net, NULL, skb);
+	if (v6) {
+		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+		ip6_local_out(net, NULL, skb);
+	} else {
+		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+		ip_local_out(net, NULL, skb);
+	}
 }
 
 void lvs_timer_setup(struct timer_list *timer, void (*fn)(struct timer_list *))

@@ -55,18 +55,21 @@ void lvs_local_bh_enable(void);
 bool lvs_skb_csum_partial(const struct sk_buff *skb);
 void lvs_skb_csum_rewritten(struct sk_buff *skb);
 int lvs_route_output_v4(struct net *net, __be32 daddr, u32 mark, bool known_nh,
-			struct rtable **rt, __be32 *saddr);
-void lvs_rt_put(struct rtable *rt);
-bool lvs_rt_is_local(struct rtable *rt);
-unsigned int lvs_rt_mtu(struct rtable *rt);
-void lvs_skb_set_route(struct sk_buff *skb, struct rtable *rt);
+			struct dst_entry **dst, __be32 *saddr, bool *local);
+int lvs_route_output_v6(struct net *net, const struct in6_addr *daddr, u32 mark,
+			bool known_nh, struct dst_entry **dst, struct in6_addr *saddr,
+			bool *local);
+void lvs_dst_release(struct dst_entry *dst);
+unsigned int lvs_dst_mtu(struct dst_entry *dst);
+void lvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst);
 u32 lvs_skb_mark(const struct sk_buff *skb);
 bool lvs_skb_is_gso(const struct sk_buff *skb);
-int lvs_skb_push_ipip(struct sk_buff *skb);
+int lvs_skb_push_tunnel(struct sk_buff *skb, bool v6);
 int lvs_ip_defrag(struct net *net, struct sk_buff *skb, u32 user);
 void lvs_ip_select_ident(struct net *net, struct sk_buff *skb);
-void lvs_icmp_frag_needed(struct sk_buff *skb, unsigned int mtu);
-void lvs_ip_local_out(struct net *net, struct sk_buff *skb);
+void lvs_icmp_too_big(struct sk_buff *skb, unsigned int mtu, bool v6);
+void lvs_icmp_time_exceeded(struct sk_buff *skb, bool v6);
+void lvs_local_out(struct net *net, struct sk_buff *skb, bool v6);
 
 /* timers */
 void lvs_timer_setup(struct timer_list *timer, void (*fn)(struct timer_list *));

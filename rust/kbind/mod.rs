@@ -19,6 +19,7 @@ pub mod netns;
 pub mod procfs;
 pub mod route;
 pub mod skb;
+pub mod sysctl;
 pub mod timer;
 
 /// Reads a module parameter through its C getter (a glue function that

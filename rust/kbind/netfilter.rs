@@ -82,12 +82,13 @@ impl<'a> HookSkb<'a> {
 }
 
 impl HookSkb<'_> {
-    /// Sends the packet out of `net` as a locally generated one, along
-    /// the route set with [`Skb::route_v4`] (`ip_local_out`).
-    pub fn local_out_v4(self, net: &Net) -> Verdict {
+    /// Sends the packet out of `net` as a locally generated one (IPv6 if
+    /// `v6`), along the route set with [`Skb::set_route`]
+    /// (`ip_local_out`, `ip6_local_out`).
+    pub fn local_out(self, net: &Net, v6: bool) -> Verdict {
         // SAFETY: the hook owns the skb until it returns; the helper
         // consumes it, and `self` is gone so nothing touches it again.
-        unsafe { bindings::lvs_ip_local_out(net.as_ptr(), self.0.raw()) };
+        unsafe { bindings::lvs_local_out(net.as_ptr(), self.0.raw(), v6) };
         Verdict(bindings::NF_STOLEN)
     }
 }

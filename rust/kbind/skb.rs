@@ -3,7 +3,7 @@
 
 use super::bindings;
 use super::netns::Net;
-use super::route::RouteV4;
+use super::route::Route;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
@@ -107,33 +107,50 @@ impl Skb {
     }
 
     /// Replaces the packet's route with `route`.
-    pub fn set_route(&mut self, route: RouteV4) {
+    pub fn set_route(&mut self, route: Route) {
         // SAFETY: `self` is live and exclusively ours; the route's
         // reference passes to the packet.
-        unsafe { bindings::lvs_skb_set_route(self.raw(), route.into_raw()) };
+        unsafe { bindings::lvs_skb_set_dst(self.raw(), route.into_raw()) };
     }
 
-    /// Sends the packet's source an ICMP "fragmentation needed" for `mtu`.
+    /// Tells the packet's source to send packets of at most `mtu` bytes
+    /// (ICMP "fragmentation needed", ICMPv6 "packet too big" if `v6`).
     /// The packet must still have the route it arrived with: the reply
     /// then comes from the address it was sent to.
-    pub fn icmp_frag_needed(&mut self, mtu: u32) {
+    pub fn icmp_too_big(&mut self, mtu: u32, v6: bool) {
         // SAFETY: `self` is a live skb, exclusively ours.
-        unsafe { bindings::lvs_icmp_frag_needed(self.raw(), mtu) };
+        unsafe { bindings::lvs_icmp_too_big(self.raw(), mtu, v6) };
+    }
+
+    /// Tells the packet's source that it ran out of hops (ICMP or ICMPv6
+    /// "time exceeded"), from the address it was sent to.
+    pub fn icmp_time_exceeded(&mut self, v6: bool) {
+        // SAFETY: `self` is a live skb, exclusively ours.
+        unsafe { bindings::lvs_icmp_time_exceeded(self.raw(), v6) };
     }
 
     /// Encapsulates the packet, already routed with [`Self::set_route`],
-    /// in IP-in-IP: the new outer IPv4 header is `outer`, whose length,
-    /// identification and checksum are filled in here and on the way out.
-    pub fn push_ipip(&mut self, net: &Net, outer: &[u8; 20]) -> Result {
+    /// in IP-in-IP (IPv6-in-IPv6 if `outer` is an IPv6 header): `outer`
+    /// becomes its new network header; an IPv4 one gets its
+    /// identification here, its length and checksum on the way out.
+    pub fn push_tunnel(&mut self, net: &Net, outer: &[u8]) -> Result {
+        let v6 = match outer.len() {
+            20 => false,
+            40 => true,
+            _ => return Err(EINVAL),
+        };
         let skb = self.raw();
         // SAFETY: `skb` is live, exclusively ours and routed (`set_route`).
-        kernel::error::to_result(unsafe { bindings::lvs_skb_push_ipip(skb) })?;
-        // SAFETY: the helper made the network header 20 linear, writable
-        // bytes of this packet.
+        kernel::error::to_result(unsafe { bindings::lvs_skb_push_tunnel(skb, v6) })?;
+        // SAFETY: the helper made the network header `outer.len()` linear,
+        // writable bytes of this packet.
         let header = unsafe { core::slice::from_raw_parts_mut(bindings::lvs_skb_network_header(skb), outer.len()) };
         header.copy_from_slice(outer);
-        // SAFETY: `net` is live; the network header is a whole IPv4 header.
-        unsafe { bindings::lvs_ip_select_ident(net.as_ptr(), skb) };
+        if !v6 {
+            // SAFETY: `net` is live; the network header is a whole IPv4
+            // header.
+            unsafe { bindings::lvs_ip_select_ident(net.as_ptr(), skb) };
+        }
         Ok(())
     }
 }

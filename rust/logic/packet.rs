@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The few header fields the director reads: addresses, protocol, ports
-//! and TCP flags of an IPv4 packet, and where to rewrite them.
+//! and TCP flags of an IPv4 or IPv6 packet, and where to rewrite them;
+//! the outer headers VS/TUN puts on.
 
 /// IP protocol numbers the director balances.
 pub const PROTO_TCP: u8 = 6;
@@ -16,10 +17,11 @@ pub enum End {
     Destination,
 }
 
-/// Bytes of the IPv4 and transport headers the director needs to see:
-/// the IP header, then ports and, for TCP, flags and checksum.
-pub const fn needed_v4(ihl_bytes: usize, proto: u8) -> usize {
-    ihl_bytes + if proto == PROTO_TCP { 20 } else { 8 }
+/// Bytes of a packet the director needs to see: its IP headers (the
+/// transport header is at `l4`), then ports and, for TCP, flags and
+/// checksum.
+pub const fn needed(l4: usize, proto: u8) -> usize {
+    l4 + if proto == PROTO_TCP { 20 } else { 8 }
 }
 
 /// Offset of the checksum field inside the transport header.
@@ -31,23 +33,38 @@ pub const fn csum_offset(proto: u8) -> usize {
     }
 }
 
-/// What the director reads of an IPv4 TCP or UDP packet.
+/// What the director reads of a TCP or UDP packet, IPv4 or IPv6.
+/// Addresses sit in 16-byte slots; an IPv4 address fills the first four.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Ipv4Flow {
+pub struct Flow {
+    /// Whether the packet is IPv6.
+    pub v6: bool,
     /// Protocol (TCP or UDP).
     pub proto: u8,
     /// Source address.
-    pub saddr: [u8; 4],
+    pub saddr: [u8; 16],
     /// Destination address.
-    pub daddr: [u8; 4],
+    pub daddr: [u8; 16],
     /// Source port.
     pub sport: u16,
     /// Destination port.
     pub dport: u16,
     /// TCP flags (0 for UDP).
     pub tcp_flags: u8,
-    /// Length of the IP header, where the transport header starts.
-    pub ihl: usize,
+    /// Where the transport header starts (after all IP headers).
+    pub l4: usize,
+}
+
+/// An IPv4 address in the 16-byte slot that holds either family.
+pub fn v4_slot(addr: [u8; 4]) -> [u8; 16] {
+    let mut out = [0; 16];
+    out[..4].copy_from_slice(&addr);
+    out
+}
+
+/// The IPv4 address in a 16-byte slot.
+pub fn v4_of(slot: &[u8; 16]) -> [u8; 4] {
+    [slot[0], slot[1], slot[2], slot[3]]
 }
 
 /// Whether an IPv4 header's first 20 bytes are those of a fragment of a
@@ -58,70 +75,193 @@ pub fn ipv4_is_l4_fragment(header: &[u8]) -> bool {
         && (header[9] == PROTO_TCP || header[9] == PROTO_UDP)
 }
 
-/// The IP header length and protocol of an IPv4 header's first 20
-/// bytes, if it is IPv4, unfragmented (or the first fragment is not
-/// ours to handle: any fragment is refused) and TCP or UDP.
-pub fn ipv4_l4(header: &[u8]) -> Option<(usize, u8)> {
-    if header.len() < 20 || header[0] >> 4 != 4 {
-        return None;
+/// Where the transport header of an IP packet starts and its protocol,
+/// read from the packet's first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum L4 {
+    /// A TCP or UDP header at this offset, with this protocol.
+    At(usize, u8),
+    /// More bytes are needed to tell (at least this many).
+    Need(usize),
+    /// Not an unfragmented TCP or UDP packet of the family asked for.
+    Not,
+}
+
+/// Where the upper-layer header of an IPv4 packet starts and what it is,
+/// if the packet is IPv4 and unfragmented.
+pub fn ipv4_upper(header: &[u8]) -> L4 {
+    if header.len() < 20 {
+        return L4::Need(20);
     }
     let ihl = usize::from(header[0] & 0x0f) * 4;
     let frag = u16::from_be_bytes([header[6], header[7]]) & 0x3fff;
-    let proto = header[9];
-    if ihl < 20 || frag != 0 || (proto != PROTO_TCP && proto != PROTO_UDP) {
-        return None;
+    if header[0] >> 4 != 4 || ihl < 20 || frag != 0 {
+        return L4::Not;
     }
-    Some((ihl, proto))
+    L4::At(ihl, header[9])
 }
 
-/// Reads the flow of `bytes`: the whole IP header and [`needed_v4`]
-/// bytes of transport header.
-pub fn ipv4_flow(bytes: &[u8]) -> Option<Ipv4Flow> {
-    let (ihl, proto) = ipv4_l4(bytes)?;
-    if bytes.len() < needed_v4(ihl, proto) {
-        return None;
+/// [`L4`] of an IPv4 packet: [`ipv4_upper`], if that is TCP or UDP.
+pub fn ipv4_l4(header: &[u8]) -> L4 {
+    tcp_or_udp(ipv4_upper(header))
+}
+
+fn tcp_or_udp(upper: L4) -> L4 {
+    match upper {
+        L4::At(_, proto) if proto != PROTO_TCP && proto != PROTO_UDP => L4::Not,
+        other => other,
     }
-    let l4 = &bytes[ihl..];
-    let mut saddr = [0; 4];
-    let mut daddr = [0; 4];
-    saddr.copy_from_slice(&bytes[12..16]);
-    daddr.copy_from_slice(&bytes[16..20]);
-    Some(Ipv4Flow {
+}
+
+/// Length of the fixed IPv6 header.
+pub const IPV6_HEADER: usize = 40;
+
+/// At most this many IPv6 extension headers are walked.
+const MAX_EXT_HEADERS: usize = 8;
+
+/// Where the upper-layer header of an IPv6 packet starts and what it is,
+/// past its extension headers (hop-by-hop, routing, destination options,
+/// authentication); a fragment is refused.
+pub fn ipv6_upper(packet: &[u8]) -> L4 {
+    const HOP_BY_HOP: u8 = 0;
+    const ROUTING: u8 = 43;
+    const DEST_OPTS: u8 = 60;
+    const AUTH: u8 = 51;
+    const FRAGMENT: u8 = 44;
+    const NO_NEXT: u8 = 59;
+    if packet.len() < IPV6_HEADER {
+        return L4::Need(IPV6_HEADER);
+    }
+    if packet[0] >> 4 != 6 {
+        return L4::Not;
+    }
+    let mut next = packet[6];
+    let mut at = IPV6_HEADER;
+    for _ in 0..MAX_EXT_HEADERS {
+        match next {
+            HOP_BY_HOP | ROUTING | DEST_OPTS | AUTH => {
+                let Some(ext) = packet.get(at..at + 2) else { return L4::Need(at + 2) };
+                let len = if next == AUTH { (usize::from(ext[1]) + 2) * 4 } else { (usize::from(ext[1]) + 1) * 8 };
+                next = ext[0];
+                at += len;
+            }
+            FRAGMENT | NO_NEXT => return L4::Not,
+            _ => return L4::At(at, next),
+        }
+    }
+    L4::Not
+}
+
+/// [`L4`] of an IPv6 packet: [`ipv6_upper`], if that is TCP or UDP.
+pub fn ipv6_l4(packet: &[u8]) -> L4 {
+    tcp_or_udp(ipv6_upper(packet))
+}
+
+/// Reads the flow of `bytes`: all IP headers (see [`ipv4_l4`],
+/// [`ipv6_l4`]) and [`needed`] bytes of transport header.
+pub fn flow(v6: bool, bytes: &[u8]) -> Option<Flow> {
+    let L4::At(l4, proto) = (if v6 { ipv6_l4(bytes) } else { ipv4_l4(bytes) }) else { return None };
+    let ports = bytes.get(l4..needed(l4, proto))?;
+    let (mut saddr, mut daddr) = ([0; 16], [0; 16]);
+    if v6 {
+        saddr.copy_from_slice(&bytes[8..24]);
+        daddr.copy_from_slice(&bytes[24..40]);
+    } else {
+        saddr[..4].copy_from_slice(&bytes[12..16]);
+        daddr[..4].copy_from_slice(&bytes[16..20]);
+    }
+    Some(Flow {
+        v6,
         proto,
         saddr,
         daddr,
-        sport: u16::from_be_bytes([l4[0], l4[1]]),
-        dport: u16::from_be_bytes([l4[2], l4[3]]),
-        tcp_flags: if proto == PROTO_TCP { l4[13] } else { 0 },
-        ihl,
+        sport: u16::from_be_bytes([ports[0], ports[1]]),
+        dport: u16::from_be_bytes([ports[2], ports[3]]),
+        tcp_flags: if proto == PROTO_TCP { ports[13] } else { 0 },
+        l4,
     })
+}
+
+/// Where an end's address sits in an IP header, and its length.
+pub const fn addr_field(v6: bool, end: End) -> (usize, usize) {
+    match (v6, end) {
+        (false, End::Source) => (12, 4),
+        (false, End::Destination) => (16, 4),
+        (true, End::Source) => (8, 16),
+        (true, End::Destination) => (24, 16),
+    }
+}
+
+/// Counts a hop down in an IP header (IPv4 TTL, with the header checksum
+/// updated as RFC 1624 does it, or IPv6 hop limit); false, changing
+/// nothing, if the packet may not go one hop further.
+pub fn decrement_hops(header: &mut [u8], v6: bool) -> bool {
+    let at = if v6 { 7 } else { 8 };
+    if header.len() < at + 1 || header[at] <= 1 {
+        return false;
+    }
+    header[at] -= 1;
+    if !v6 {
+        // The TTL is the high byte of its 16-bit word: the sum drops by
+        // 0x0100, so the complement rises by it.
+        let check = u32::from(u16::from_be_bytes([header[10], header[11]])) + 0x0100;
+        let check = (check + (check >> 16)) as u16;
+        header[10..12].copy_from_slice(&check.to_be_bytes());
+    }
+    true
 }
 
 /// IP protocol number of IPv4-in-IPv4 (VS/TUN's outer header).
 pub const PROTO_IPIP: u8 = 4;
+/// IP protocol number of IPv6-in-IPv6.
+pub const PROTO_IPV6: u8 = 41;
 
-/// The outer header VS/TUN puts in front of the IPv4 packet whose header
-/// is `inner` (RFC 2003): from `saddr` to `daddr`, carrying the inner
-/// packet's TTL, its DS field (ECN as RFC 6040 copies it: a CE mark is
-/// not copied out) and its DF bit, as upstream does with `pmtu_disc` on.
-/// Total length, identification and checksum are left zero for the
-/// stack to fill on the way out.
-pub fn ipip_header(inner: &[u8; 20], saddr: [u8; 4], daddr: [u8; 4]) -> [u8; 20] {
+/// The ECN bits of a tunnel's outer header for an inner packet with DS
+/// field `ds`, as RFC 6040 copies them: all but a CE mark.
+fn ecn_encapsulate(ds: u8) -> u8 {
     const ECN_MASK: u8 = 3;
     const ECN_CE: u8 = 3;
     const ECN_ECT_0: u8 = 2;
+    let ecn = if ds & ECN_MASK == ECN_CE { ECN_ECT_0 } else { ds & ECN_MASK };
+    (ds & !ECN_MASK) | ecn
+}
+
+/// The outer header VS/TUN puts in front of the IPv4 packet whose header
+/// is `inner` (RFC 2003): from `saddr` to `daddr`, carrying the inner
+/// packet's TTL, its DS field (ECN as [`ecn_encapsulate`]) and, if
+/// `keep_df` (upstream's `pmtu_disc`), its DF bit. Total length,
+/// identification and checksum are left zero for the stack to fill on
+/// the way out.
+pub fn ipip_header(inner: &[u8; 20], saddr: [u8; 4], daddr: [u8; 4], keep_df: bool) -> [u8; 20] {
     const DF: u8 = 0x40;
-    let tos = inner[1];
-    let ecn = if tos & ECN_MASK == ECN_CE { ECN_ECT_0 } else { tos & ECN_MASK };
     let mut outer = [0u8; 20];
     outer[0] = 0x45;
-    outer[1] = (tos & !ECN_MASK) | ecn;
-    outer[6] = inner[6] & DF;
+    outer[1] = ecn_encapsulate(inner[1]);
+    outer[6] = if keep_df { inner[6] & DF } else { 0 };
     outer[8] = inner[8];
     outer[9] = PROTO_IPIP;
     outer[12..16].copy_from_slice(&saddr);
     outer[16..20].copy_from_slice(&daddr);
     outer
+}
+
+/// The outer header VS/TUN puts in front of the IPv6 packet whose fixed
+/// header is `inner` and whose length is `inner_len` (RFC 2473): from
+/// `saddr` to `daddr`, with the inner hop limit and traffic class (ECN
+/// as [`ecn_encapsulate`]), no flow label, as upstream; `None` if the
+/// inner packet is too long for a payload length.
+pub fn ip6ip6_header(inner: &[u8; IPV6_HEADER], inner_len: usize, saddr: &[u8; 16], daddr: &[u8; 16]) -> Option<[u8; IPV6_HEADER]> {
+    let payload_len = u16::try_from(inner_len).ok()?;
+    let class = ecn_encapsulate((inner[0] << 4) | (inner[1] >> 4));
+    let mut outer = [0u8; IPV6_HEADER];
+    outer[0] = 0x60 | (class >> 4);
+    outer[1] = class << 4;
+    outer[4..6].copy_from_slice(&payload_len.to_be_bytes());
+    outer[6] = PROTO_IPV6;
+    outer[7] = inner[7];
+    outer[8..24].copy_from_slice(saddr);
+    outer[24..40].copy_from_slice(daddr);
+    Some(outer)
 }
 
 #[cfg(test)]
@@ -143,25 +283,92 @@ mod tests {
 
     #[test]
     fn reads_tcp_and_udp_flows() {
-        let f = ipv4_flow(&packet(PROTO_TCP, 0x4000)).unwrap();
-        assert_eq!((f.saddr, f.daddr, f.sport, f.dport, f.tcp_flags, f.ihl), ([10, 0, 0, 2], [10, 0, 0, 100], 40000, 80, 2, 20));
-        let u = ipv4_flow(&packet(PROTO_UDP, 0)).unwrap();
-        assert_eq!((u.proto, u.tcp_flags), (PROTO_UDP, 0));
+        let f = flow(false, &packet(PROTO_TCP, 0x4000)).unwrap();
+        assert_eq!(
+            (v4_of(&f.saddr), v4_of(&f.daddr), f.sport, f.dport, f.tcp_flags, f.l4),
+            ([10, 0, 0, 2], [10, 0, 0, 100], 40000, 80, 2, 20)
+        );
+        assert_eq!(f.saddr, v4_slot([10, 0, 0, 2]));
+        let u = flow(false, &packet(PROTO_UDP, 0)).unwrap();
+        assert_eq!((u.proto, u.tcp_flags, u.v6), (PROTO_UDP, 0, false));
+    }
+
+    /// An IPv6 packet: fixed header, then `ext` (extension headers
+    /// whose first is `first`), then a TCP header.
+    fn packet6(first: u8, ext: &[u8]) -> std::vec::Vec<u8> {
+        let mut p = std::vec![0u8; 40];
+        p[0] = 0x60;
+        p[6] = first;
+        p[7] = 64;
+        p[8..24].copy_from_slice(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        p[24..40].copy_from_slice(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x64]);
+        p.extend_from_slice(ext);
+        let mut tcp = [0u8; 20];
+        tcp[..4].copy_from_slice(&[0x9c, 0x40, 0, 80]);
+        tcp[13] = 0x12;
+        p.extend_from_slice(&tcp);
+        p
+    }
+
+    #[test]
+    fn reads_ipv6_flows_past_extension_headers() {
+        let p = packet6(PROTO_TCP, &[]);
+        let f = flow(true, &p).unwrap();
+        assert_eq!((f.v6, f.proto, f.sport, f.dport, f.tcp_flags, f.l4), (true, PROTO_TCP, 40000, 80, 0x12, 40));
+        assert_eq!((f.saddr[15], f.daddr[15]), (2, 0x64));
+        // Hop-by-hop (8 bytes), then destination options (16), then TCP.
+        let mut ext = std::vec![60, 0, 1, 4, 0, 0, 0, 0];
+        ext.extend_from_slice(&[PROTO_TCP, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let p = packet6(0, &ext);
+        assert_eq!(ipv6_l4(&p), L4::At(64, PROTO_TCP));
+        assert_eq!(flow(true, &p).unwrap().dport, 80);
+        // Too short to tell: how much more to read.
+        assert_eq!(ipv6_l4(&p[..30]), L4::Need(40));
+        assert_eq!(ipv6_l4(&p[..41]), L4::Need(42));
+        assert_eq!(ipv6_l4(&p[..49]), L4::Need(50));
+        // A fragment header, ICMPv6, or IPv4 are not for us.
+        assert_eq!(ipv6_l4(&packet6(44, &[PROTO_TCP, 0, 0, 1, 0, 0, 0, 1])), L4::Not);
+        assert_eq!(ipv6_l4(&packet6(58, &[])), L4::Not);
+        assert_eq!(ipv6_l4(&packet(PROTO_TCP, 0)), L4::Not);
+        assert!(flow(false, &p).is_none());
+    }
+
+    #[test]
+    fn hops_count_down_with_the_checksum_kept() {
+        let mut h = [0u8; 20];
+        h.copy_from_slice(&packet(PROTO_TCP, 0x4000)[..20]);
+        h[8] = 64;
+        let check = crate::csum::ipv4_header(&h);
+        h[10..12].copy_from_slice(&check.to_be_bytes());
+        assert!(decrement_hops(&mut h, false));
+        assert_eq!(h[8], 63);
+        let stored = u16::from_be_bytes([h[10], h[11]]);
+        h[10..12].copy_from_slice(&[0, 0]);
+        assert_eq!(crate::csum::ipv4_header(&h), stored);
+        h[8] = 1;
+        assert!(!decrement_hops(&mut h, false));
+        assert_eq!(h[8], 1);
+
+        let mut p = packet6(PROTO_TCP, &[]);
+        assert!(decrement_hops(&mut p, true));
+        assert_eq!(p[7], 63);
+        p[7] = 1;
+        assert!(!decrement_hops(&mut p, true));
     }
 
     #[test]
     fn refuses_fragments_other_protocols_and_short_headers() {
-        assert!(ipv4_flow(&packet(PROTO_TCP, 0x2000)).is_none());
+        assert!(flow(false, &packet(PROTO_TCP, 0x2000)).is_none());
         assert!(ipv4_is_l4_fragment(&packet(PROTO_TCP, 0x2000)));
         assert!(ipv4_is_l4_fragment(&packet(PROTO_UDP, 5)));
         assert!(!ipv4_is_l4_fragment(&packet(PROTO_UDP, 0x4000)));
         assert!(!ipv4_is_l4_fragment(&packet(1, 5)));
-        assert!(ipv4_flow(&packet(PROTO_TCP, 5)).is_none());
-        assert!(ipv4_flow(&packet(1, 0)).is_none());
-        assert!(ipv4_flow(&packet(PROTO_TCP, 0)[..30]).is_none());
+        assert!(flow(false, &packet(PROTO_TCP, 5)).is_none());
+        assert!(flow(false, &packet(1, 0)).is_none());
+        assert!(flow(false, &packet(PROTO_TCP, 0)[..30]).is_none());
         let mut bad = packet(PROTO_TCP, 0);
         bad[0] = 0x44;
-        assert!(ipv4_flow(&bad).is_none());
+        assert!(flow(false, &bad).is_none());
     }
 
     #[test]
@@ -170,7 +377,7 @@ mod tests {
         inner.copy_from_slice(&packet(PROTO_TCP, 0x4000)[..20]);
         inner[1] = 0xb8 | 1; // EF, ECT(1)
         inner[8] = 63;
-        let outer = ipip_header(&inner, [10, 0, 1, 1], [10, 0, 1, 2]);
+        let outer = ipip_header(&inner, [10, 0, 1, 1], [10, 0, 1, 2], true);
         assert_eq!(outer[0], 0x45);
         assert_eq!(outer[1], 0xb9);
         assert_eq!((outer[6], outer[7]), (0x40, 0));
@@ -180,10 +387,31 @@ mod tests {
         assert_eq!(&outer[2..6], &[0; 4]);
         assert_eq!(&outer[10..12], &[0; 2]);
 
+        // Without path MTU discovery, no DF outside.
+        assert_eq!(ipip_header(&inner, [10, 0, 1, 1], [10, 0, 1, 2], false)[6], 0);
         // No DF inside, none outside; CE is not copied out.
         inner[6] = 0;
         inner[1] = 0x03;
-        let outer = ipip_header(&inner, [10, 0, 1, 1], [10, 0, 1, 2]);
+        let outer = ipip_header(&inner, [10, 0, 1, 1], [10, 0, 1, 2], true);
         assert_eq!((outer[1], outer[6]), (0x02, 0));
+    }
+
+    #[test]
+    fn ip6ip6_header_carries_hop_limit_and_class() {
+        let mut inner = [0u8; 40];
+        inner.copy_from_slice(&packet6(PROTO_TCP, &[])[..40]);
+        // Traffic class 0xb9 (EF, ECT(1)), flow label 0x12345.
+        inner[0] = 0x6b;
+        inner[1] = 0x91;
+        inner[2..4].copy_from_slice(&[0x23, 0x45]);
+        let (s, d) = ([1u8; 16], [2u8; 16]);
+        let outer = ip6ip6_header(&inner, 60, &s, &d).unwrap();
+        assert_eq!(&outer[..8], &[0x6b, 0x90, 0, 0, 0, 60, PROTO_IPV6, 64]);
+        assert_eq!((&outer[8..24], &outer[24..]), (&s[..], &d[..]));
+        // CE inside is ECT(0) outside.
+        inner[0] = 0x60;
+        inner[1] = 0x30;
+        assert_eq!(&ip6ip6_header(&inner, 60, &s, &d).unwrap()[..2], &[0x60, 0x20]);
+        assert!(ip6ip6_header(&inner, 70000, &s, &d).is_none());
     }
 }

@@ -112,11 +112,14 @@ impl TcpState {
         matches!(self, ES | SS | SR | SA)
     }
 
-    /// Whether the connection is over on both sides, so that a new SYN
-    /// on its addresses and ports opens another (upstream's
-    /// `is_new_conn_expected` with `conn_reuse_mode` 1).
-    pub fn is_closed(self) -> bool {
-        matches!(self, TW | CL)
+    /// Whether a new SYN on the addresses and ports of a connection in
+    /// this state opens another connection (upstream's
+    /// `is_new_conn_expected`, for a `conn_reuse_mode` that is not 0): the
+    /// connection is over on both sides or, with bit 2 of
+    /// `conn_reuse_mode`, over on the client's side of a connection whose
+    /// replies the director does not see (`input_only`).
+    pub fn reopens(self, conn_reuse_mode: i32, input_only: bool) -> bool {
+        matches!(self, TW | CL) || (conn_reuse_mode & 2 != 0 && self == FW && input_only)
     }
 
     /// Upstream's name, as `/proc/net/ip_vs_conn` and `ipvsadm -Lc` show.
@@ -196,11 +199,14 @@ mod tests {
 
     #[test]
     fn only_closed_connections_may_be_reopened() {
-        let closed: std::vec::Vec<_> = [TcpState::None, ES, SS, SR, FW, TW, CL, CW, LA, LI, SA]
-            .into_iter()
-            .filter(|s| s.is_closed())
-            .collect();
-        assert_eq!(closed, [TW, CL]);
+        let all = [TcpState::None, ES, SS, SR, FW, TW, CL, CW, LA, LI, SA];
+        let reopening = |mode, input_only| -> std::vec::Vec<_> {
+            all.into_iter().filter(|s| s.reopens(mode, input_only)).collect()
+        };
+        assert_eq!(reopening(1, false), [TW, CL]);
+        assert_eq!(reopening(1, true), [TW, CL]);
+        assert_eq!(reopening(2, false), [TW, CL]);
+        assert_eq!(reopening(3, true), [FW, TW, CL]);
     }
 
     #[test]

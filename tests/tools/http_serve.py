@@ -2,14 +2,17 @@
 """HTTP/1.0 file server for the scenario tests: python's http.server, with
 a listen backlog deep enough for hundreds of simultaneous connections.
 
-    http_serve.py DIR [PORT]    serve DIR on PORT (80), every address
+    http_serve.py DIR [PORT]    serve DIR on PORT (80), every address (IPv4 and IPv6)
 """
 import functools
 import http.server
+import socket
 import sys
 
 
 class Server(http.server.ThreadingHTTPServer):
+    # IPv6 and IPv4 alike (a dual-stack socket).
+    address_family = socket.AF_INET6
     request_queue_size = 1024
 
 
@@ -23,7 +26,7 @@ def main():
         sys.exit(__doc__)
     port = int(sys.argv[2]) if len(sys.argv) == 3 else 80
     handler = functools.partial(Quiet, directory=sys.argv[1])
-    Server(("0.0.0.0", port), handler).serve_forever()
+    Server(("::", port), handler).serve_forever()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""UDP echo for the scenario tests, server and client.
+"""UDP echo for the scenario tests, server and client, IPv4 or IPv6.
 
     udp_echo.py serve NAME PORT ADDR...
         answer every datagram to ADDR:PORT with NAME, a space and the
@@ -22,10 +22,14 @@ import socket
 import sys
 
 
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def serve(name, port, addrs):
     sel = selectors.DefaultSelector()
     for addr in addrs:
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(family(addr), socket.SOCK_DGRAM)
         s.bind((addr, port))
         sel.register(s, selectors.EVENT_READ)
     prefix = name.encode() + b" "
@@ -38,9 +42,9 @@ def serve(name, port, addrs):
 def ask(addr, port, count, size, sport):
     for n in range(count):
         payload = os.urandom(size)
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        with socket.socket(family(addr), socket.SOCK_DGRAM) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("0.0.0.0", sport))
+            s.bind(("::" if family(addr) == socket.AF_INET6 else "0.0.0.0", sport))
             s.settimeout(5)
             s.sendto(payload, (addr, port))
             try:
@@ -48,7 +52,7 @@ def ask(addr, port, count, size, sport):
             except socket.timeout:
                 sys.exit(f"datagram {n}: no answer")
         name, _, echoed = answer.partition(b" ")
-        if peer != (addr, port):
+        if peer[:2] != (addr, port):
             sys.exit(f"datagram {n}: answer from {peer}, not {(addr, port)}")
         if echoed != payload:
             sys.exit(f"datagram {n}: {name.decode()} echoed {len(echoed)} bytes, not the {size} sent")
@@ -56,7 +60,7 @@ def ask(addr, port, count, size, sport):
 
 
 def refused(addr, port):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    with socket.socket(family(addr), socket.SOCK_DGRAM) as s:
         s.settimeout(5)
         s.connect((addr, port))
         s.send(b"anyone?")
