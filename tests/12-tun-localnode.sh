@@ -5,7 +5,8 @@
 # tunnel (the encapsulated packets outgrow the 1500-byte path: path MTU
 # discovery and fragmentation of the outer packets take care of it) and
 # from the local server; `ipvsadm -Ln` shows Tunnel, and Route for the
-# local server (asked as -g; upstream finds it local per packet).
+# local server (asked as -g; upstream finds it local per packet). UDP
+# datagrams go through the same kinds of servers intact.
 . "$(dirname "$0")/lib.sh"
 
 cluster
@@ -48,3 +49,25 @@ TCP  10.0.0.100:80 rr
   -> 10.0.1.2:80                  Tunnel  1      0          14        
   -> 10.0.2.2:80                  Tunnel  1      0          14        "
 assert_eq "ipvsadm -Ln" "$want" "$(on "$DIRECTOR" ipvsadm -Ln)"
+
+# UDP through the same kinds of servers: datagrams that fit the tunnel
+# (1452 + 28 bytes of headers = 1480) come back intact.
+echo_py=$TESTS/tools/udp_echo.py
+for i in 1 2; do
+	on "${RS[$i]}" python3 "$echo_py" serve "rs$i" 5353 "10.0.$i.2" "$VIP" &
+	ON_EXIT="$ON_EXIT; kill $! 2>/dev/null"
+done
+on "$DIRECTOR" python3 "$echo_py" serve rs0 5353 10.0.0.1 "$VIP" &
+ON_EXIT="$ON_EXIT; kill $! 2>/dev/null"
+on "$DIRECTOR" ipvsadm -A -u "$VIP:5353" -s rr
+on "$DIRECTOR" ipvsadm -a -u "$VIP:5353" -r 10.0.1.2:5353 -i
+on "$DIRECTOR" ipvsadm -a -u "$VIP:5353" -r 10.0.2.2:5353 -i
+on "$DIRECTOR" ipvsadm -a -u "$VIP:5353" -r 10.0.0.1:5353
+sleep 1  # the echo servers bind
+ask() {
+	on "$CLIENT" python3 "$echo_py" ask "$VIP" 5353 "$@" | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}'
+}
+assert_eq "30 UDP connections" "rs0=10 rs1=10 rs2=10 " "$(ask 30 100)"
+for size in 1 1000 1452; do
+	assert_eq "$size-byte datagrams" "rs0=1 rs1=1 rs2=1 " "$(ask 3 "$size")"
+done

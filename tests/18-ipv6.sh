@@ -3,7 +3,8 @@
 # balanced by round robin over VS/NAT, then VS/DR, then VS/TUN
 # (IPv6-in-IPv6) and local node real servers; 9 requests go 3 to each,
 # payloads of 1 B to 10 MB arrive intact; a UDP service mixing NAT and
-# DR echoes datagrams up to the 1452 bytes a 1500-byte link carries;
+# DR echoes datagrams up to the 1452 bytes a 1500-byte link carries, one
+# of TUN and local node those that fit the tunnel;
 # `ipvsadm -Ln` and `-Lnc` (which reads /proc/net/ip_vs_conn) show the
 # services and connections as C IPVS shows them.
 . "$(dirname "$0")/lib.sh"
@@ -62,12 +63,14 @@ assert_eq "connections in TIME_WAIT" 13 "$n"
 through "rs1=3 rs2=3 rs3=3 " "[fd00:1::2]:80 -g" "[fd00:2::2]:80 -g" "[fd00:3::2]:80 -g"
 through "rs0=3 rs1=3 rs2=3 " "[fd00:1::2]:80 -i" "[fd00:2::2]:80 -i" "[fd00::1]:80 -g"
 
-# UDP, NAT and DR mixed.
+# UDP, NAT and DR mixed, then TUN and local node.
 echo_py=$TESTS/tools/udp_echo.py
 for i in 1 2 3; do
 	on "${RS[$i]}" python3 "$echo_py" serve "rs$i" 5353 "fd00:$i::2" "$VIP6" &
 	ON_EXIT="$ON_EXIT; kill $! 2>/dev/null"
 done
+on "$DIRECTOR" python3 "$echo_py" serve rs0 5353 fd00::1 "$VIP6" &
+ON_EXIT="$ON_EXIT; kill $! 2>/dev/null"
 usvc="[$VIP6]:5353"
 on "$DIRECTOR" ipvsadm -A -u "$usvc" -s rr
 on "$DIRECTOR" ipvsadm -a -u "$usvc" -r "[fd00:1::2]:5353" -m
@@ -80,4 +83,14 @@ ask() {
 assert_eq "30 UDP connections" "rs1=10 rs2=10 rs3=10 " "$(ask 30 100)"
 for size in 1 1000 1452; do
 	assert_eq "$size-byte datagrams" "rs1=1 rs2=1 rs3=1 " "$(ask 3 "$size")"
+done
+on "$DIRECTOR" ipvsadm -D -u "$usvc"
+on "$DIRECTOR" ipvsadm -A -u "$usvc" -s rr
+on "$DIRECTOR" ipvsadm -a -u "$usvc" -r "[fd00:1::2]:5353" -i
+on "$DIRECTOR" ipvsadm -a -u "$usvc" -r "[fd00:2::2]:5353" -i
+on "$DIRECTOR" ipvsadm -a -u "$usvc" -r "[fd00::1]:5353"
+assert_eq "30 UDP connections, TUN and local" "rs0=10 rs1=10 rs2=10 " "$(ask 30 100)"
+# 1412 + 48 bytes of headers fill the tunnel's 1460.
+for size in 1 1000 1412; do
+	assert_eq "$size-byte datagrams, TUN and local" "rs0=1 rs1=1 rs2=1 " "$(ask 3 "$size")"
 done
