@@ -31,7 +31,9 @@ install_our_modules() {
 		ln -s "$(realpath "$orig/$m")" "$dst/$m"
 	done
 	cp "$orig"/modules.order "$orig"/modules.builtin "$orig"/modules.builtin.modinfo "$dst/"
-	find "$repo/rust" -name '*.ko' -exec ln -s {} "$dst/extra/" \;
+	# Copies, not links: rebuilding on the host during a run must not
+	# change the modules under the running tests.
+	find "$repo/rust" -name '*.ko' -exec cp {} "$dst/extra/" \;
 	depmod -b /tmp/lvs-modroot "$kver" && mount --bind "$dst" "/lib/modules/$kver"
 }
 

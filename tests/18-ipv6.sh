@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# IPv6 through every forwarding method: a TCP service on [fd00::100]:80
+# IPv6 through every forwarding method: a TCP service on [fd00:ff::100]:80
 # balanced by round robin over VS/NAT, then VS/DR, then VS/TUN
 # (IPv6-in-IPv6) and local node real servers; 9 requests go 3 to each,
 # payloads of 1 B to 10 MB arrive intact; a UDP service mixing NAT and
@@ -52,12 +52,12 @@ through "rs1=3 rs2=3 rs3=3 " "[fd00:1::2]:80 -m" "[fd00:2::2]:80 -m" "[fd00:3::2
 want="IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
   -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
-TCP  [fd00::100]:80 rr
+TCP  [fd00:ff::100]:80 rr
   -> [fd00:1::2]:80               Masq    1      0          4         
   -> [fd00:2::2]:80               Masq    1      0          4         
   -> [fd00:3::2]:80               Masq    1      0          5         "
 assert_eq "ipvsadm -Ln after NAT" "$want" "$(on "$DIRECTOR" ipvsadm -Ln)"
-n=$(on "$DIRECTOR" ipvsadm -Lnc | grep -c "TIME_WAIT *\[fd00::2\]:[0-9]* *\[fd00::100\]:80 *\[fd00:[123]::2\]:80") || true
+n=$(on "$DIRECTOR" ipvsadm -Lnc | grep -c "TIME_WAIT *\[fd00::2\]:[0-9]* *\[fd00:ff::100\]:80 *\[fd00:[123]::2\]:80") || true
 assert_eq "connections in TIME_WAIT" 13 "$n"
 
 through "rs1=3 rs2=3 rs3=3 " "[fd00:1::2]:80 -g" "[fd00:2::2]:80 -g" "[fd00:3::2]:80 -g"

@@ -96,7 +96,9 @@ trap cleanup EXIT
 
 # cluster: a client, a director and three real servers, each in its own
 # namespace, on IPv4 and IPv6. Sets CLIENT, DIRECTOR, RS[1..3], VIP
-# (10.0.0.100) and VIP6 (fd00::100), both on the director's loopback.
+# (10.0.0.100) and VIP6 (fd00:ff::100), both on the director's loopback
+# (VIP6 is off the client's link: IPv6 answers neighbour solicitations
+# only for addresses of the asking link).
 # Client 10.0.0.2 -- 10.0.0.1 director; director 10.0.N.1 -- 10.0.N.2 real
 # server N, whose default route is the director (for VS/NAT replies); in
 # IPv6 fd00::2 -- fd00::1 and fd00:N::1 -- fd00:N::2. For VS/DR each real
@@ -104,7 +106,7 @@ trap cleanup EXIT
 # answer ARP for the IPv4 one (IPv6 answers only for addresses of the
 # asking link).
 VIP=10.0.0.100
-VIP6=fd00::100
+VIP6=fd00:ff::100
 cluster() {
 	CLIENT=$(netns_add client)
 	DIRECTOR=$(netns_add director)
