@@ -126,21 +126,41 @@ impl Lookup {
 /// least 256).
 const STRIPES: usize = 256;
 
-/// Slab storage of a stripe; it grows in softirq context.
-struct Slots(KVec<Slot<Conn>>);
+/// Slots per chunk of a stripe's slab: 32 entries fit a 4 KiB page.
+const CHUNK: usize = 32;
+
+/// Slab storage of a stripe. It grows in softirq context (`GFP_ATOMIC`),
+/// so it grows a chunk at a time: a stripe of a busy table never asks
+/// for one large contiguous block, which atomic allocation may not find.
+struct Slots {
+    chunks: KVec<KVec<Slot<Conn>>>,
+    len: usize,
+}
 
 impl SlotStore<Conn> for Slots {
     fn len(&self) -> usize {
-        self.0.len()
+        self.len
     }
     fn at(&mut self, index: usize) -> &mut Slot<Conn> {
-        &mut self.0[index]
+        &mut self.chunks[index / CHUNK][index % CHUNK]
     }
     fn get(&self, index: usize) -> &Slot<Conn> {
-        &self.0[index]
+        &self.chunks[index / CHUNK][index % CHUNK]
     }
     fn push(&mut self, slot: Slot<Conn>) -> bool {
-        self.0.push(slot, GFP_ATOMIC).is_ok()
+        if self.len % CHUNK == 0 {
+            let Ok(chunk) = KVec::with_capacity(CHUNK, GFP_ATOMIC) else { return false };
+            if self.chunks.push(chunk, GFP_ATOMIC).is_err() {
+                return false;
+            }
+        }
+        let Some(chunk) = self.chunks.last_mut() else { return false };
+        // Within the capacity reserved above: no allocation.
+        if chunk.push(slot, GFP_ATOMIC).is_err() {
+            return false;
+        }
+        self.len += 1;
+        true
     }
 }
 
@@ -288,7 +308,7 @@ pub(crate) fn publish() -> Result<ConnTabHandle> {
     let mut stripes = KVec::with_capacity(STRIPES, GFP_KERNEL)?;
     for _ in 0..STRIPES {
         let heads = Heads(KVec::from_elem(0u32, per_stripe, GFP_KERNEL)?);
-        let shard = ConnShard::new(Slots(KVec::new()), heads, 0);
+        let shard = ConnShard::new(Slots { chunks: KVec::new(), len: 0 }, heads, 0);
         stripes.push(KBox::pin_init(kernel::new_spinlock!(shard, "lvs_conn_stripe"), GFP_KERNEL)?, GFP_KERNEL)?;
     }
     let tab = Arc::new(ConnTab { hasher, stripes }, GFP_KERNEL)?;
