@@ -10,7 +10,7 @@
 use crate::kbind::bindings as b;
 use crate::kbind::genl::{GenlDump, GenlFamily, GenlMsg, GenlOp, GenlRequest};
 use crate::kbind::global::{ModuleGlobal, Published};
-use crate::kbind::netns::PernetState;
+use crate::kbind::netns::{Net, PernetState};
 use crate::kbind::{self as kb};
 use crate::net::IpvsNet;
 use crate::nlattr::Attrs;
@@ -75,7 +75,7 @@ impl GenlFamily for IpvsFamily {
                     ipvs.services.get().position(&spec.key).map(|_| ()).ok_or(ESRCH)
                 }
             },
-            cmd => set_cmd(cmd, ipvs, &top),
+            cmd => set_cmd(cmd, req.net(), ipvs, &top),
         }
     }
 
@@ -216,7 +216,7 @@ fn check_dest(config: &DestConfig) -> Result {
 }
 
 /// The commands that change services and real servers.
-fn set_cmd(cmd: u32, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
+fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
     let full_svc = cmd == b::IPVS_CMD_NEW_SERVICE || cmd == b::IPVS_CMD_SET_SERVICE;
     let spec = parse_service(top.get(b::IPVS_CMD_ATTR_SERVICE).ok_or(EINVAL)?, full_svc)?;
     let table = ipvs.services.get();
@@ -248,6 +248,9 @@ fn set_cmd(cmd: u32, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
         (b::IPVS_CMD_NEW_SERVICE, None, _) => {
             let (sched, flags, timeout, netmask) = spec.full.ok_or(EINVAL)?;
             check_netmask(spec.key.af, netmask)?;
+            if spec.key.af == AF_INET6 {
+                ipvs.need_ipv6_defrag(net)?;
+            }
             let service = Arc::new(
                 Service {
                     key: spec.key,
@@ -277,6 +280,9 @@ fn set_cmd(cmd: u32, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
             let af = d.af.unwrap_or(spec.key.af);
             if svc.find_dest(af, &d.addr, d.port).is_some() {
                 return Err(EEXIST);
+            }
+            if af == AF_INET6 {
+                ipvs.need_ipv6_defrag(net)?;
             }
             let mut dests = KVec::with_capacity(svc.dests.len() + 1, GFP_KERNEL)?;
             dests.push(Dest::new(af, d.addr, d.port, &config)?, GFP_KERNEL)?;

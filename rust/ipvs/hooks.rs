@@ -135,7 +135,7 @@ fn icmp_forward(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError) ->
         daddr: err.daddr,
         dport: err.dport,
     };
-    let virtual_end = ipvs.conn_tab.with_conn(AF_INET, key, |conn| {
+    let virtual_end = ipvs.conn_tab.with_conn(af(err.v6), key, |conn| {
         let nat = u32::from(conn.fwd) == b::IP_VS_CONN_F_MASQ;
         (nat.then_some((conn.vaddr, conn.vport)), Then::Keep)
     });

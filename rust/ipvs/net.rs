@@ -6,7 +6,7 @@ use crate::conn::{self, ConnTab};
 use crate::proc::{ConnFile, HookCountsFile, ServicesFile};
 use crate::hooks::{HookCounts, IpvsHooks, HOOKS};
 use crate::kbind::global::RcuArc;
-use crate::kbind::netfilter::NetHooks;
+use crate::kbind::netfilter::{Ipv6Defrag, NetHooks};
 use crate::kbind::netns::{Net, PernetId, PernetState};
 use crate::kbind::procfs::NetProcFile;
 use crate::service::ServiceTable;
@@ -14,7 +14,7 @@ use crate::sysctl::IpvsSysctls;
 use crate::tcp_state::Timeouts;
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::sync::{Arc, Mutex};
 
 /// Per-namespace state. Field order is teardown order: hooks and files,
 /// which read the rest, go first.
@@ -33,6 +33,8 @@ pub(crate) struct IpvsNet {
     /// Packets seen by each hook.
     pub(crate) hook_counts: HookCounts,
     timeouts: [AtomicU32; 3],
+    /// IPv6 reassembly, on from the first IPv6 service or real server.
+    ipv6_defrag: Pin<KBox<Mutex<Option<Ipv6Defrag>>>>,
     net_id: usize,
 }
 
@@ -45,6 +47,17 @@ impl IpvsNet {
             tcp_fin: tcp_fin.load(Ordering::Relaxed),
             udp: udp.load(Ordering::Relaxed),
         }
+    }
+
+    /// Turns IPv6 reassembly on in namespace `net` (this one), if it is
+    /// not yet: as upstream, once the namespace has an IPv6 service or
+    /// real server, whose packets must be whole to be rewritten.
+    pub(crate) fn need_ipv6_defrag(&self, net: &Net) -> Result {
+        let mut defrag = self.ipv6_defrag.lock();
+        if defrag.is_none() {
+            *defrag = Some(Ipv6Defrag::enable(net)?);
+        }
+        Ok(())
     }
 
     /// Changes the timeouts.
@@ -78,6 +91,7 @@ impl PernetState for IpvsNet {
             conn_tab: conn::get().ok_or(ENODEV)?,
             hook_counts: HookCounts::default(),
             timeouts: [AtomicU32::new(t.tcp), AtomicU32::new(t.tcp_fin), AtomicU32::new(t.udp)],
+            ipv6_defrag: KBox::pin_init(kernel::new_mutex!(None, "lvs_ipv6_defrag"), GFP_KERNEL)?,
             net_id: net.id(),
             _hook_counts_file: NetProcFile::create(net, kernel::c_str!("lvs_ipvs_hooks"))?,
             _conn_file: NetProcFile::create(net, kernel::c_str!("ip_vs_conn"))?,

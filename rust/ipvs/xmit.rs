@@ -11,7 +11,7 @@ use crate::kbind::netfilter::{HookSkb, Verdict};
 use crate::kbind::netns::Net;
 use crate::kbind::route::Route;
 use crate::kbind::skb::Skb;
-use crate::packet::{self, addr_field, csum_offset, needed, v4_of, End, Flow, IPV6_HEADER, PROTO_UDP};
+use crate::packet::{self, addr_field, csum_offset, needed, v4_of, End, Flow, Inner, IPV6_HEADER, PROTO_UDP};
 use crate::service::AF_INET6;
 
 /// Length of an IPv4 header without options.
@@ -102,33 +102,37 @@ enum Routed {
     Dropped,
 }
 
-/// The route to real server `target` for a packet carried as `carry`,
-/// checked as upstream checks it: a packet that leaves counts a hop
-/// down, and one too big for the path whose sender must fragment (IPv4
-/// with DF, all IPv6) is refused with the size that fits (path MTU
-/// discovery) unless, with `pmtu_disc` off, IPv4 VS/TUN may fragment
-/// the outer packet.
-fn route_to(skb: &mut Skb, net: &Net, target: &Target, carry: Carry, pmtu_disc: bool) -> Routed {
+/// The route to real server `target` for a packet (IPv6 if `packet_v6`)
+/// carried as `carry`, checked as upstream checks it: a packet that
+/// leaves counts a hop down, and one too big for the path whose sender
+/// must fragment (IPv4 with DF, all IPv6) is refused with the size that
+/// fits (path MTU discovery) unless, with `pmtu_disc` off, VS/TUN may
+/// fragment the outer IPv4 packet.
+fn route_to(skb: &mut Skb, net: &Net, target: &Target, carry: Carry, packet_v6: bool, pmtu_disc: bool) -> Routed {
     const DF: u8 = 0x40;
-    let v6 = target.v6;
-    let Ok(route) = Route::output(net, v6, &target.daddr, skb.mark(), carry == Carry::Framed) else {
+    let Ok(route) = Route::output(net, target.v6, &target.daddr, skb.mark(), carry == Carry::Framed) else {
         return Routed::Dropped;
     };
     if route.is_local() {
         return Routed::Local;
     }
-    let header_len = if v6 { IPV6_HEADER } else { IPV4_HEADER };
+    let header_len = if packet_v6 { IPV6_HEADER } else { IPV4_HEADER };
     let Some(header) = skb.network_bytes_mut(header_len) else { return Routed::Dropped };
-    let dont_fragment = v6 || (header[6] & DF != 0 && (pmtu_disc || carry != Carry::Tunneled));
-    if !packet::decrement_hops(header, v6) {
-        skb.icmp_time_exceeded(v6);
+    let tunnel_fragments = carry == Carry::Tunneled && !pmtu_disc && !target.v6;
+    let dont_fragment = packet_v6 || (header[6] & DF != 0 && !tunnel_fragments);
+    if !packet::decrement_hops(header, packet_v6) {
+        skb.icmp_time_exceeded(packet_v6);
         return Routed::Dropped;
     }
-    let overhead = if carry == Carry::Tunneled { header_len as u32 } else { 0 };
+    let overhead = match (carry, target.v6) {
+        (Carry::Tunneled, true) => IPV6_HEADER as u32,
+        (Carry::Tunneled, false) => IPV4_HEADER as u32,
+        _ => 0,
+    };
     let mtu = route.mtu().saturating_sub(overhead);
     // GSO packets are cut to size on the way out.
     if dont_fragment && skb.len() > mtu && !skb.is_gso() {
-        skb.icmp_too_big(mtu, v6);
+        skb.icmp_too_big(mtu, packet_v6);
         return Routed::Dropped;
     }
     Routed::Via(route)
@@ -138,9 +142,9 @@ fn route_to(skb: &mut Skb, net: &Net, target: &Target, carry: Carry, pmtu_disc: 
 /// `pmtu_disc` is the namespace's sysctl.
 pub(crate) fn to_real_server(mut skb: HookSkb<'_>, net: &Net, flow: &Flow, target: &Target, pmtu_disc: bool) -> Verdict {
     if u32::from(target.fwd) != b::IP_VS_CONN_F_MASQ {
-        return carry(skb, net, target, pmtu_disc);
+        return carry(skb, net, target, flow.v6, pmtu_disc);
     }
-    let route = match route_to(&mut skb, net, target, Carry::Addressed, pmtu_disc) {
+    let route = match route_to(&mut skb, net, target, Carry::Addressed, flow.v6, pmtu_disc) {
         Routed::Via(route) => route,
         // A real server at one of our own addresses: delivered here, as
         // it came (VS/NAT to another local port is not supported yet).
@@ -165,9 +169,9 @@ pub(crate) fn icmp_to_real_server(
     pmtu_disc: bool,
 ) -> Verdict {
     if u32::from(target.fwd) != b::IP_VS_CONN_F_MASQ {
-        return carry(skb, net, target, pmtu_disc);
+        return carry(skb, net, target, err.v6, pmtu_disc);
     }
-    let route = match route_to(&mut skb, net, target, Carry::Addressed, pmtu_disc) {
+    let route = match route_to(&mut skb, net, target, Carry::Addressed, err.v6, pmtu_disc) {
         Routed::Via(route) => route,
         Routed::Local => return Verdict::ACCEPT,
         Routed::Dropped => return Verdict::DROP,
@@ -192,9 +196,9 @@ pub(crate) fn icmp_nat_reply(mut skb: HookSkb<'_>, err: &IcmpError, vaddr: &[u8;
     Verdict::ACCEPT
 }
 
-/// Sends a packet, unchanged, to the real server of a connection that is
-/// not VS/NAT.
-fn carry(mut skb: HookSkb<'_>, net: &Net, target: &Target, pmtu_disc: bool) -> Verdict {
+/// Sends a packet (IPv6 if `packet_v6`), unchanged, to the real server of
+/// a connection that is not VS/NAT.
+fn carry(mut skb: HookSkb<'_>, net: &Net, target: &Target, packet_v6: bool, pmtu_disc: bool) -> Verdict {
     let carry = match u32::from(target.fwd) {
         // The frame goes to the real server, the packet is unchanged: the
         // server owns the virtual address too.
@@ -205,7 +209,7 @@ fn carry(mut skb: HookSkb<'_>, net: &Net, target: &Target, pmtu_disc: bool) -> V
         b::IP_VS_CONN_F_LOCALNODE => return Verdict::ACCEPT,
         _ => return Verdict::DROP,
     };
-    let route = match route_to(&mut skb, net, target, carry, pmtu_disc) {
+    let route = match route_to(&mut skb, net, target, carry, packet_v6, pmtu_disc) {
         Routed::Via(route) => route,
         // The real server is this host: the packet is delivered here.
         Routed::Local => return Verdict::ACCEPT,
@@ -218,24 +222,21 @@ fn carry(mut skb: HookSkb<'_>, net: &Net, target: &Target, pmtu_disc: bool) -> V
     skb.local_out(net, target.v6)
 }
 
-/// Sends a packet to its real server inside an outer header of the
-/// packet's family (VS/TUN: IPv4-in-IPv4 or IPv6-in-IPv6); an IPv4 outer
-/// header keeps the packet's DF bit if `pmtu_disc`.
+/// Sends a packet to its real server inside an outer header of the real
+/// server's family (VS/TUN: IPv4 or IPv6 in IPv4 or IPv6); an IPv4 outer
+/// header keeps an IPv4 packet's DF bit if `pmtu_disc`.
 fn tunnel(mut skb: HookSkb<'_>, net: &Net, target: &Target, route: Route, pmtu_disc: bool) -> Verdict {
     let len = skb.len() as usize;
+    let Some(inner) = skb.network_bytes(IPV4_HEADER).and_then(Inner::read) else { return Verdict::DROP };
     let mut outer = [0u8; IPV6_HEADER];
     let outer_len = if target.v6 {
-        let Some(inner) = skb.network_bytes(IPV6_HEADER).and_then(|h| <&[u8; IPV6_HEADER]>::try_from(h).ok()) else {
+        let Some(header) = packet::ipv6_tunnel_header(&inner, len, route.source(), &target.daddr) else {
             return Verdict::DROP;
         };
-        let Some(header) = packet::ip6ip6_header(inner, len, route.source(), &target.daddr) else { return Verdict::DROP };
         outer = header;
         IPV6_HEADER
     } else {
-        let Some(inner) = skb.network_bytes(IPV4_HEADER).and_then(|h| <&[u8; IPV4_HEADER]>::try_from(h).ok()) else {
-            return Verdict::DROP;
-        };
-        let header = packet::ipip_header(inner, v4_of(route.source()), v4_of(&target.daddr), pmtu_disc);
+        let header = packet::ipv4_tunnel_header(&inner, v4_of(route.source()), v4_of(&target.daddr), pmtu_disc);
         outer[..IPV4_HEADER].copy_from_slice(&header);
         IPV4_HEADER
     };

@@ -250,13 +250,14 @@ bool lvs_skb_is_gso(const struct sk_buff *skb)
 }
 
 /*
- * Makes @skb, routed already, the payload of an IP-in-IP (@v6: IPv6-in-
- * IPv6) packet: room for the outer header (whose bytes the caller fills),
- * GSO and checksum offload told about the encapsulation, the network
- * header moved to the outer one. Fragmenting the outer packet is
- * allowed, as upstream does.
+ * Makes @skb, routed already, the payload of a tunnel packet whose outer
+ * header is IPv4 (IPv6 if @v6) and carries protocol @inner_proto (IPIP or
+ * IPV6): room for the outer header (whose bytes the caller fills), GSO
+ * and checksum offload told about the encapsulation, the network header
+ * moved to the outer one. Fragmenting the outer packet is allowed, as
+ * upstream does.
  */
-int lvs_skb_push_tunnel(struct sk_buff *skb, bool v6)
+int lvs_skb_push_tunnel(struct sk_buff *skb, bool v6, u8 inner_proto)
 {
 	struct net_device *dev = skb_dst(skb)->dev;
 	unsigned int len = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
@@ -269,14 +270,17 @@ int lvs_skb_push_tunnel(struct sk_buff *skb, bool v6)
 	if (err)
 		return err;
 	skb->transport_header = skb->network_header;
-	skb_set_inner_ipproto(skb, v6 ? IPPROTO_IPV6 : IPPROTO_IPIP);
+	skb_set_inner_ipproto(skb, inner_proto);
 	skb_set_inner_mac_header(skb, skb_inner_network_offset(skb));
 	skb_push(skb, len);
 	skb_reset_network_header(skb);
-	if (v6)
+	if (v6) {
 		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
-	else
+		skb->protocol = htons(ETH_P_IPV6);
+	} else {
 		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+		skb->protocol = htons(ETH_P_IP);
+	}
 	skb->ignore_df = 1;
 	return 0;
 }

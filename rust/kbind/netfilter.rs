@@ -198,3 +198,33 @@ impl Drop for NetHooks {
         };
     }
 }
+
+/// Reassembly of IPv6 fragments before the hooks see them (netfilter's
+/// `nf_defrag_ipv6`, at PREROUTING and LOCAL_OUT) in one namespace, while
+/// this lives: IPv6 routers never fragment, so a VS/NAT reply that its
+/// server sent in pieces must be whole to be rewritten.
+pub struct Ipv6Defrag {
+    net: *mut bindings::net,
+}
+
+// SAFETY: `net` is only used to disable reassembly again; the namespace
+// outlives this object (held by its per-namespace state).
+unsafe impl Send for Ipv6Defrag {}
+// SAFETY: `&Ipv6Defrag` exposes nothing.
+unsafe impl Sync for Ipv6Defrag {}
+
+impl Ipv6Defrag {
+    /// Turns reassembly on in `net` (it counts its users).
+    pub fn enable(net: &Net) -> Result<Self> {
+        // SAFETY: `net` is live.
+        kernel::error::to_result(unsafe { bindings::nf_defrag_ipv6_enable(net.as_ptr()) })?;
+        Ok(Self { net: net.as_ptr() })
+    }
+}
+
+impl Drop for Ipv6Defrag {
+    fn drop(&mut self) {
+        // SAFETY: enabled in `enable` for this live namespace.
+        unsafe { bindings::nf_defrag_ipv6_disable(self.net) };
+    }
+}

@@ -130,18 +130,19 @@ impl Skb {
     }
 
     /// Encapsulates the packet, already routed with [`Self::set_route`],
-    /// in IP-in-IP (IPv6-in-IPv6 if `outer` is an IPv6 header): `outer`
-    /// becomes its new network header; an IPv4 one gets its
-    /// identification here, its length and checksum on the way out.
+    /// in a tunnel: `outer` (an IPv4 or IPv6 header, by its length) becomes
+    /// its new network header, whose protocol says what it carries; an
+    /// IPv4 one gets its identification here, its length and checksum on
+    /// the way out.
     pub fn push_tunnel(&mut self, net: &Net, outer: &[u8]) -> Result {
-        let v6 = match outer.len() {
-            20 => false,
-            40 => true,
+        let (v6, inner_proto) = match outer.len() {
+            20 => (false, outer[9]),
+            40 => (true, outer[6]),
             _ => return Err(EINVAL),
         };
         let skb = self.raw();
         // SAFETY: `skb` is live, exclusively ours and routed (`set_route`).
-        kernel::error::to_result(unsafe { bindings::lvs_skb_push_tunnel(skb, v6) })?;
+        kernel::error::to_result(unsafe { bindings::lvs_skb_push_tunnel(skb, v6, inner_proto) })?;
         // SAFETY: the helper made the network header `outer.len()` linear,
         // writable bytes of this packet.
         let header = unsafe { core::slice::from_raw_parts_mut(bindings::lvs_skb_network_header(skb), outer.len()) };
