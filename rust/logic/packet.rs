@@ -226,39 +226,71 @@ fn ecn_encapsulate(ds: u8) -> u8 {
     (ds & !ECN_MASK) | ecn
 }
 
-/// The outer header VS/TUN puts in front of the IPv4 packet whose header
-/// is `inner` (RFC 2003): from `saddr` to `daddr`, carrying the inner
-/// packet's TTL, its DS field (ECN as [`ecn_encapsulate`]) and, if
-/// `keep_df` (upstream's `pmtu_disc`), its DF bit. Total length,
-/// identification and checksum are left zero for the stack to fill on
-/// the way out.
-pub fn ipip_header(inner: &[u8; 20], saddr: [u8; 4], daddr: [u8; 4], keep_df: bool) -> [u8; 20] {
+/// What VS/TUN's outer header takes from the packet it carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Inner {
+    /// The outer header's protocol: IPv4-in-IP or IPv6-in-IP.
+    proto: u8,
+    /// DS field (IPv4 TOS, IPv6 traffic class), ECN as RFC 6040 copies it.
+    ds: u8,
+    /// TTL or hop limit.
+    hops: u8,
+    /// Whether an IPv4 packet may not be fragmented (never for IPv6,
+    /// whose fragmenting is its sender's, as upstream).
+    df: bool,
+}
+
+impl Inner {
+    /// Reads the first bytes of the IP header of the packet to carry, of
+    /// either family.
+    pub fn read(header: &[u8]) -> Option<Self> {
+        const DF: u8 = 0x40;
+        match header.first()? >> 4 {
+            4 if header.len() >= 20 => {
+                Some(Self { proto: PROTO_IPIP, ds: ecn_encapsulate(header[1]), hops: header[8], df: header[6] & DF != 0 })
+            }
+            6 if header.len() >= 8 => Some(Self {
+                proto: PROTO_IPV6,
+                ds: ecn_encapsulate((header[0] << 4) | (header[1] >> 4)),
+                hops: header[7],
+                df: false,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The IPv4 outer header VS/TUN puts in front of the packet `inner`
+/// describes (RFC 2003, 4213): from `saddr` to `daddr`, with the inner
+/// packet's TTL, DS field and, if `keep_df` (upstream's `pmtu_disc`), DF
+/// bit. Total length, identification and checksum are left zero for
+/// the stack to fill on the way out.
+pub fn ipv4_tunnel_header(inner: &Inner, saddr: [u8; 4], daddr: [u8; 4], keep_df: bool) -> [u8; 20] {
     const DF: u8 = 0x40;
     let mut outer = [0u8; 20];
     outer[0] = 0x45;
-    outer[1] = ecn_encapsulate(inner[1]);
-    outer[6] = if keep_df { inner[6] & DF } else { 0 };
-    outer[8] = inner[8];
-    outer[9] = PROTO_IPIP;
+    outer[1] = inner.ds;
+    outer[6] = if keep_df && inner.df { DF } else { 0 };
+    outer[8] = inner.hops;
+    outer[9] = inner.proto;
     outer[12..16].copy_from_slice(&saddr);
     outer[16..20].copy_from_slice(&daddr);
     outer
 }
 
-/// The outer header VS/TUN puts in front of the IPv6 packet whose fixed
-/// header is `inner` and whose length is `inner_len` (RFC 2473): from
-/// `saddr` to `daddr`, with the inner hop limit and traffic class (ECN
-/// as [`ecn_encapsulate`]), no flow label, as upstream; `None` if the
-/// inner packet is too long for a payload length.
-pub fn ip6ip6_header(inner: &[u8; IPV6_HEADER], inner_len: usize, saddr: &[u8; 16], daddr: &[u8; 16]) -> Option<[u8; IPV6_HEADER]> {
+/// The IPv6 outer header VS/TUN puts in front of the packet `inner`
+/// describes, `inner_len` bytes long (RFC 2473): from `saddr` to
+/// `daddr`, with the inner hop limit and traffic class, no flow label,
+/// as upstream; `None` if the inner packet is too long for a payload
+/// length.
+pub fn ipv6_tunnel_header(inner: &Inner, inner_len: usize, saddr: &[u8; 16], daddr: &[u8; 16]) -> Option<[u8; IPV6_HEADER]> {
     let payload_len = u16::try_from(inner_len).ok()?;
-    let class = ecn_encapsulate((inner[0] << 4) | (inner[1] >> 4));
     let mut outer = [0u8; IPV6_HEADER];
-    outer[0] = 0x60 | (class >> 4);
-    outer[1] = class << 4;
+    outer[0] = 0x60 | (inner.ds >> 4);
+    outer[1] = inner.ds << 4;
     outer[4..6].copy_from_slice(&payload_len.to_be_bytes());
-    outer[6] = PROTO_IPV6;
-    outer[7] = inner[7];
+    outer[6] = inner.proto;
+    outer[7] = inner.hops;
     outer[8..24].copy_from_slice(saddr);
     outer[24..40].copy_from_slice(daddr);
     Some(outer)
@@ -372,12 +404,13 @@ mod tests {
     }
 
     #[test]
-    fn ipip_header_carries_ttl_ds_and_df_only() {
+    fn ipv4_tunnel_header_carries_ttl_ds_and_df_only() {
         let mut inner = [0u8; 20];
         inner.copy_from_slice(&packet(PROTO_TCP, 0x4000)[..20]);
         inner[1] = 0xb8 | 1; // EF, ECT(1)
         inner[8] = 63;
-        let outer = ipip_header(&inner, [10, 0, 1, 1], [10, 0, 1, 2], true);
+        let fields = Inner::read(&inner).unwrap();
+        let outer = ipv4_tunnel_header(&fields, [10, 0, 1, 1], [10, 0, 1, 2], true);
         assert_eq!(outer[0], 0x45);
         assert_eq!(outer[1], 0xb9);
         assert_eq!((outer[6], outer[7]), (0x40, 0));
@@ -386,18 +419,21 @@ mod tests {
         // Length, id and checksum are the stack's to fill.
         assert_eq!(&outer[2..6], &[0; 4]);
         assert_eq!(&outer[10..12], &[0; 2]);
-
         // Without path MTU discovery, no DF outside.
-        assert_eq!(ipip_header(&inner, [10, 0, 1, 1], [10, 0, 1, 2], false)[6], 0);
+        assert_eq!(ipv4_tunnel_header(&fields, [10, 0, 1, 1], [10, 0, 1, 2], false)[6], 0);
         // No DF inside, none outside; CE is not copied out.
         inner[6] = 0;
         inner[1] = 0x03;
-        let outer = ipip_header(&inner, [10, 0, 1, 1], [10, 0, 1, 2], true);
+        let outer = ipv4_tunnel_header(&Inner::read(&inner).unwrap(), [10, 0, 1, 1], [10, 0, 1, 2], true);
         assert_eq!((outer[1], outer[6]), (0x02, 0));
+        // IPv6 inside IPv4: protocol 41, hop limit as TTL, never DF.
+        let six = Inner::read(&packet6(PROTO_TCP, &[])).unwrap();
+        let outer = ipv4_tunnel_header(&six, [10, 0, 1, 1], [10, 0, 1, 2], true);
+        assert_eq!((outer[6], outer[8], outer[9]), (0, 64, PROTO_IPV6));
     }
 
     #[test]
-    fn ip6ip6_header_carries_hop_limit_and_class() {
+    fn ipv6_tunnel_header_carries_hop_limit_and_class() {
         let mut inner = [0u8; 40];
         inner.copy_from_slice(&packet6(PROTO_TCP, &[])[..40]);
         // Traffic class 0xb9 (EF, ECT(1)), flow label 0x12345.
@@ -405,13 +441,19 @@ mod tests {
         inner[1] = 0x91;
         inner[2..4].copy_from_slice(&[0x23, 0x45]);
         let (s, d) = ([1u8; 16], [2u8; 16]);
-        let outer = ip6ip6_header(&inner, 60, &s, &d).unwrap();
+        let fields = Inner::read(&inner).unwrap();
+        let outer = ipv6_tunnel_header(&fields, 60, &s, &d).unwrap();
         assert_eq!(&outer[..8], &[0x6b, 0x90, 0, 0, 0, 60, PROTO_IPV6, 64]);
         assert_eq!((&outer[8..24], &outer[24..]), (&s[..], &d[..]));
         // CE inside is ECT(0) outside.
         inner[0] = 0x60;
         inner[1] = 0x30;
-        assert_eq!(&ip6ip6_header(&inner, 60, &s, &d).unwrap()[..2], &[0x60, 0x20]);
-        assert!(ip6ip6_header(&inner, 70000, &s, &d).is_none());
+        assert_eq!(&ipv6_tunnel_header(&Inner::read(&inner).unwrap(), 60, &s, &d).unwrap()[..2], &[0x60, 0x20]);
+        assert!(ipv6_tunnel_header(&fields, 70000, &s, &d).is_none());
+        // IPv4 inside IPv6: protocol 4, TTL as hop limit.
+        let four = Inner::read(&packet(PROTO_UDP, 0)).unwrap();
+        let outer = ipv6_tunnel_header(&four, 40, &s, &d).unwrap();
+        assert_eq!((outer[6], outer[7]), (PROTO_IPIP, 0));
+        assert!(Inner::read(&[0x50; 40]).is_none());
     }
 }
