@@ -15,7 +15,8 @@ use crate::kbind::{self as kb};
 use crate::net::IpvsNet;
 use crate::nlattr::Attrs;
 use crate::sched::SchedBinding;
-use crate::service::{Dest, DestConfig, DestsEdit, Service, SvcConfig, SvcKey, AF_INET, AF_INET6};
+use crate::sched_api::DestsEdit;
+use crate::service::{Dest, DestConfig, Service, SvcConfig, SvcKey, AF_INET, AF_INET6};
 use crate::tcp_state::Timeouts;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
@@ -251,16 +252,8 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
             if spec.key.af == AF_INET6 {
                 ipvs.need_ipv6_defrag(net)?;
             }
-            let service = Arc::new(
-                Service {
-                    key: spec.key,
-                    config: SvcConfig { flags: flags.flags & flags.mask, timeout, netmask },
-                    sched: SchedBinding::new(sched)?,
-                    sched_state: Default::default(),
-                    dests: KVec::new(),
-                },
-                GFP_KERNEL,
-            )?;
+            let config = SvcConfig { flags: flags.flags & flags.mask, timeout, netmask };
+            let service = Service::new(spec.key, config, SchedBinding::new(sched)?)?;
             table.edited(None, Some(service))?
         }
         (b::IPVS_CMD_SET_SERVICE, Some(svc), _) => {
@@ -295,8 +288,8 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
             let af = d.af.unwrap_or(spec.key.af);
             let i = svc.find_dest(af, &d.addr, d.port).ok_or(ENOENT)?;
             svc.dests[i].configure(&config);
-            // The scheduler sees the new weight at its next choice.
-            return Ok(());
+            // A new snapshot, for the scheduler to take in the change.
+            table.edited(index, Some(svc.with(svc.config, None, clone_dests(&svc.dests, None)?, DestsEdit::Updated)?))?
         }
         (b::IPVS_CMD_DEL_DEST, Some(svc), Some(d)) => {
             let af = d.af.unwrap_or(spec.key.af);

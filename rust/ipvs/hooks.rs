@@ -10,6 +10,7 @@ use crate::kbind::netns::{Net, PernetState};
 use crate::net::IpvsNet;
 use crate::icmp::{self, IcmpError};
 use crate::packet::{self, Flow, L4, PROTO_TCP};
+use crate::sched_input::FlowKey;
 use crate::service::{AF_INET, AF_INET6};
 use crate::tcp_state::{Direction, TcpState};
 use crate::xmit::{self, Target};
@@ -238,7 +239,8 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Scheduled {
     }
     let services = ipvs.services.get();
     let Some(svc) = services.lookup(af(flow.v6), flow.proto, &flow.daddr, flow.dport) else { return Scheduled::NotOurs };
-    let Some(dest) = svc.schedule() else {
+    let key = FlowKey { v6: flow.v6, saddr: flow.saddr, daddr: flow.daddr, sport: flow.sport, dport: flow.dport, inverse: false };
+    let Some(dest) = svc.schedule(&key) else {
         // Upstream also answers ICMP port unreachable here.
         return Scheduled::Drop;
     };

@@ -26,6 +26,10 @@ pub mod nlattr;
 pub mod packet;
 #[path = "../logic/proc_text.rs"]
 pub mod proc_text;
+#[path = "../logic/sched_input.rs"]
+pub mod sched_input;
+#[path = "../logic/sched_wrr.rs"]
+pub mod sched_wrr;
 #[path = "../logic/slow_timer.rs"]
 pub mod slow_timer;
 #[path = "../logic/tcp_state.rs"]

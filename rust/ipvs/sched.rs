@@ -5,7 +5,8 @@
 
 use crate::kbind::global::{ModuleGlobal, Published};
 use crate::kbind::module::{self, ModuleRef};
-use crate::sched_api::{DestLoad, SchedState, Scheduler};
+use crate::sched_api::{DestsEdit, SchedData, Scheduler, SvcInfo};
+use crate::sched_input::{DestInfo, FlowKey};
 use kernel::prelude::*;
 use kernel::rbtree::RBTree;
 use kernel::sync::{Arc, Mutex};
@@ -96,8 +97,13 @@ impl SchedBinding {
         self.scheduler.name()
     }
 
+    /// Builds a service's data (see `sched_api::PrepareFn`).
+    pub(crate) fn prepare(&self, prev: Option<&SchedData>, edit: DestsEdit, dests: &[DestInfo], svc: &SvcInfo) -> Result<SchedData> {
+        self.scheduler.prepare(prev, edit, dests, svc)
+    }
+
     /// Picks a server (see `sched_api::ScheduleFn`).
-    pub(crate) fn schedule(&self, state: &SchedState, n: usize, load: &dyn Fn(usize) -> DestLoad) -> Option<usize> {
-        self.scheduler.schedule(state, n, load)
+    pub(crate) fn schedule(&self, data: &mut SchedData, dests: &[DestInfo], flow: &FlowKey, svc: &SvcInfo) -> Option<usize> {
+        self.scheduler.schedule(data, dests, flow, svc)
     }
 }

@@ -1,74 +1,131 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The interface between the IPVS core and scheduler modules.
 //!
-//! Both sides compile this file. A scheduler module describes itself in a
-//! `static` [`Scheduler`] and registers it with [`SchedulerRegistration`],
-//! which calls the core's exported `lvs_ipvs_register_scheduler`; the
-//! module dependency this creates keeps the core loaded while any
-//! scheduler module is, and the core holds a reference to a scheduler's
-//! module while a service uses it. The calls use the Rust ABI: both
-//! modules must come from the same compiler, as every kernel module must.
+//! Both sides compile this file (with `logic/sched_input.rs` and
+//! `logic/sched_wrr.rs` beside it). A scheduler module describes itself
+//! in a `static` [`Scheduler`] and registers it with
+//! [`SchedulerRegistration`], which calls the core's exported
+//! `lvs_ipvs_register_scheduler`; the module dependency this creates
+//! keeps the core loaded while any scheduler module is, and the core
+//! holds a reference to a scheduler's module while a service uses it.
+//! The calls use the Rust ABI: both modules must come from the same
+//! compiler, as every kernel module must.
+//!
+//! A scheduler is two functions. `prepare` runs in process context
+//! whenever a service's snapshot is built (the service added or edited,
+//! a real server added, edited or removed) and builds the scheduler's
+//! data for it, carrying over what the previous snapshot had. `schedule`
+//! runs in softirq context for each new connection; the core serializes
+//! the calls for one service (as upstream's `sched_lock`), so the same
+//! packets meet the same choices as on C IPVS.
 
-use core::sync::atomic::AtomicUsize;
+use crate::sched_input::{DestInfo, FlowKey};
+use crate::sched_wrr::WrrState;
 use kernel::prelude::*;
 use kernel::ThisModule;
 
 /// Longest scheduler name plus its NUL, as `IP_VS_SCHEDNAME_MAXLEN`.
 pub const SCHED_NAME_LEN: usize = 16;
 
-/// What a scheduler sees of one real server.
+/// The scheduler flags of a service (`ipvsadm -b`), as upstream's
+/// `IP_VS_SVC_F_SCHED1..3`.
+pub const SVC_F_SCHED1: u32 = 0x0008;
+/// The second scheduler flag.
+pub const SVC_F_SCHED2: u32 = 0x0010;
+
+/// What a scheduler sees of its service.
 #[derive(Clone, Copy, Debug)]
-pub struct DestLoad {
-    /// Its weight; 0 means quiesced (no new connections).
-    pub weight: i32,
-    /// Active connections (TCP established and opening).
-    pub active: u32,
-    /// Inactive connections (closing, or UDP).
-    pub inactive: u32,
-    /// Whether it is over its connection threshold.
-    pub overloaded: bool,
+pub struct SvcInfo {
+    /// Whether the service is IPv6 (hashing folds addresses by it).
+    pub v6: bool,
+    /// Its flags (`IP_VS_SVC_F_*`), the scheduler flags among them.
+    pub flags: u32,
 }
 
-impl DestLoad {
-    /// Whether it may take a new connection.
-    pub fn usable(&self) -> bool {
-        self.weight > 0 && !self.overloaded
+impl SvcInfo {
+    /// Whether scheduler flag `flag` (`SVC_F_SCHED1`, ...) is set.
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
     }
 }
 
-/// A scheduler's state in one service.
-pub struct SchedState {
-    /// The index chosen last (`usize::MAX`: none yet).
-    pub last: AtomicUsize,
+/// How a service's list of real servers changed since its previous
+/// snapshot. Upstream adds a real server at the head of the list and
+/// lists, and goes round, in that order: newest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DestsEdit {
+    /// Not at all (the service's own settings were edited).
+    Same,
+    /// A real server was put first.
+    AddedFirst,
+    /// The real server at this index was taken out.
+    Removed(usize),
+    /// A real server's settings (weight, thresholds) were edited.
+    Updated,
 }
 
-impl SchedState {
-    /// The state of a fresh service.
-    pub const fn new() -> Self {
-        Self { last: AtomicUsize::new(usize::MAX) }
+/// What a scheduler keeps per service.
+pub enum SchedData {
+    /// Nothing.
+    None,
+    /// The index of the server chosen last (round robin).
+    Cursor(Option<usize>),
+    /// Weighted round robin's position.
+    Wrr(WrrState),
+    /// A lookup table of server indices (the hashing schedulers).
+    Table(KVec<u16>),
+}
+
+impl SchedData {
+    /// What of this data a service's next snapshot starts from:
+    /// positions carry over; tables are built anew.
+    pub fn carried(&self) -> SchedData {
+        match self {
+            SchedData::Cursor(last) => SchedData::Cursor(*last),
+            SchedData::Wrr(state) => SchedData::Wrr(*state),
+            SchedData::None | SchedData::Table(_) => SchedData::None,
+        }
+    }
+
+    /// A lookup table of `N` entries, all `empty` until `build` fills
+    /// them. Process context.
+    pub fn new_table<const N: usize>(empty: u16, build: impl FnOnce(&mut [u16; N]) -> Result) -> Result<SchedData> {
+        let mut table = KVec::from_elem(empty, N, GFP_KERNEL)?;
+        build(<&mut [u16; N]>::try_from(table.as_mut_slice()).map_err(|_| EINVAL)?)?;
+        Ok(SchedData::Table(table))
+    }
+
+    /// The lookup table, if this is one of `N` entries.
+    pub fn table<const N: usize>(&self) -> Option<&[u16; N]> {
+        match self {
+            SchedData::Table(table) => <&[u16; N]>::try_from(table.as_slice()).ok(),
+            _ => None,
+        }
     }
 }
 
-impl Default for SchedState {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// Builds a service's [`SchedData`] for its servers `dests` (with their
+/// settings; counters as they are), from `prev`, what its previous
+/// snapshot had if that used the same scheduler, changed by `edit`.
+/// Process context: may allocate and sleep.
+pub type PrepareFn = fn(prev: Option<&SchedData>, edit: DestsEdit, dests: &[DestInfo], svc: &SvcInfo) -> Result<SchedData>;
 
-/// Picks a server for a new connection: among `n` servers whose loads
-/// `load` tells, the index of the one to use; `None` if none is usable.
-pub type ScheduleFn = fn(state: &SchedState, n: usize, load: &dyn Fn(usize) -> DestLoad) -> Option<usize>;
+/// Picks a server for a new connection `flow` among `dests` (settings
+/// and counters as of now); `None` if none is available. Softirq
+/// context.
+pub type ScheduleFn = fn(data: &mut SchedData, dests: &[DestInfo], flow: &FlowKey, svc: &SvcInfo) -> Option<usize>;
 
 /// A scheduler as the core sees it.
 pub struct Scheduler {
     name: [u8; SCHED_NAME_LEN],
+    prepare: PrepareFn,
     schedule: ScheduleFn,
 }
 
 impl Scheduler {
     /// A scheduler called `name` (as in `ipvsadm -s NAME`); the name must
     /// be shorter than [`SCHED_NAME_LEN`], or the build fails.
-    pub const fn new(name: &str, schedule: ScheduleFn) -> Self {
+    pub const fn new(name: &str, prepare: PrepareFn, schedule: ScheduleFn) -> Self {
         let src = name.as_bytes();
         assert!(!src.is_empty() && src.len() < SCHED_NAME_LEN);
         let mut bytes = [0u8; SCHED_NAME_LEN];
@@ -77,7 +134,7 @@ impl Scheduler {
             bytes[i] = src[i];
             i += 1;
         }
-        Self { name: bytes, schedule }
+        Self { name: bytes, prepare, schedule }
     }
 
     /// The scheduler's name.
@@ -86,10 +143,20 @@ impl Scheduler {
         core::str::from_utf8(&self.name[..len]).unwrap_or("?")
     }
 
-    /// Picks a server (see [`ScheduleFn`]).
-    pub fn schedule(&self, state: &SchedState, n: usize, load: &dyn Fn(usize) -> DestLoad) -> Option<usize> {
-        (self.schedule)(state, n, load)
+    /// Builds a service's data (see [`PrepareFn`]).
+    pub fn prepare(&self, prev: Option<&SchedData>, edit: DestsEdit, dests: &[DestInfo], svc: &SvcInfo) -> Result<SchedData> {
+        (self.prepare)(prev, edit, dests, svc)
     }
+
+    /// Picks a server (see [`ScheduleFn`]).
+    pub fn schedule(&self, data: &mut SchedData, dests: &[DestInfo], flow: &FlowKey, svc: &SvcInfo) -> Option<usize> {
+        (self.schedule)(data, dests, flow, svc)
+    }
+}
+
+/// A scheduler that keeps nothing per service.
+pub fn prepare_nothing(_prev: Option<&SchedData>, _edit: DestsEdit, _dests: &[DestInfo], _svc: &SvcInfo) -> Result<SchedData> {
+    Ok(SchedData::None)
 }
 
 extern "Rust" {
@@ -116,4 +183,52 @@ impl Drop for SchedulerRegistration {
         // SAFETY: as in `new`; the scheduler was registered there.
         unsafe { lvs_ipvs_unregister_scheduler(self.0) };
     }
+}
+
+/// The module of one scheduler: `sched_module!(Type, "lvs_ipvs_NAME",
+/// "description", SCHEDULER)` registers the `static` [`Scheduler`]
+/// `SCHEDULER` while the module is loaded.
+#[macro_export]
+macro_rules! sched_module {
+    ($module:ident, $name:tt, $description:tt, $scheduler:ident) => {
+        kernel::prelude::module! {
+            type: $module,
+            name: $name,
+            author: "LVS in Rust",
+            description: $description,
+            license: "GPL",
+        }
+
+        struct $module {
+            _registration: $crate::sched_api::SchedulerRegistration,
+        }
+
+        impl kernel::Module for $module {
+            fn init(module: &'static kernel::ThisModule) -> kernel::error::Result<Self> {
+                Ok(Self { _registration: $crate::sched_api::SchedulerRegistration::new(&$scheduler, module)? })
+            }
+        }
+    };
+}
+
+/// The module of a scheduler that keeps nothing per service and picks by
+/// the servers' loads alone: `stateless_sched_module!(Type,
+/// "lvs_ipvs_NAME", "description", "NAME", pick)`, `pick` being a
+/// `fn(&[DestInfo]) -> Option<usize>`.
+#[macro_export]
+macro_rules! stateless_sched_module {
+    ($module:ident, $name:tt, $description:tt, $sched:tt, $pick:path) => {
+        fn schedule(
+            _data: &mut $crate::sched_api::SchedData,
+            dests: &[$crate::sched_input::DestInfo],
+            _flow: &$crate::sched_input::FlowKey,
+            _svc: &$crate::sched_api::SvcInfo,
+        ) -> Option<usize> {
+            $pick(dests)
+        }
+
+        static SCHEDULER: $crate::sched_api::Scheduler =
+            $crate::sched_api::Scheduler::new($sched, $crate::sched_api::prepare_nothing, schedule);
+        sched_module!($module, $name, $description, SCHEDULER);
+    };
 }

@@ -9,11 +9,13 @@
 //! service; connections hold their real server, which lives on after it
 //! is removed from the service until they expire, as upstream's trash.
 
+use crate::kbind::bh::BhGuard;
 use crate::sched::SchedBinding;
-use crate::sched_api::{DestLoad, SchedState};
+use crate::sched_api::{DestsEdit, SchedData, SvcInfo};
+use crate::sched_input::{DestInfo, FlowKey};
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::sync::{Arc, SpinLock};
 
 /// Address family numbers (`AF_INET`, `AF_INET6`).
 pub(crate) const AF_INET: u16 = 2;
@@ -58,6 +60,9 @@ pub(crate) struct Dest {
     pub(crate) fwd: AtomicU32,
     /// Weight; 0 quiesces.
     pub(crate) weight: AtomicI32,
+    /// The latest non-zero weight (upstream's `last_weight`), which the
+    /// Maglev scheduler builds its table from.
+    last_weight: AtomicI32,
     /// Upper connection threshold (0: none).
     pub(crate) u_threshold: AtomicU32,
     /// Lower connection threshold.
@@ -96,6 +101,7 @@ impl Dest {
                 port,
                 fwd: AtomicU32::new(0),
                 weight: AtomicI32::new(0),
+                last_weight: AtomicI32::new(config.weight),
                 u_threshold: AtomicU32::new(0),
                 l_threshold: AtomicU32::new(0),
                 active: AtomicU32::new(0),
@@ -113,6 +119,9 @@ impl Dest {
     pub(crate) fn configure(&self, config: &DestConfig) {
         self.fwd.store(config.fwd, Ordering::Relaxed);
         self.weight.store(config.weight, Ordering::Relaxed);
+        if config.weight > 0 {
+            self.last_weight.store(config.weight, Ordering::Relaxed);
+        }
         self.u_threshold.store(config.u_threshold, Ordering::Relaxed);
         self.l_threshold.store(config.l_threshold, Ordering::Relaxed);
     }
@@ -128,47 +137,34 @@ impl Dest {
         self.available.store(false, Ordering::Relaxed);
     }
 
-    /// What the scheduler sees of it.
-    pub(crate) fn load(&self) -> DestLoad {
+    /// What the scheduler sees of it now.
+    fn info(&self) -> DestInfo {
         let active = self.active.load(Ordering::Relaxed);
         let inactive = self.inactive.load(Ordering::Relaxed);
         let upper = self.u_threshold.load(Ordering::Relaxed);
-        DestLoad {
+        DestInfo {
+            v6: self.af == AF_INET6,
+            addr: self.addr,
+            port: self.port,
             weight: self.weight.load(Ordering::Relaxed),
+            last_weight: self.last_weight.load(Ordering::Relaxed),
             active,
             inactive,
-            overloaded: upper != 0 && active + inactive >= upper,
+            overloaded: upper != 0 && active.saturating_add(inactive) >= upper,
         }
     }
 }
 
-/// How an edit changed a service's list of real servers. Upstream adds
-/// a real server at the head of the list and lists, and goes round, in
-/// that order: newest first.
-#[derive(Clone, Copy)]
-pub(crate) enum DestsEdit {
-    /// The list is as it was.
-    Same,
-    /// A real server was put first.
-    AddedFirst,
-    /// The real server at this index was taken out.
-    Removed(usize),
+/// What the scheduler sees of service `key` with `config`.
+fn svc_info(key: &SvcKey, config: &SvcConfig) -> SvcInfo {
+    SvcInfo { v6: key.af == AF_INET6, flags: config.flags }
 }
 
-impl DestsEdit {
-    /// Where the scheduler's last choice `last` (`usize::MAX`: none) is
-    /// after the edit. A removed choice leaves the cursor on the server
-    /// before it, so the one after it comes next (upstream rr).
-    fn moved(self, last: usize) -> usize {
-        match self {
-            _ if last == usize::MAX => last,
-            DestsEdit::Same => last,
-            DestsEdit::AddedFirst => last + 1,
-            DestsEdit::Removed(i) if i < last => last - 1,
-            DestsEdit::Removed(i) if i == last => last.checked_sub(1).unwrap_or(usize::MAX),
-            DestsEdit::Removed(_) => last,
-        }
-    }
+/// A service's scheduler state: its data and the servers as the
+/// scheduler last saw them, behind one lock that serializes choices.
+struct SchedSlot {
+    dests: KVec<DestInfo>,
+    data: SchedData,
 }
 
 /// A virtual service: one snapshot of it.
@@ -179,16 +175,41 @@ pub(crate) struct Service {
     pub(crate) config: SvcConfig,
     /// Its scheduler.
     pub(crate) sched: SchedBinding,
-    /// The scheduler's state.
-    pub(crate) sched_state: SchedState,
+    /// The scheduler's state for this snapshot.
+    sched_slot: Pin<KBox<SpinLock<SchedSlot>>>,
     /// Its real servers, newest first, as upstream keeps them.
     pub(crate) dests: KVec<Arc<Dest>>,
 }
 
 impl Service {
+    /// A snapshot of service `key` with `config`, scheduler `sched` and
+    /// real servers `dests`; `prev` is what the scheduler carries over
+    /// from the previous snapshot, changed by `edit`.
+    fn build(
+        key: SvcKey,
+        config: SvcConfig,
+        sched: SchedBinding,
+        dests: KVec<Arc<Dest>>,
+        prev: Option<SchedData>,
+        edit: DestsEdit,
+    ) -> Result<Arc<Self>> {
+        let mut infos = KVec::with_capacity(dests.len(), GFP_KERNEL)?;
+        for d in dests.iter() {
+            infos.push(d.info(), GFP_KERNEL)?;
+        }
+        let data = sched.prepare(prev.as_ref(), edit, &infos, &svc_info(&key, &config))?;
+        let sched_slot = KBox::pin_init(kernel::new_spinlock!(SchedSlot { dests: infos, data }, "lvs_sched_slot"), GFP_KERNEL)?;
+        Ok(Arc::new(Self { key, config, sched, sched_slot, dests }, GFP_KERNEL)?)
+    }
+
+    /// A new service, without real servers.
+    pub(crate) fn new(key: SvcKey, config: SvcConfig, sched: SchedBinding) -> Result<Arc<Self>> {
+        Self::build(key, config, sched, KVec::new(), None, DestsEdit::Same)
+    }
+
     /// A copy of this service with `dests` (this one's, changed by
-    /// `edit`) and `config`, and a scheduler binding of its own; with the
-    /// same scheduler, its position carries over to the same server.
+    /// `edit`) and `config`, and a scheduler binding of its own: `sched`
+    /// if the scheduler changes, which then starts afresh.
     pub(crate) fn with(
         &self,
         config: SvcConfig,
@@ -196,17 +217,15 @@ impl Service {
         dests: KVec<Arc<Dest>>,
         edit: DestsEdit,
     ) -> Result<Arc<Self>> {
-        let same_sched = sched.is_none();
-        let sched = match sched {
-            Some(s) => s,
-            None => self.sched.try_clone()?,
+        let (sched, prev) = match sched {
+            Some(s) => (s, None),
+            None => {
+                let _bh = BhGuard::new();
+                let carried = self.sched_slot.lock().data.carried();
+                (self.sched.try_clone()?, Some(carried))
+            }
         };
-        let sched_state = SchedState::new();
-        if same_sched {
-            let last = edit.moved(self.sched_state.last.load(Ordering::Relaxed));
-            sched_state.last.store(last, Ordering::Relaxed);
-        }
-        Ok(Arc::new(Self { key: self.key, config, sched, sched_state, dests }, GFP_KERNEL)?)
+        Self::build(self.key, config, sched, dests, prev, edit)
     }
 
     /// The index of real server `addr`:`port` of family `af`.
@@ -219,15 +238,17 @@ impl Service {
         self.dests.iter().for_each(|d| d.retire());
     }
 
-    /// Picks a real server for a new connection.
-    pub(crate) fn schedule(&self) -> Option<&Arc<Dest>> {
-        let n = self.dests.len();
-        let i = self.sched.schedule(&self.sched_state, n, &|i| self.dests.get(i).map_or(UNUSABLE, |d| d.load()))?;
+    /// Picks a real server for new connection `flow`. Softirq context.
+    pub(crate) fn schedule(&self, flow: &FlowKey) -> Option<&Arc<Dest>> {
+        let mut slot = self.sched_slot.lock();
+        let SchedSlot { dests, data } = &mut *slot;
+        for (info, d) in dests.iter_mut().zip(self.dests.iter()) {
+            *info = d.info();
+        }
+        let i = self.sched.schedule(data, dests, flow, &svc_info(&self.key, &self.config))?;
         self.dests.get(i)
     }
 }
-
-const UNUSABLE: DestLoad = DestLoad { weight: 0, active: 0, inactive: 0, overloaded: true };
 
 /// A namespace's services: an immutable snapshot.
 pub(crate) struct ServiceTable {

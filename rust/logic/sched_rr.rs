@@ -13,6 +13,24 @@ pub fn next(last: Option<usize>, n: usize, usable: impl Fn(usize) -> bool) -> Op
     (0..n).map(|k| (start + k) % n).find(|&i| usable(i))
 }
 
+/// Where cursor `last` is after a server was put first in the list: on
+/// the same server, one place further down.
+pub fn after_insert_first(last: Option<usize>) -> Option<usize> {
+    last.map(|l| l + 1)
+}
+
+/// Where cursor `last` is after the server at `removed` was taken out:
+/// on the same server; if that was the one taken out, on the one before
+/// it (`None`: before the first), so that the one after it comes next,
+/// as upstream's rr moves its cursor.
+pub fn after_removal(last: Option<usize>, removed: usize) -> Option<usize> {
+    match last {
+        Some(l) if removed < l => Some(l - 1),
+        Some(l) if removed == l => l.checked_sub(1),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -31,5 +49,17 @@ mod tests {
         assert_eq!(next(Some(7), 2, |_| true), Some(0), "stale cursor restarts");
         assert_eq!(next(None, 3, |_| false), None);
         assert_eq!(next(None, 0, |_| true), None);
+    }
+
+    #[test]
+    fn the_cursor_stays_on_its_server() {
+        assert_eq!(after_insert_first(None), None);
+        assert_eq!(after_insert_first(Some(2)), Some(3));
+        // [a b c d], last b (1): removing a, b, c.
+        assert_eq!(after_removal(Some(1), 0), Some(0));
+        assert_eq!(after_removal(Some(1), 1), Some(0));
+        assert_eq!(after_removal(Some(0), 0), None);
+        assert_eq!(after_removal(Some(1), 2), Some(1));
+        assert_eq!(after_removal(None, 0), None);
     }
 }

@@ -1,39 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `lvs_ipvs_rr`: the round-robin scheduler module.
+//! `lvs_ipvs_rr`: the round-robin scheduler module (thesis §4.1.1).
 
-use core::sync::atomic::Ordering;
+include!("sched_common.rs");
+
 use kernel::prelude::*;
-
-#[path = "../sched_api.rs"]
-pub mod sched_api;
+use sched_api::{DestsEdit, SchedData, Scheduler, SvcInfo};
+use sched_input::{DestInfo, FlowKey};
 #[path = "../../logic/sched_rr.rs"]
 pub mod sched_rr;
 
-use sched_api::{DestLoad, SchedState, Scheduler, SchedulerRegistration};
-
-module! {
-    type: RoundRobin,
-    name: "lvs_ipvs_rr",
-    author: "LVS in Rust",
-    description: "IPVS round-robin scheduler (Rust)",
-    license: "GPL",
+/// The cursor carries over to the same server across edits.
+fn prepare(prev: Option<&SchedData>, edit: DestsEdit, _dests: &[DestInfo], _svc: &SvcInfo) -> Result<SchedData> {
+    let last = match prev {
+        Some(SchedData::Cursor(last)) => *last,
+        _ => None,
+    };
+    Ok(SchedData::Cursor(match edit {
+        DestsEdit::AddedFirst => sched_rr::after_insert_first(last),
+        DestsEdit::Removed(i) => sched_rr::after_removal(last, i),
+        DestsEdit::Same | DestsEdit::Updated => last,
+    }))
 }
 
-fn schedule(state: &SchedState, n: usize, load: &dyn Fn(usize) -> DestLoad) -> Option<usize> {
-    let last = state.last.load(Ordering::Relaxed);
-    let chosen = sched_rr::next((last != usize::MAX).then_some(last), n, |i| load(i).usable())?;
-    state.last.store(chosen, Ordering::Relaxed);
+/// The next server after the last one chosen that has weight and is
+/// not overloaded.
+fn schedule(data: &mut SchedData, dests: &[DestInfo], _flow: &FlowKey, _svc: &SvcInfo) -> Option<usize> {
+    let SchedData::Cursor(last) = data else { return None };
+    let chosen = sched_rr::next(*last, dests.len(), |i| dests.get(i).is_some_and(|d| d.weight > 0 && !d.overloaded))?;
+    *last = Some(chosen);
     Some(chosen)
 }
 
-static RR: Scheduler = Scheduler::new("rr", schedule);
-
-struct RoundRobin {
-    _registration: SchedulerRegistration,
-}
-
-impl kernel::Module for RoundRobin {
-    fn init(module: &'static ThisModule) -> Result<Self> {
-        Ok(Self { _registration: SchedulerRegistration::new(&RR, module)? })
-    }
-}
+static RR: Scheduler = Scheduler::new("rr", prepare, schedule);
+sched_module!(RoundRobin, "lvs_ipvs_rr", "IPVS round-robin scheduler (Rust)", RR);
