@@ -9,23 +9,16 @@
 
 cluster
 echo_py=$TESTS/tools/udp_echo.py
-for i in 1 2 3; do
-	on "${RS[$i]}" python3 "$echo_py" serve "rs$i" 5353 "10.0.$i.2" "$VIP" &
-	ON_EXIT="${ON_EXIT:+$ON_EXIT; }kill $! 2>/dev/null"
-done
+udp_echo_servers 5353
 use_sched rr
 svc=$VIP:5353
 on "$DIRECTOR" ipvsadm -A -u "$svc" -s rr
 on "$DIRECTOR" ipvsadm -a -u "$svc" -r 10.0.1.2:5353 -m
 on "$DIRECTOR" ipvsadm -a -u "$svc" -r 10.0.2.2:5353 -g
 on "$DIRECTOR" ipvsadm -a -u "$svc" -r 10.0.3.2:5353 -m
-sleep 1  # the echo servers bind
 
-# ask COUNT SIZE [SPORT]: datagrams through the service; prints
-# "rsN=count ..." of the servers that answered.
-ask() {
-	on "$CLIENT" python3 "$echo_py" ask "$VIP" 5353 "$@" | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}'
-}
+# ask COUNT SIZE [SPORT]: datagrams through the service.
+ask() { udp_ask "$VIP" 5353 "$@"; }
 
 assert_eq "30 connections" "rs1=10 rs2=10 rs3=10 " "$(ask 30 100)"
 for size in 1 1000 1472; do

@@ -13,12 +13,7 @@ cluster
 data=$(mktemp -d)
 ON_EXIT="rm -rf $data"
 http_servers "$data"
-# The director serves on its own address too, as server "rs0".
-mkdir -p "$data/rs0"
-echo rs0 > "$data/rs0/index.html"
-on "$DIRECTOR" python3 "$TESTS/tools/http_serve.py" "$data/rs0" &
-ON_EXIT="$ON_EXIT; kill $! 2>/dev/null"
-wait_port "$DIRECTOR" 10.0.0.1 80
+director_server "$data"
 for size in 1 1000 1048576 10485760; do
 	for i in 0 1 2; do head -c "$size" /dev/urandom > "$data/rs$i/blob$size"; done
 done
@@ -52,22 +47,13 @@ assert_eq "ipvsadm -Ln" "$want" "$(on "$DIRECTOR" ipvsadm -Ln)"
 
 # UDP through the same kinds of servers: datagrams that fit the tunnel
 # (1452 + 28 bytes of headers = 1480) come back intact.
-echo_py=$TESTS/tools/udp_echo.py
-for i in 1 2; do
-	on "${RS[$i]}" python3 "$echo_py" serve "rs$i" 5353 "10.0.$i.2" "$VIP" &
-	ON_EXIT="$ON_EXIT; kill $! 2>/dev/null"
-done
-on "$DIRECTOR" python3 "$echo_py" serve rs0 5353 10.0.0.1 "$VIP" &
-ON_EXIT="$ON_EXIT; kill $! 2>/dev/null"
+udp_echo_servers 5353
+udp_echo_director 5353
 on "$DIRECTOR" ipvsadm -A -u "$VIP:5353" -s rr
 on "$DIRECTOR" ipvsadm -a -u "$VIP:5353" -r 10.0.1.2:5353 -i
 on "$DIRECTOR" ipvsadm -a -u "$VIP:5353" -r 10.0.2.2:5353 -i
 on "$DIRECTOR" ipvsadm -a -u "$VIP:5353" -r 10.0.0.1:5353
-sleep 1  # the echo servers bind
-ask() {
-	on "$CLIENT" python3 "$echo_py" ask "$VIP" 5353 "$@" | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}'
-}
-assert_eq "30 UDP connections" "rs0=10 rs1=10 rs2=10 " "$(ask 30 100)"
+assert_eq "30 UDP connections" "rs0=10 rs1=10 rs2=10 " "$(udp_ask "$VIP" 5353 30 100)"
 for size in 1 1000 1452; do
-	assert_eq "$size-byte datagrams" "rs0=1 rs1=1 rs2=1 " "$(ask 3 "$size")"
+	assert_eq "$size-byte datagrams" "rs0=1 rs1=1 rs2=1 " "$(udp_ask "$VIP" 5353 3 "$size")"
 done

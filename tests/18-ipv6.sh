@@ -13,12 +13,7 @@ cluster
 data=$(mktemp -d)
 ON_EXIT="rm -rf $data"
 http_servers "$data"
-# The director serves on its own address too, as server "rs0".
-mkdir -p "$data/rs0"
-echo rs0 > "$data/rs0/index.html"
-on "$DIRECTOR" python3 "$TESTS/tools/http_serve.py" "$data/rs0" &
-ON_EXIT="$ON_EXIT; kill $! 2>/dev/null"
-wait_port "$DIRECTOR" 10.0.0.1 80
+director_server "$data"
 sizes="1 1000 1048576 10485760"
 for size in $sizes; do
 	for i in 0 1 2 3; do head -c "$size" /dev/urandom > "$data/rs$i/blob$size"; done
@@ -64,33 +59,24 @@ through "rs1=3 rs2=3 rs3=3 " "[fd00:1::2]:80 -g" "[fd00:2::2]:80 -g" "[fd00:3::2
 through "rs0=3 rs1=3 rs2=3 " "[fd00:1::2]:80 -i" "[fd00:2::2]:80 -i" "[fd00::1]:80 -g"
 
 # UDP, NAT and DR mixed, then TUN and local node.
-echo_py=$TESTS/tools/udp_echo.py
-for i in 1 2 3; do
-	on "${RS[$i]}" python3 "$echo_py" serve "rs$i" 5353 "fd00:$i::2" "$VIP6" &
-	ON_EXIT="$ON_EXIT; kill $! 2>/dev/null"
-done
-on "$DIRECTOR" python3 "$echo_py" serve rs0 5353 fd00::1 "$VIP6" &
-ON_EXIT="$ON_EXIT; kill $! 2>/dev/null"
+udp_echo_servers 5353
+udp_echo_director 5353
 usvc="[$VIP6]:5353"
 on "$DIRECTOR" ipvsadm -A -u "$usvc" -s rr
 on "$DIRECTOR" ipvsadm -a -u "$usvc" -r "[fd00:1::2]:5353" -m
 on "$DIRECTOR" ipvsadm -a -u "$usvc" -r "[fd00:2::2]:5353" -g
 on "$DIRECTOR" ipvsadm -a -u "$usvc" -r "[fd00:3::2]:5353" -m
-sleep 1  # the echo servers bind
-ask() {
-	on "$CLIENT" python3 "$echo_py" ask "$VIP6" 5353 "$@" | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}'
-}
-assert_eq "30 UDP connections" "rs1=10 rs2=10 rs3=10 " "$(ask 30 100)"
+assert_eq "30 UDP connections" "rs1=10 rs2=10 rs3=10 " "$(udp_ask "$VIP6" 5353 30 100)"
 for size in 1 1000 1452; do
-	assert_eq "$size-byte datagrams" "rs1=1 rs2=1 rs3=1 " "$(ask 3 "$size")"
+	assert_eq "$size-byte datagrams" "rs1=1 rs2=1 rs3=1 " "$(udp_ask "$VIP6" 5353 3 "$size")"
 done
 on "$DIRECTOR" ipvsadm -D -u "$usvc"
 on "$DIRECTOR" ipvsadm -A -u "$usvc" -s rr
 on "$DIRECTOR" ipvsadm -a -u "$usvc" -r "[fd00:1::2]:5353" -i
 on "$DIRECTOR" ipvsadm -a -u "$usvc" -r "[fd00:2::2]:5353" -i
 on "$DIRECTOR" ipvsadm -a -u "$usvc" -r "[fd00::1]:5353"
-assert_eq "30 UDP connections, TUN and local" "rs0=10 rs1=10 rs2=10 " "$(ask 30 100)"
+assert_eq "30 UDP connections, TUN and local" "rs0=10 rs1=10 rs2=10 " "$(udp_ask "$VIP6" 5353 30 100)"
 # 1412 + 48 bytes of headers fill the tunnel's 1460.
 for size in 1 1000 1412; do
-	assert_eq "$size-byte datagrams, TUN and local" "rs0=1 rs1=1 rs2=1 " "$(ask 3 "$size")"
+	assert_eq "$size-byte datagrams, TUN and local" "rs0=1 rs1=1 rs2=1 " "$(udp_ask "$VIP6" 5353 3 "$size")"
 done

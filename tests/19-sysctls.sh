@@ -16,10 +16,7 @@ data=$(mktemp -d)
 ON_EXIT="rm -rf $data"
 http_servers "$data"
 echo_py=$TESTS/tools/udp_echo.py
-for i in 1 2 3; do
-	on "${RS[$i]}" python3 "$echo_py" serve "rs$i" 5353 "10.0.$i.2" "$VIP" &
-	ON_EXIT="$ON_EXIT; kill $! 2>/dev/null"
-done
+udp_echo_servers 5353
 use_sched rr
 vs() { echo "/proc/sys/net/ipv4/vs/$1"; }
 # set NAME VALUE: the director's sysctl.
@@ -67,7 +64,6 @@ set_vs sloppy_tcp 0
 on "$DIRECTOR" ipvsadm -C
 on "$DIRECTOR" ipvsadm -A -u "$VIP:5353" -s rr
 for i in 1 2 3; do on "$DIRECTOR" ipvsadm -a -u "$VIP:5353" -r "10.0.$i.2:5353" -m; done
-sleep 1  # the echo servers bind
 ask() { on "$CLIENT" python3 "$echo_py" ask "$VIP" 5353 1 100 "$1" 2>&1 | tr '\n' ' '; }
 assert_eq "first datagram" "rs3 " "$(ask 42000)"
 on "$DIRECTOR" ipvsadm -d -u "$VIP:5353" -r 10.0.3.2:5353

@@ -154,6 +154,45 @@ http_servers() {
 	for i in 1 2 3; do wait_port "${RS[$i]}" "10.0.$i.2" 80; done
 }
 
+# director_server DIR: the director serves HTTP on its own addresses too,
+# as server "rs0" (DIR/rs0), for local-node real servers.
+director_server() {
+	mkdir -p "$1/rs0"
+	echo rs0 > "$1/rs0/index.html"
+	ip netns exec "$DIRECTOR" python3 "$TESTS/tools/http_serve.py" "$1/rs0" &
+	ON_EXIT="${ON_EXIT:+$ON_EXIT; }kill $! 2>/dev/null"
+	wait_port "$DIRECTOR" 10.0.0.1 80
+}
+
+# udp_echo_servers PORT: tests/tools/udp_echo.py on UDP PORT of each real
+# server, answering as rsN on its addresses and on both VIPs.
+udp_echo_servers() {
+	local i
+	for i in 1 2 3; do
+		ip netns exec "${RS[$i]}" python3 "$TESTS/tools/udp_echo.py" serve "rs$i" "$1" \
+			"10.0.$i.2" "fd00:$i::2" "$VIP" "$VIP6" &
+		ON_EXIT="${ON_EXIT:+$ON_EXIT; }kill $! 2>/dev/null"
+	done
+	sleep 1  # they bind
+}
+
+# udp_echo_director PORT: the same on the director, as rs0 (its
+# client-side addresses and the VIPs), for local-node real servers.
+udp_echo_director() {
+	ip netns exec "$DIRECTOR" python3 "$TESTS/tools/udp_echo.py" serve rs0 "$1" \
+		10.0.0.1 fd00::1 "$VIP" "$VIP6" &
+	ON_EXIT="${ON_EXIT:+$ON_EXIT; }kill $! 2>/dev/null"
+	sleep 1  # it binds
+}
+
+# udp_ask ADDR PORT COUNT SIZE [SPORT]: COUNT datagrams of SIZE bytes
+# from the client to ADDR:PORT, each echoed intact (udp_echo.py ask);
+# prints "rsN=count ..." of the servers that answered.
+udp_ask() {
+	ip netns exec "$CLIENT" python3 "$TESTS/tools/udp_echo.py" ask "$@" |
+		sort | uniq -c | awk '{printf "%s=%s ", $2, $1}'
+}
+
 # from_a_server DIR FILE NAME N...: FILE is server N's copy DIR/rsN/NAME
 # for one of the N given.
 from_a_server() {

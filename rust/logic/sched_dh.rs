@@ -13,15 +13,15 @@
 //!
 //! Needs [`crate::sched_input`] and [`crate::sched_hash`] beside it.
 
-use crate::sched_hash::{fold_addr, hash_32};
+use crate::sched_hash::{fold_addr, hash_32, usable_at};
 use crate::sched_input::{DestInfo, FlowKey};
+
+pub use crate::sched_hash::NO_DEST;
 
 /// Table size in bits (upstream's `IP_VS_DH_TAB_BITS`, fixed at 8).
 pub const TABLE_BITS: u32 = 8;
 /// Number of buckets.
 pub const TABLE_SIZE: usize = 1 << TABLE_BITS;
-/// A bucket with no server (the service has none).
-pub const NO_DEST: u16 = u16::MAX;
 
 /// The buckets: each holds an index into the server list, or
 /// [`NO_DEST`].
@@ -50,19 +50,13 @@ pub fn bucket(v6: bool, addr: &[u8; 16]) -> usize {
 /// `table` as [`build_table`] built it from `dests`; `None` if the
 /// hashed server has weight 0 or less or is overloaded.
 pub fn schedule(table: &DhTable, dests: &[DestInfo], flow: &FlowKey) -> Option<usize> {
-    let i = usize::from(*table.get(bucket(flow.v6, &flow.daddr))?);
-    let d = dests.get(i)?;
-    (d.weight > 0 && !d.overloaded).then_some(i)
+    usable_at(table, dests, bucket(flow.v6, &flow.daddr))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec::Vec;
-
-    fn servers(n: usize) -> Vec<DestInfo> {
-        (0..n).map(|i| DestInfo::v4([10, 0, (i >> 8) as u8, i as u8], 3128, 1)).collect()
-    }
+    use crate::sched_input::test_dests::servers;
 
     fn to(daddr: [u8; 4]) -> FlowKey {
         let mut k = FlowKey { v6: false, saddr: [0; 16], daddr: [0; 16], sport: 1000, dport: 80, inverse: false };
@@ -79,14 +73,14 @@ mod tests {
 
     #[test]
     fn one_bucket_each_whatever_the_weight() {
-        let mut d = servers(3);
+        let mut d = servers(&[1; 3]);
         d[0].weight = 5;
         d[1].weight = 0;
         let t = table_of(&d);
         assert_eq!(t[..7], [0, 1, 2, 0, 1, 2, 0]);
         assert_eq!(t[255], 0); // 255 % 3
         assert!(table_of(&[]).iter().all(|&b| b == NO_DEST));
-        let t = table_of(&servers(300));
+        let t = table_of(&servers(&[1; 300]));
         assert_eq!(t[255], 255);
     }
 
@@ -103,7 +97,7 @@ mod tests {
 
     #[test]
     fn destination_picks_the_server_source_and_ports_do_not() {
-        let d = servers(5);
+        let d = servers(&[1; 5]);
         let t = table_of(&d);
         // Bucket 28 holds server 28 % 5 = 3.
         let mut k = to([192, 168, 10, 5]);
@@ -119,7 +113,7 @@ mod tests {
 
     #[test]
     fn unusable_hashed_server_gives_none() {
-        let mut d = servers(5);
+        let mut d = servers(&[1; 5]);
         let t = table_of(&d);
         let k = to([192, 168, 10, 5]);
         d[3].weight = 0;

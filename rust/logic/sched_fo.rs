@@ -27,11 +27,7 @@ pub fn schedule(dests: &[DestInfo]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec::Vec;
-
-    fn servers(weights: &[i32]) -> Vec<DestInfo> {
-        weights.iter().enumerate().map(|(i, &w)| DestInfo::v4([10, 0, 0, i as u8 + 1], 80, w)).collect()
-    }
+    use crate::sched_input::test_dests::servers;
 
     #[test]
     fn highest_weight_wins_whatever_its_load() {

@@ -6,6 +6,86 @@
 //! These reproduce the kernel's values exactly, so that a client lands
 //! on the same real server behind our director as behind one running C
 //! IPVS.
+//!
+//! The file also holds what the three hashing schedulers do alike once
+//! a client has been hashed: read the server out of a table entry, check
+//! it is usable ([`usable_at`]) and, for sh and mh, walk on through the
+//! table when it is not ([`lookup`]), which upstream's mh copies from
+//! its sh.
+//!
+//! Needs [`crate::sched_input`] beside it.
+
+use crate::sched_input::{DestInfo, FlowKey};
+
+/// A table entry naming no server (the service has none, or for mh none
+/// with a weight).
+pub const NO_DEST: u16 = u16::MAX;
+
+/// The options of sh and mh (`ipvsadm -b sh-fallback,sh-port` and
+/// `-b mh-fallback,mh-port`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HashFlags {
+    /// fallback: when the hashed server is unusable, try others.
+    pub fallback: bool,
+    /// port: hash the client's port along with its address.
+    pub port: bool,
+}
+
+impl HashFlags {
+    /// The client address and port that sh and mh hash for `flow`: the
+    /// client's ([`FlowKey::client`]), the port only with the port
+    /// option (0 without it).
+    pub const fn hashed_client<'a>(&self, flow: &'a FlowKey) -> (&'a [u8; 16], u16) {
+        let (addr, port) = flow.client();
+        (addr, if self.port { port } else { 0 })
+    }
+}
+
+/// The server in entry `entry` of `table`, if the entry names one of
+/// `dests` and it is usable: weight above 0 and not overloaded, the
+/// rule of upstream's sh, dh and mh.
+pub fn usable_at(table: &[u16], dests: &[DestInfo], entry: usize) -> Option<usize> {
+    server_at(table, dests, entry).filter(|&i| usable(&dests[i]))
+}
+
+/// The server for a client of sh or mh (upstream's `ip_vs_sh_get`,
+/// `ip_vs_sh_get_fallback` and their mh copies), where `entry(offset)`
+/// is the entry of `table` the client hashes to at `offset`: the server
+/// in entry `first = entry(0)` if it is usable. If not, and only with
+/// `fallback`, the first usable server in the entries
+/// `entry((first + n) % size)` for `n` from 0 to `size - 1`, `size`
+/// being the table's length; the walk gives up at an entry naming no
+/// server.
+pub fn lookup(table: &[u16], dests: &[DestInfo], fallback: bool, entry: impl Fn(u32) -> usize) -> Option<usize> {
+    let first = entry(0);
+    let chosen = server_at(table, dests, first)?;
+    if usable(&dests[chosen]) {
+        return Some(chosen);
+    }
+    if !fallback {
+        return None;
+    }
+    // Table sizes and entries fit in u32 (a table of u16 indices).
+    let size = table.len() as u32;
+    for offset in 0..size {
+        let i = server_at(table, dests, entry((offset + first as u32) % size))?;
+        if usable(&dests[i]) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// The server in entry `entry` of `table`, if it names one of `dests`.
+fn server_at(table: &[u16], dests: &[DestInfo], entry: usize) -> Option<usize> {
+    let i = usize::from(*table.get(entry)?);
+    (i < dests.len()).then_some(i)
+}
+
+/// Whether sh, dh and mh may send a new connection to `d`.
+fn usable(d: &DestInfo) -> bool {
+    d.weight > 0 && !d.overloaded
+}
 
 /// The kernel's `GOLDEN_RATIO_32`, the multiplier of `hash_32`.
 pub const GOLDEN_RATIO_32: u32 = 0x61C8_8647;

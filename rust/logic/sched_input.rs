@@ -14,6 +14,13 @@
 //! keeps active and inactive apart; [`DestInfo::total_conns`] joins them.
 //! Upstream reads all of them as C `int`, so arithmetic on them here
 //! wraps as the kernel's does.
+//!
+//! The file also holds what several of upstream's schedulers compute the
+//! same way, so that each scheduler file needs only this one beside it:
+//! the loads ([`DestInfo::conn_overhead`], [`DestInfo::expected_delay`]),
+//! the per-weight comparison and search of wlc and sed
+//! ([`heavier_per_weight`], [`least_load_per_weight`]) and the weights'
+//! common divisor of wrr and mh ([`positive_gcd`]).
 
 /// One real server of a service, as the schedulers see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +87,14 @@ impl DestInfo {
     pub const fn conn_overhead(&self) -> i32 {
         self.active_conns().wrapping_shl(8).wrapping_add(self.total_conns())
     }
+
+    /// The delay a new connection would see here, the load sed and nq
+    /// compare (upstream's `ip_vs_sed_dest_overhead` and
+    /// `ip_vs_nq_dest_overhead`): active connections plus one, inactive
+    /// ones not counting, with upstream's `int` wrap.
+    pub const fn expected_delay(&self) -> i32 {
+        self.active_conns().wrapping_add(1)
+    }
 }
 
 /// Whether `load` on `weight` is more per unit of weight than
@@ -90,6 +105,56 @@ impl DestInfo {
 /// the server found first keeps its place.
 pub const fn heavier_per_weight(load: i32, weight: i32, other_load: i32, other_weight: i32) -> bool {
     (load as i64) * (other_weight as i64) > (other_load as i64) * (weight as i64)
+}
+
+/// The server with the least `load` per unit of weight among `dests`
+/// (list order), as upstream's wlc and sed search for it with their
+/// loads ([`DestInfo::conn_overhead`], [`DestInfo::expected_delay`]);
+/// `None` if no server has a positive weight without being overloaded.
+///
+/// The search starts at the first server that has a positive weight and
+/// is not overloaded; later servers replace it only when strictly less
+/// loaded per weight ([`heavier_per_weight`]), so ties go to the
+/// earliest (newest) server. As upstream, later servers are skipped only
+/// when overloaded: one with weight 0 loses every comparison (0 is never
+/// greater) unless its load has wrapped negative.
+pub fn least_load_per_weight(dests: &[DestInfo], load: impl Fn(&DestInfo) -> i32) -> Option<usize> {
+    let first = dests.iter().position(|d| !d.overloaded && d.weight > 0)?;
+    let mut least = first;
+    let mut least_load = 0;
+    let mut least_weight = 0;
+    for (i, d) in dests.iter().enumerate().skip(first) {
+        if d.overloaded {
+            continue;
+        }
+        let l = load(d);
+        if i == first || heavier_per_weight(least_load, least_weight, l, d.weight) {
+            least = i;
+            least_load = l;
+            least_weight = d.weight;
+        }
+    }
+    Some(least)
+}
+
+/// The greatest common divisor of the positive values among `weights`;
+/// 0 if none is positive. Upstream's wrr reduces the current weights by
+/// it (`ip_vs_wrr_gcd_weight`, which makes 0 into 1), mh the last
+/// weights (`ip_vs_mh_gcd_weight`).
+pub fn positive_gcd(weights: impl IntoIterator<Item = i32>) -> i32 {
+    let g = weights.into_iter().filter(|&w| w > 0).fold(0u32, |g, w| gcd(g, w.unsigned_abs()));
+    // g divides a positive i32, so it fits.
+    i32::try_from(g).unwrap_or(0)
+}
+
+/// Greatest common divisor, with gcd(0, b) = b.
+fn gcd(mut a: u32, mut b: u32) -> u32 {
+    while b != 0 {
+        let r = a % b;
+        a = b;
+        b = r;
+    }
+    a
 }
 
 /// The addresses and ports of a packet that opens a connection, as the
@@ -127,8 +192,56 @@ impl FlowKey {
     }
 }
 
+/// Server lists for the schedulers' tests.
+#[cfg(test)]
+pub mod test_dests {
+    use super::DestInfo;
+    use std::vec::Vec;
+
+    /// How a test writes one server: its weight alone (an idle server),
+    /// `(weight, active)` or `(weight, active, inactive)`.
+    pub trait Spec: Copy {
+        /// The weight, active and inactive connections.
+        fn parts(self) -> (i32, u32, u32);
+    }
+
+    impl Spec for i32 {
+        fn parts(self) -> (i32, u32, u32) {
+            (self, 0, 0)
+        }
+    }
+
+    impl Spec for (i32, u32) {
+        fn parts(self) -> (i32, u32, u32) {
+            (self.0, self.1, 0)
+        }
+    }
+
+    impl Spec for (i32, u32, u32) {
+        fn parts(self) -> (i32, u32, u32) {
+            self
+        }
+    }
+
+    /// One IPv4 server per spec, at 10.0.0.1:80, 10.0.0.2:80 and so on
+    /// (counting on into 10.0.1.0 past 10.0.0.255), each weight also its
+    /// last weight.
+    pub fn servers<S: Spec>(specs: &[S]) -> Vec<DestInfo> {
+        specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let (weight, active, inactive) = s.parts();
+                let n = i + 1;
+                DestInfo { active, inactive, ..DestInfo::v4([10, 0, (n >> 8) as u8, n as u8], 80, weight) }
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_dests::servers;
     use super::*;
 
     #[test]
@@ -156,6 +269,51 @@ mod tests {
         assert!(!heavier_per_weight(1, 2, 1, 1));
         assert!(heavier_per_weight(i32::MAX, 1, i32::MAX, i32::MAX));
         assert!(!heavier_per_weight(i32::MIN, i32::MAX, i32::MAX, 1));
+    }
+
+    #[test]
+    fn expected_delay_is_active_plus_one() {
+        let mut d = DestInfo::v4([10, 0, 0, 1], 80, 1);
+        d.inactive = 1000;
+        assert_eq!(d.expected_delay(), 1);
+        d.active = u32::MAX >> 1;
+        assert_eq!(d.expected_delay(), i32::MIN, "wraps as a C int");
+    }
+
+    #[test]
+    fn least_load_per_weight_starts_at_the_first_usable_server() {
+        let by_active = |d: &DestInfo| d.active_conns();
+        // 4/2 = 2 vs 3/1 vs 2/1: the first of the equal least stays.
+        let d = servers(&[(2, 4), (1, 3), (1, 2)]);
+        assert_eq!(least_load_per_weight(&d, by_active), Some(0));
+        let mut d = servers(&[(0, 0), (2, 4), (1, 1)]);
+        assert_eq!(least_load_per_weight(&d, by_active), Some(2));
+        d[2].overloaded = true;
+        assert_eq!(least_load_per_weight(&d, by_active), Some(1));
+        d[1].weight = 0;
+        assert_eq!(least_load_per_weight(&d, by_active), None);
+        assert_eq!(least_load_per_weight(&[], by_active), None);
+    }
+
+    #[test]
+    fn gcd_of_the_positive_weights() {
+        assert_eq!(positive_gcd([4, 0, -6, 6]), 2);
+        assert_eq!(positive_gcd([7]), 7);
+        assert_eq!(positive_gcd([9, 6, 15]), 3);
+        assert_eq!(positive_gcd([i32::MAX, i32::MAX]), i32::MAX);
+        assert_eq!(positive_gcd([0, -3]), 0);
+        assert_eq!(positive_gcd([]), 0);
+    }
+
+    #[test]
+    fn test_servers_count_addresses_from_10_0_0_1() {
+        let d = servers(&[(1, 2, 3)]);
+        assert_eq!((d[0].weight, d[0].active, d[0].inactive, d[0].port), (1, 2, 3, 80));
+        assert_eq!(servers(&[(5, 7)])[0].inactive, 0);
+        let d = servers(&[1; 300]);
+        assert_eq!(&d[0].addr[..4], &[10, 0, 0, 1]);
+        assert_eq!(&d[255].addr[..4], &[10, 0, 1, 0]);
+        assert_eq!(&d[299].addr[..4], &[10, 0, 1, 44]);
     }
 
     #[test]

@@ -32,19 +32,7 @@ pub fn schedule(dests: &[DestInfo]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec::Vec;
-
-    fn servers(conns: &[(i32, u32, u32)]) -> Vec<DestInfo> {
-        conns
-            .iter()
-            .enumerate()
-            .map(|(i, &(weight, active, inactive))| DestInfo {
-                active,
-                inactive,
-                ..DestInfo::v4([10, 0, 0, i as u8 + 1], 80, weight)
-            })
-            .collect()
-    }
+    use crate::sched_input::test_dests::servers;
 
     #[test]
     fn fewest_connections_win_with_active_ones_counting_257() {

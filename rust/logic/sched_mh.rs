@@ -11,21 +11,25 @@
 //! preferred entry, each as many times per round as its weight allows,
 //! until every entry is claimed. The weights are the servers' last
 //! non-zero weights ([`DestInfo::last_weight`]), divided by their
-//! greatest common divisor and shifted right so the largest fits in
+//! greatest common divisor (found as wrr finds its own,
+//! [`positive_gcd`]) and shifted right so the largest fits in
 //! [`TABLE_BITS`] bits; a server with weight 0 now still holds its
 //! entries, so quiescing it moves nobody else. Lookups skip servers whose
 //! current weight is 0 or that are overloaded: with mh-fallback the
 //! client's address is rehashed with growing offsets until a usable
-//! server comes up; without it there is no server.
+//! server comes up; without it there is no server. That walk is sh's
+//! ([`lookup`]), as upstream's mh copies it from sh.
 //!
 //! Needs [`crate::sched_input`], [`crate::sched_hash`] and
 //! [`crate::siphash`] beside it. The hashes match upstream on
 //! little-endian 64-bit machines (the kernel hashes its `u32` key as it
 //! lies in memory, and uses HalfSipHash on 32-bit machines).
 
-use crate::sched_hash::fold_addr;
-use crate::sched_input::{DestInfo, FlowKey};
+use crate::sched_hash::{fold_addr, lookup, HashFlags};
+use crate::sched_input::{positive_gcd, DestInfo, FlowKey};
 use crate::siphash::{hsiphash, SipKey};
+
+pub use crate::sched_hash::NO_DEST;
 
 /// Upstream's `CONFIG_IP_VS_MH_TAB_INDEX` (default 12, as Debian builds
 /// it): selects the table size and the weight bits.
@@ -36,8 +40,6 @@ const PRIMES: [usize; 10] = [251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 655
 pub const TABLE_SIZE: usize = PRIMES[(TAB_INDEX - 8) as usize];
 /// Bits a server's reduced weight may have before it is shifted down.
 pub const TABLE_BITS: u32 = TAB_INDEX / 2;
-/// An entry with no server (the service has no server with weight).
-pub const NO_DEST: u16 = u16::MAX;
 
 // Server indices and NO_DEST must fit in an entry.
 const _: () = assert!(TABLE_SIZE < NO_DEST as usize);
@@ -53,13 +55,7 @@ pub const KEY_SKIP: SipKey = [2_654_446_892, 2_654_446_892];
 pub type MhTable = [u16; TABLE_SIZE];
 
 /// The service's mh options (`ipvsadm -b mh-fallback,mh-port`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct MhFlags {
-    /// mh-fallback: when the hashed server is unusable, rehash.
-    pub fallback: bool,
-    /// mh-port: hash the client's port along with its address.
-    pub port: bool,
-}
+pub type MhFlags = HashFlags;
 
 /// Why [`build_table`] refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,7 +102,7 @@ pub fn build_table(
     }
     let setups = scratch.get_mut(..dests.len()).ok_or(BuildError::ScratchTooSmall)?;
     table.fill(NO_DEST);
-    let gcd = last_weight_gcd(dests);
+    let gcd = positive_gcd(dests.iter().map(|d| d.last_weight));
     if gcd < 1 {
         return Ok(());
     }
@@ -176,23 +172,6 @@ fn populate(setups: &mut [DestSetup], table: &mut MhTable) {
     }
 }
 
-/// Greatest common divisor of the positive last weights; 0 if none is.
-fn last_weight_gcd(dests: &[DestInfo]) -> i32 {
-    let g = dests.iter().filter(|d| d.last_weight > 0).fold(0u32, |g, d| gcd(g, d.last_weight.unsigned_abs()));
-    // g divides a positive i32, so it fits.
-    i32::try_from(g).unwrap_or(0)
-}
-
-/// Greatest common divisor, with gcd(0, b) = b.
-fn gcd(mut a: u32, mut b: u32) -> u32 {
-    while b != 0 {
-        let r = a % b;
-        a = b;
-        b = r;
-    }
-    a
-}
-
 /// How far to shift reduced weights so the largest keeps at most
 /// [`TABLE_BITS`] bits (`ip_vs_mh_shift_weight`); `gcd` is positive.
 fn weight_shift(dests: &[DestInfo], gcd: i32) -> u32 {
@@ -214,49 +193,19 @@ pub fn hash_key(v6: bool, addr: &[u8; 16], port: u16, key: &SipKey, offset: u32)
 /// `table` as [`build_table`] built it from `dests`; `None` if none is
 /// available.
 pub fn schedule(table: &MhTable, dests: &[DestInfo], flow: &FlowKey, flags: MhFlags) -> Option<usize> {
-    let (addr, client_port) = flow.client();
-    let port = if flags.port { client_port } else { 0 };
-    let size = TABLE_SIZE as u32;
-    let first = hash_key(flow.v6, addr, port, &KEY_OFFSET, 0) % size;
-    let chosen = server_at(table, dests, first)?;
-    if usable(&dests[chosen]) {
-        return Some(chosen);
-    }
-    if !flags.fallback {
-        return None;
-    }
-    for offset in 0..size {
-        let salt = (offset + first) % size;
-        let entry = hash_key(flow.v6, addr, port, &KEY_OFFSET, salt) % size;
-        let i = server_at(table, dests, entry)?;
-        if usable(&dests[i]) {
-            return Some(i);
-        }
-    }
-    None
-}
-
-/// The server in entry `e`, if it names one of `dests`.
-fn server_at(table: &MhTable, dests: &[DestInfo], e: u32) -> Option<usize> {
-    let i = usize::from(*table.get(e as usize)?);
-    (i < dests.len()).then_some(i)
-}
-
-/// Whether mh may send a new connection to `d`.
-fn usable(d: &DestInfo) -> bool {
-    d.weight > 0 && !d.overloaded
+    let (addr, port) = flags.hashed_client(flow);
+    // The fallback walk rehashes the client with the offset as salt.
+    let entry = |salt| (hash_key(flow.v6, addr, port, &KEY_OFFSET, salt) % TABLE_SIZE as u32) as usize;
+    lookup(table, dests, flags.fallback, entry)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sched_input::test_dests::servers;
     use std::boxed::Box;
     use std::vec;
     use std::vec::Vec;
-
-    fn servers(weights: &[i32]) -> Vec<DestInfo> {
-        weights.iter().enumerate().map(|(i, &w)| DestInfo::v4([10, 0, (i >> 8) as u8, i as u8 + 1], 80, w)).collect()
-    }
 
     fn table_of(dests: &[DestInfo]) -> Box<MhTable> {
         let mut t = Box::new([0; TABLE_SIZE]);

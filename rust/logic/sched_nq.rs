@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Never-queue scheduling, as upstream's `ip_vs_nq`: the first idle
 //! server (no active connections) if there is one, otherwise the server
-//! with the shortest expected delay, active connections plus one per
-//! unit of weight, compared by cross multiplication.
+//! with the shortest expected delay ([`DestInfo::expected_delay`], active
+//! connections plus one, as sed) per unit of weight, compared by cross
+//! multiplication.
 //!
 //! Servers with weight 0 (quiesced) or overloaded are skipped
-//! throughout. Ties go to the earliest (newest) server.
+//! throughout. Ties go to the earliest (newest) server. The search is
+//! not sed's ([`crate::sched_input::least_load_per_weight`]): as
+//! upstream's, it stops at the first idle server, skips weight 0 rather
+//! than only starting past it, and takes a negative weight as usable.
 //!
 //! Needs [`crate::sched_input`] beside it.
 
@@ -22,7 +26,7 @@ pub fn schedule(dests: &[DestInfo]) -> Option<usize> {
         if d.active_conns() == 0 {
             return Some(i);
         }
-        let load = d.active_conns().wrapping_add(1);
+        let load = d.expected_delay();
         let lighter = match least {
             None => true,
             Some((_, least_load, least_weight)) => heavier_per_weight(least_load, least_weight, load, d.weight),
@@ -37,15 +41,7 @@ pub fn schedule(dests: &[DestInfo]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec::Vec;
-
-    fn servers(conns: &[(i32, u32)]) -> Vec<DestInfo> {
-        conns
-            .iter()
-            .enumerate()
-            .map(|(i, &(weight, active))| DestInfo { active, ..DestInfo::v4([10, 0, 0, i as u8 + 1], 80, weight) })
-            .collect()
-    }
+    use crate::sched_input::test_dests::servers;
 
     #[test]
     fn first_idle_server_wins_whatever_its_weight() {

@@ -30,15 +30,7 @@ pub fn schedule(dests: &[DestInfo]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec::Vec;
-
-    fn servers(conns: &[(i32, u32)]) -> Vec<DestInfo> {
-        conns
-            .iter()
-            .enumerate()
-            .map(|(i, &(weight, active))| DestInfo { active, ..DestInfo::v4([10, 0, 0, i as u8 + 1], 80, weight) })
-            .collect()
-    }
+    use crate::sched_input::test_dests::servers;
 
     #[test]
     fn highest_weight_until_its_active_connections_exceed_it() {

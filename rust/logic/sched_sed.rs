@@ -1,62 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Shortest-expected-delay scheduling, as upstream's `ip_vs_sed`: the
 //! weighted least-connection search of wlc (`sched_wlc.rs`) with another
-//! load: a server's active connections plus one (the delay a new
-//! connection would see there), inactive connections not counting.
+//! load, [`DestInfo::expected_delay`]: a server's active connections
+//! plus one (the delay a new connection would see there), inactive
+//! connections not counting.
 //!
-//! The search starts at the first server that has a positive weight and
-//! is not overloaded; later servers replace it only when strictly less
-//! loaded per weight (ties go to the earliest, newest, server), and are
-//! skipped only when overloaded, as in wlc. The loop repeats wlc's, as
-//! upstream's does, so that this file needs no other scheduler.
+//! The search is the one wlc uses, [`least_load_per_weight`] in
+//! [`crate::sched_input`], so this file needs no other scheduler: it
+//! starts at the first server that has a positive weight and is not
+//! overloaded; later servers replace it only when strictly less loaded
+//! per weight (ties go to the earliest, newest, server), and are skipped
+//! only when overloaded.
 //!
 //! Needs [`crate::sched_input`] beside it.
 
-use crate::sched_input::{heavier_per_weight, DestInfo};
-
-/// A server's expected delay for one more connection: active + 1, with
-/// upstream's `int` wrap.
-pub const fn expected_delay(d: &DestInfo) -> i32 {
-    d.active_conns().wrapping_add(1)
-}
+use crate::sched_input::{least_load_per_weight, DestInfo};
 
 /// The server for a new connection among `dests` (list order); `None`
 /// if no server has a positive weight without being overloaded.
 pub fn schedule(dests: &[DestInfo]) -> Option<usize> {
-    let first = dests.iter().position(|d| !d.overloaded && d.weight > 0)?;
-    let mut least = first;
-    let mut least_delay = 0;
-    let mut least_weight = 0;
-    for (i, d) in dests.iter().enumerate().skip(first) {
-        if d.overloaded {
-            continue;
-        }
-        let delay = expected_delay(d);
-        if i == first || heavier_per_weight(least_delay, least_weight, delay, d.weight) {
-            least = i;
-            least_delay = delay;
-            least_weight = d.weight;
-        }
-    }
-    Some(least)
+    least_load_per_weight(dests, DestInfo::expected_delay)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec::Vec;
-
-    fn servers(conns: &[(i32, u32, u32)]) -> Vec<DestInfo> {
-        conns
-            .iter()
-            .enumerate()
-            .map(|(i, &(weight, active, inactive))| DestInfo {
-                active,
-                inactive,
-                ..DestInfo::v4([10, 0, 0, i as u8 + 1], 80, weight)
-            })
-            .collect()
-    }
+    use crate::sched_input::test_dests::servers;
 
     #[test]
     fn active_plus_one_per_weight_wins() {

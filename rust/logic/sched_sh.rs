@@ -9,32 +9,27 @@
 //! buckets are dealt; it is rebuilt from scratch whenever a server is
 //! added, removed or edited. A bucket whose server has weight 0 or is
 //! overloaded gives no server, unless sh-fallback is on: then buckets
-//! are tried in turn, at an offset from the first hash, as upstream.
+//! are tried in turn, at an offset from the first hash, as upstream
+//! (the walk is [`lookup`], which mh shares).
 //!
 //! Needs [`crate::sched_input`] and [`crate::sched_hash`] beside it.
 
-use crate::sched_hash::{fold_addr, hash_32};
+use crate::sched_hash::{fold_addr, hash_32, lookup, HashFlags};
 use crate::sched_input::{DestInfo, FlowKey};
+
+pub use crate::sched_hash::NO_DEST;
 
 /// Table size in bits (upstream's `CONFIG_IP_VS_SH_TAB_BITS`, default 8).
 pub const TABLE_BITS: u32 = 8;
 /// Number of buckets.
 pub const TABLE_SIZE: usize = 1 << TABLE_BITS;
-/// A bucket with no server (the service has none).
-pub const NO_DEST: u16 = u16::MAX;
 
 /// The buckets: each holds an index into the server list, or
 /// [`NO_DEST`].
 pub type ShTable = [u16; TABLE_SIZE];
 
 /// The service's sh options (`ipvsadm -b sh-fallback,sh-port`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ShFlags {
-    /// sh-fallback: when the hashed server is unusable, try others.
-    pub fallback: bool,
-    /// sh-port: hash the client's port along with its address.
-    pub port: bool,
-}
+pub type ShFlags = HashFlags;
 
 /// Deals `dests` (list order) round `table` (`ip_vs_sh_reassign`).
 /// Build into a table no lookup is reading, then switch to it.
@@ -70,47 +65,17 @@ pub fn bucket(v6: bool, addr: &[u8; 16], port: u16, offset: u32) -> usize {
 /// `table` as [`build_table`] built it from `dests`; `None` if none is
 /// available.
 pub fn schedule(table: &ShTable, dests: &[DestInfo], flow: &FlowKey, flags: ShFlags) -> Option<usize> {
-    let (addr, client_port) = flow.client();
-    let port = if flags.port { client_port } else { 0 };
-    let first = bucket(flow.v6, addr, port, 0);
-    let chosen = server_at(table, dests, first)?;
-    if usable(&dests[chosen]) {
-        return Some(chosen);
-    }
-    if !flags.fallback {
-        return None;
-    }
-    // Upstream adds the first hash once more, so this walk starts at
-    // twice it; it still visits every bucket once.
-    for offset in 0..TABLE_SIZE as u32 {
-        let from = (offset + first as u32) % TABLE_SIZE as u32;
-        let i = server_at(table, dests, bucket(flow.v6, addr, port, from))?;
-        if usable(&dests[i]) {
-            return Some(i);
-        }
-    }
-    None
-}
-
-/// The server in bucket `b`, if it names one of `dests`.
-fn server_at(table: &ShTable, dests: &[DestInfo], b: usize) -> Option<usize> {
-    let i = usize::from(*table.get(b)?);
-    (i < dests.len()).then_some(i)
-}
-
-/// Whether sh may send a new connection to `d`.
-fn usable(d: &DestInfo) -> bool {
-    d.weight > 0 && !d.overloaded
+    let (addr, port) = flags.hashed_client(flow);
+    // The fallback walk passes the offset from the first hash, and
+    // bucket() adds it once more, so the walk starts at twice the first
+    // hash, as upstream's; it still visits every bucket once.
+    lookup(table, dests, flags.fallback, |offset| bucket(flow.v6, addr, port, offset))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec::Vec;
-
-    fn servers(weights: &[i32]) -> Vec<DestInfo> {
-        weights.iter().enumerate().map(|(i, &w)| DestInfo::v4([10, 0, (i >> 8) as u8, i as u8], 80, w)).collect()
-    }
+    use crate::sched_input::test_dests::servers;
 
     fn v4_flow(saddr: [u8; 4], sport: u16) -> FlowKey {
         let mut k = FlowKey { v6: false, saddr: [0; 16], daddr: [0; 16], sport, dport: 80, inverse: false };

@@ -4,54 +4,28 @@
 //! ([`DestInfo::conn_overhead`]) per unit of weight, compared by cross
 //! multiplication rather than division.
 //!
-//! The search starts at the first server that has a positive weight and
-//! is not overloaded; later servers replace it only when strictly less
-//! loaded per weight, so ties go to the earliest (newest) server. As
-//! upstream, later servers are skipped only when overloaded: one with
-//! weight 0 loses every comparison (0 is never greater) unless its
-//! overhead has wrapped negative, which takes 2^23 active connections.
+//! The search is [`least_load_per_weight`], which sed shares: it
+//! starts at the first server that has a positive weight and is not
+//! overloaded; later servers replace it only when strictly less loaded
+//! per weight, so ties go to the earliest (newest) server. As upstream,
+//! later servers are skipped only when overloaded: one with weight 0
+//! loses every comparison (0 is never greater) unless its overhead has
+//! wrapped negative, which takes 2^23 active connections.
 //!
 //! Needs [`crate::sched_input`] beside it.
 
-use crate::sched_input::{heavier_per_weight, DestInfo};
+use crate::sched_input::{least_load_per_weight, DestInfo};
 
 /// The server for a new connection among `dests` (list order); `None`
 /// if no server has a positive weight without being overloaded.
 pub fn schedule(dests: &[DestInfo]) -> Option<usize> {
-    let first = dests.iter().position(|d| !d.overloaded && d.weight > 0)?;
-    let mut least = first;
-    let mut least_load = 0;
-    let mut least_weight = 0;
-    for (i, d) in dests.iter().enumerate().skip(first) {
-        if d.overloaded {
-            continue;
-        }
-        let load = d.conn_overhead();
-        if i == first || heavier_per_weight(least_load, least_weight, load, d.weight) {
-            least = i;
-            least_load = load;
-            least_weight = d.weight;
-        }
-    }
-    Some(least)
+    least_load_per_weight(dests, DestInfo::conn_overhead)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec::Vec;
-
-    fn servers(conns: &[(i32, u32, u32)]) -> Vec<DestInfo> {
-        conns
-            .iter()
-            .enumerate()
-            .map(|(i, &(weight, active, inactive))| DestInfo {
-                active,
-                inactive,
-                ..DestInfo::v4([10, 0, 0, i as u8 + 1], 80, weight)
-            })
-            .collect()
-    }
+    use crate::sched_input::test_dests::servers;
 
     #[test]
     fn least_overhead_per_weight_wins() {

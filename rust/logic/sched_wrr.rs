@@ -19,7 +19,7 @@
 //!
 //! Needs [`crate::sched_input`] beside it.
 
-use crate::sched_input::DestInfo;
+use crate::sched_input::{positive_gcd, DestInfo};
 
 /// A service's weighted round-robin position (upstream's
 /// `ip_vs_wrr_mark`). The owner serialises [`WrrState::schedule`] and
@@ -159,23 +159,10 @@ struct Search {
 
 /// Greatest common divisor of the positive weights; 1 if none is.
 fn weight_gcd(dests: &[DestInfo]) -> i32 {
-    let g = dests.iter().filter(|d| d.weight > 0).fold(0u32, |g, d| gcd(g, d.weight.unsigned_abs()));
-    if g == 0 {
-        1
-    } else {
-        // g divides a positive i32, so it fits.
-        i32::try_from(g).unwrap_or(1)
+    match positive_gcd(dests.iter().map(|d| d.weight)) {
+        0 => 1,
+        g => g,
     }
-}
-
-/// Greatest common divisor, with gcd(0, b) = b.
-fn gcd(mut a: u32, mut b: u32) -> u32 {
-    while b != 0 {
-        let r = a % b;
-        a = b;
-        b = r;
-    }
-    a
 }
 
 /// The weight the first pass of a cycle asks for: the top weight (at
@@ -188,11 +175,7 @@ fn cycle_start(dests: &[DestInfo], step: i32) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec::Vec;
-
-    fn servers(weights: &[i32]) -> Vec<DestInfo> {
-        weights.iter().enumerate().map(|(i, &w)| DestInfo::v4([10, 0, 0, i as u8 + 1], 80, w)).collect()
-    }
+    use crate::sched_input::test_dests::servers;
 
     fn run(state: &mut WrrState, dests: &[DestInfo], picks: usize) -> std::string::String {
         (0..picks)
