@@ -17,6 +17,39 @@
 
 use crate::sched_input::{DestInfo, FlowKey};
 
+/// The kernel's `GOLDEN_RATIO_32`, the multiplier of `hash_32`.
+pub const GOLDEN_RATIO_32: u32 = 0x61C8_8647;
+
+/// The kernel's generic `hash_32`: the top `bits` bits of `val` times
+/// [`GOLDEN_RATIO_32`] (the top bits are the well-mixed ones). `bits`
+/// above 32 count as 32; 0 bits give 0 where the C shift would be
+/// undefined.
+pub const fn hash_32(val: u32, bits: u32) -> u32 {
+    let bits = if bits > 32 { 32 } else { bits };
+    match val.wrapping_mul(GOLDEN_RATIO_32).checked_shr(32 - bits) {
+        Some(h) => h,
+        None => 0,
+    }
+}
+
+/// An address folded to 32 bits in host order, as upstream's sh, dh and
+/// mh fold it before hashing (`ntohl` of the folded `__be32`): the IPv4
+/// address itself, or the exclusive or of the IPv6 address's four
+/// 32-bit words. `v6` is the service's family.
+pub const fn fold_addr(v6: bool, addr: &[u8; 16]) -> u32 {
+    let mut folded = word(addr, 0);
+    if v6 {
+        folded ^= word(addr, 1) ^ word(addr, 2) ^ word(addr, 3);
+    }
+    folded
+}
+
+/// The `n`th big-endian 32-bit word of `addr` (`n` below 4).
+const fn word(addr: &[u8; 16], n: usize) -> u32 {
+    let at = (n % 4) * 4;
+    u32::from_be_bytes([addr[at], addr[at + 1], addr[at + 2], addr[at + 3]])
+}
+
 /// A table entry naming no server (the service has none, or for mh none
 /// with a weight).
 pub const NO_DEST: u16 = u16::MAX;
@@ -85,39 +118,6 @@ fn server_at(table: &[u16], dests: &[DestInfo], entry: usize) -> Option<usize> {
 /// Whether sh, dh and mh may send a new connection to `d`.
 fn usable(d: &DestInfo) -> bool {
     d.weight > 0 && !d.overloaded
-}
-
-/// The kernel's `GOLDEN_RATIO_32`, the multiplier of `hash_32`.
-pub const GOLDEN_RATIO_32: u32 = 0x61C8_8647;
-
-/// The kernel's generic `hash_32`: the top `bits` bits of `val` times
-/// [`GOLDEN_RATIO_32`] (the top bits are the well-mixed ones). `bits`
-/// above 32 count as 32; 0 bits give 0 where the C shift would be
-/// undefined.
-pub const fn hash_32(val: u32, bits: u32) -> u32 {
-    let bits = if bits > 32 { 32 } else { bits };
-    match val.wrapping_mul(GOLDEN_RATIO_32).checked_shr(32 - bits) {
-        Some(h) => h,
-        None => 0,
-    }
-}
-
-/// An address folded to 32 bits in host order, as upstream's sh, dh and
-/// mh fold it before hashing (`ntohl` of the folded `__be32`): the IPv4
-/// address itself, or the exclusive or of the IPv6 address's four
-/// 32-bit words. `v6` is the service's family.
-pub const fn fold_addr(v6: bool, addr: &[u8; 16]) -> u32 {
-    let mut folded = word(addr, 0);
-    if v6 {
-        folded ^= word(addr, 1) ^ word(addr, 2) ^ word(addr, 3);
-    }
-    folded
-}
-
-/// The `n`th big-endian 32-bit word of `addr` (`n` below 4).
-const fn word(addr: &[u8; 16], n: usize) -> u32 {
-    let at = (n % 4) * 4;
-    u32::from_be_bytes([addr[at], addr[at + 1], addr[at + 2], addr[at + 3]])
 }
 
 #[cfg(test)]
