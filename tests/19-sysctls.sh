@@ -32,12 +32,15 @@ set_vs sloppy_tcp 0
 # conn_reuse_mode: three requests from client port 40000 in turn.
 on "$DIRECTOR" ipvsadm -A -t "$VIP:80" -s rr
 for i in 1 2 3; do on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r "10.0.$i.2:80" -m; done
+# The client may be the one left in TIME_WAIT (when curl closes first):
+# it may reuse the port a second later.
+on "$CLIENT" sysctl -qw net.ipv4.tcp_tw_reuse=1
 from_port() {
 	local n
 	for n in 1 2 3; do
-		on "$CLIENT" curl -sf -m 10 --local-port 40000 "http://$VIP/"
+		on "$CLIENT" curl -sSf -m 10 --local-port 40000 "http://$VIP/" 2>&1 || true
 		# The connection is over on both sides (TIME_WAIT) first.
-		sleep 1
+		sleep 2
 	done | tr '\n' ' '
 }
 assert_eq "conn_reuse_mode 1" "rs3 rs2 rs1 " "$(from_port)"
