@@ -6,7 +6,8 @@
 #   - lc sends new connections to the server without held-open ones;
 #   - sh and mh send each of 20 client addresses to the server upstream's
 #     tables give (pinned here; the run against C IPVS checks the pins),
-#     and again to the same one; dh maps three virtual addresses so.
+#     and again to the same one; dh maps three virtual addresses so;
+#   - twos reaches every server.
 . "$(dirname "$0")/lib.sh"
 
 cluster
@@ -86,3 +87,11 @@ for v in 100 101 102; do
 done
 LOADED=("$(ipvs_sched dh)" "${LOADED[@]}")
 assert_eq "dh: server per virtual address" "100=rs1 101=rs3 102=rs2 " "$got"
+
+# twos: two weighted random draws, the less loaded wins: 30 connections
+# reach every server.
+on "$DIRECTOR" ipvsadm -C
+service twos
+LOADED=("$(ipvs_sched twos)" "${LOADED[@]}")
+got=$(count 30)
+[[ "$got" =~ ^rs1=[0-9]+\ rs2=[0-9]+\ rs3=[0-9]+\ $ ]] || fail "twos: 30 connections went to $got"

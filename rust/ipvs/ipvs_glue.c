@@ -20,8 +20,10 @@ int lvs_ipvs_conn_tab_bits(void)
 /* Defined in Rust (sched.rs), with the types of sched_api.rs. */
 extern int lvs_ipvs_register_scheduler(const void *scheduler);
 extern void lvs_ipvs_unregister_scheduler(const void *scheduler);
+extern u32 lvs_ipvs_random_below(u32 ceil);
 EXPORT_SYMBOL_GPL(lvs_ipvs_register_scheduler);
 EXPORT_SYMBOL_GPL(lvs_ipvs_unregister_scheduler);
+EXPORT_SYMBOL_GPL(lvs_ipvs_random_below);
 
 /*
  * A name C IPVS exports too. Claiming it makes the module loader refuse

@@ -47,6 +47,12 @@ pub(crate) fn lvs_ipvs_unregister_scheduler(scheduler: &'static Scheduler) {
     }
 }
 
+/// A random number below `ceil`; exported to scheduler modules.
+#[no_mangle]
+pub(crate) fn lvs_ipvs_random_below(ceil: u32) -> u32 {
+    crate::kbind::random_below(ceil)
+}
+
 /// A service's scheduler, whose module stays loaded while this lives.
 pub(crate) struct SchedBinding {
     scheduler: &'static Scheduler,

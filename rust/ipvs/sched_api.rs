@@ -162,6 +162,15 @@ pub fn prepare_nothing(_prev: Option<&SchedData>, _edit: DestsEdit, _dests: &[De
 extern "Rust" {
     fn lvs_ipvs_register_scheduler(scheduler: &'static Scheduler, owner: &'static ThisModule) -> Result;
     fn lvs_ipvs_unregister_scheduler(scheduler: &'static Scheduler);
+    fn lvs_ipvs_random_below(ceil: u32) -> u32;
+}
+
+/// A uniformly random number below `ceil` (0 if `ceil` is 0), from the
+/// kernel's generator, for schedulers that draw (twos).
+pub fn random_below(ceil: u32) -> u32 {
+    // SAFETY: the core defines this symbol with this signature (sched.rs);
+    // it may be called from any context.
+    unsafe { lvs_ipvs_random_below(ceil) }
 }
 
 /// A scheduler registered with the core until this is dropped.

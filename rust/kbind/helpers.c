@@ -349,6 +349,11 @@ void lvs_local_out(struct net *net, struct sk_buff *skb, bool v6)
 	}
 }
 
+u32 lvs_random_u32_below(u32 ceil)
+{
+	return ceil ? get_random_u32_below(ceil) : 0;
+}
+
 void lvs_timer_setup(struct timer_list *timer, void (*fn)(struct timer_list *))
 {
 	timer_setup(timer, fn, 0);

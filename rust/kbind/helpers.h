@@ -85,6 +85,9 @@ int lvs_request_module(const char *name);
 void lvs_rcu_read_lock(void);
 void lvs_rcu_read_unlock(void);
 
+/* randomness */
+u32 lvs_random_u32_below(u32 ceil);
+
 /* memory */
 unsigned long lvs_totalram_pages(void);
 

@@ -42,6 +42,12 @@ pub fn random_u64() -> u64 {
     unsafe { bindings::get_random_u64() }
 }
 
+/// A uniformly random number below `ceil` (0 if `ceil` is 0).
+pub fn random_below(ceil: u32) -> u32 {
+    // SAFETY: no preconditions; callable from any context.
+    unsafe { bindings::lvs_random_u32_below(ceil) }
+}
+
 /// The error for errno `errno`, for codes `kernel::error::code` lacks.
 pub fn error(errno: u32) -> kernel::error::Error {
     kernel::error::Error::from_errno(-(errno as core::ffi::c_int))

@@ -27,6 +27,7 @@ pub mod sched_ovf;
 pub mod sched_rr;
 pub mod sched_sed;
 pub mod sched_sh;
+pub mod sched_twos;
 pub mod sched_wlc;
 pub mod sched_wrr;
 pub mod siphash;
