@@ -32,14 +32,27 @@ set_vs sloppy_tcp 0
 # conn_reuse_mode: three requests from client port 40000 in turn.
 on "$DIRECTOR" ipvsadm -A -t "$VIP:80" -s rr
 for i in 1 2 3; do on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r "10.0.$i.2:80" -m; done
-# The client may be the one left in TIME_WAIT (when curl closes first):
-# it may reuse the port a second later.
+# from_port: three requests in turn from client port 40000. Whichever
+# side closes first keeps the port in TIME_WAIT: the client binds with
+# SO_REUSEADDR and reuses the port a second later (tcp_tw_reuse).
 on "$CLIENT" sysctl -qw net.ipv4.tcp_tw_reuse=1
+get_from_40000='
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.0.0.2", 40000))
+s.settimeout(10)
+s.connect((sys.argv[1], 80))
+s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+reply = b""
+while chunk := s.recv(4096):
+    reply += chunk
+print(reply.split(b"\r\n\r\n", 1)[1].decode().strip())
+'
 from_port() {
 	local n
 	for n in 1 2 3; do
-		on "$CLIENT" curl -sSf -m 10 --local-port 40000 "http://$VIP/" 2>&1 || true
-		# The connection is over on both sides (TIME_WAIT) first.
+		on "$CLIENT" python3 -c "$get_from_40000" "$VIP" 2>&1 | tail -1
 		sleep 2
 	done | tr '\n' ' '
 }
