@@ -57,13 +57,20 @@ impl NetfilterHook for IpvsHooks {
                 Err(stolen) => return stolen,
             };
         }
-        if let Some(err) = read_icmp_error(&mut skb, v6) {
+        // One walk over the IP headers serves both kinds of packet.
+        let Some((at, proto)) = walk_headers(&mut skb, if v6 { packet::ipv6_upper } else { packet::ipv4_upper }) else {
+            return Verdict::ACCEPT;
+        };
+        if proto == if v6 { icmp::PROTO_ICMPV6 } else { icmp::PROTO_ICMP } {
+            let Some(err) = read_icmp_error(&mut skb, v6, at) else { return Verdict::ACCEPT };
             return match state.point {
                 HookPoint::LocalIn => icmp_local_in(skb, state.net, ipvs, &err),
                 HookPoint::Forward => icmp_forward(skb, state.net, ipvs, &err),
             };
         }
-        let Some(flow) = read_flow(&mut skb, v6) else { return Verdict::ACCEPT };
+        let Some(flow) = skb.network_bytes(packet::needed(at, proto)).and_then(|b| packet::flow(v6, b)) else {
+            return Verdict::ACCEPT;
+        };
         match state.point {
             HookPoint::LocalIn => local_in(skb, state.net, ipvs, &flow),
             HookPoint::Forward => forward(skb, state.net, ipvs, &flow),
@@ -84,18 +91,9 @@ fn walk_headers(skb: &mut HookSkb<'_>, walk: fn(&[u8]) -> L4) -> Option<(usize, 
     }
 }
 
-/// The flow of a TCP or UDP packet.
-fn read_flow(skb: &mut HookSkb<'_>, v6: bool) -> Option<Flow> {
-    let (l4, proto) = walk_headers(skb, if v6 { packet::ipv6_l4 } else { packet::ipv4_l4 })?;
-    packet::flow(v6, skb.network_bytes(packet::needed(l4, proto))?)
-}
-
-/// The ICMP error the packet is, if it is one about a TCP or UDP packet.
-fn read_icmp_error(skb: &mut HookSkb<'_>, v6: bool) -> Option<IcmpError> {
-    let (at, proto) = walk_headers(skb, if v6 { packet::ipv6_upper } else { packet::ipv4_upper })?;
-    if proto != if v6 { icmp::PROTO_ICMPV6 } else { icmp::PROTO_ICMP } {
-        return None;
-    }
+/// The ICMP error the packet is, its ICMP header at `at`, if it is one
+/// about a TCP or UDP packet.
+fn read_icmp_error(skb: &mut HookSkb<'_>, v6: bool, at: usize) -> Option<IcmpError> {
     let len = icmp::needed(v6, at).min(skb.len() as usize);
     icmp::parse(v6, skb.network_bytes(len)?)
 }
