@@ -17,7 +17,7 @@ use crate::kbind::timer::{self, PeriodicTimer, Tick};
 use crate::kbind::{self, bindings};
 use crate::service::Dest;
 use crate::tcp_state::TcpState;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLock};
 
@@ -25,6 +25,64 @@ use kernel::sync::{Arc, SpinLock};
 pub(crate) const F_INACTIVE: u8 = 1;
 /// Replies bypass the director (DR, TUN): only input is seen.
 pub(crate) const F_NOOUTPUT: u8 = 2;
+/// A persistence template (client port 0), not a connection: it names
+/// the real server of a client's connections to a persistent service.
+pub(crate) const F_TEMPLATE: u8 = 4;
+
+/// How long a template outlives its timeout while it still controls
+/// connections, seconds (upstream re-arms it so, and keeps that timeout).
+const TEMPLATE_GRACE: u32 = 60;
+
+/// What a persistence template shares with the connections it controls
+/// (upstream's `control` link and `n_control`). Connections sit in other
+/// stripes of the table than their template: they hold this, not it.
+pub(crate) struct Control {
+    /// Connections it controls: it outlives its timeout while any live.
+    controlled: AtomicU32,
+    /// A controlled connection was established (TCP) or answered (UDP):
+    /// upstream's `ASSURED` template state.
+    assured: AtomicBool,
+    /// The template's timeout, seconds: the service's, until it outlives
+    /// it once.
+    timeout: AtomicU32,
+}
+
+impl Control {
+    /// The control of a new template with `timeout`, controlling one
+    /// connection (the one being scheduled). Softirq context.
+    pub(crate) fn new(timeout: u32) -> Result<Arc<Self>> {
+        let control = Self { controlled: AtomicU32::new(1), assured: AtomicBool::new(false), timeout: AtomicU32::new(timeout) };
+        Ok(Arc::new(control, GFP_ATOMIC)?)
+    }
+
+    /// One more connection to control (taken while the template is found
+    /// under its lock, so that the template cannot expire meanwhile).
+    pub(crate) fn attach(&self) {
+        self.controlled.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A controlled connection went.
+    pub(crate) fn detach(&self) {
+        self.controlled.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// The template's timeout now, seconds.
+    pub(crate) fn timeout(&self) -> u32 {
+        self.timeout.load(Ordering::Relaxed)
+    }
+
+    /// Whether a controlled connection was established or answered.
+    pub(crate) fn is_assured(&self) -> bool {
+        self.assured.load(Ordering::Relaxed)
+    }
+
+    /// A controlled connection was established or answered.
+    pub(crate) fn assure(&self) {
+        if !self.is_assured() {
+            self.assured.store(true, Ordering::Relaxed);
+        }
+    }
+}
 
 /// A connection entry.
 pub(crate) struct Conn {
@@ -54,6 +112,9 @@ pub(crate) struct Conn {
     pub(crate) state: TcpState,
     /// `F_*` flags.
     pub(crate) flags: u8,
+    /// A template's control, shared with the connections it controls; a
+    /// connection's template's.
+    pub(crate) control: Option<Arc<Control>>,
 }
 
 impl Conn {
@@ -74,12 +135,55 @@ impl Conn {
             self.flags &= !F_INACTIVE;
         }
         self.state = state;
+        if state == TcpState::Established {
+            self.assure_template();
+        }
     }
 
-    /// Takes the connection off its real server's counts.
+    /// Whether it is a persistence template.
+    pub(crate) fn is_template(&self) -> bool {
+        self.flags & F_TEMPLATE != 0
+    }
+
+    /// Marks the template of a connection that was established (TCP) or
+    /// answered (UDP) as such.
+    pub(crate) fn assure_template(&self) {
+        if let Some(control) = &self.control {
+            control.assure();
+        }
+    }
+
+    /// The counter of its real server it counts in: persistence
+    /// templates, active or inactive connections.
+    fn count(&self) -> &AtomicU32 {
+        if self.is_template() {
+            &self.dest.persist
+        } else if self.flags & F_INACTIVE != 0 {
+            &self.dest.inactive
+        } else {
+            &self.dest.active
+        }
+    }
+
+    /// Takes the entry off its real server's counts, and a connection off
+    /// its template's.
     fn unaccount(&self) {
-        let count = if self.flags & F_INACTIVE != 0 { &self.dest.inactive } else { &self.dest.active };
-        count.fetch_sub(1, Ordering::Relaxed);
+        self.count().fetch_sub(1, Ordering::Relaxed);
+        if let (false, Some(control)) = (self.is_template(), &self.control) {
+            control.detach();
+        }
+    }
+
+    /// What becomes of the entry when its time is up: a template that
+    /// still controls connections lives on (upstream's `expire_later`).
+    fn expiry(&mut self) -> Expiry {
+        match &self.control {
+            Some(control) if self.is_template() && control.controlled.load(Ordering::Relaxed) > 0 => {
+                control.timeout.store(TEMPLATE_GRACE, Ordering::Relaxed);
+                Expiry::Rearm(TEMPLATE_GRACE)
+            }
+            _ => Expiry::Remove,
+        }
     }
 }
 
@@ -101,22 +205,40 @@ pub(crate) enum Lookup {
     In { net: usize, proto: u8, caddr: [u8; 16], cport: u16, vaddr: [u8; 16], vport: u16 },
     /// From the real server (VS/NAT replies): destination is the client.
     Out { net: usize, proto: u8, caddr: [u8; 16], cport: u16, daddr: [u8; 16], dport: u16 },
+    /// A persistence template (see `persist.rs`).
+    Template { net: usize, proto: u8, caddr: [u8; 16], vaddr: [u8; 16], vport: u16 },
 }
 
 impl Lookup {
     fn client(&self) -> (u8, &[u8; 16], u16) {
         match self {
             Lookup::In { proto, caddr, cport, .. } | Lookup::Out { proto, caddr, cport, .. } => (*proto, caddr, *cport),
+            Lookup::Template { proto, caddr, .. } => (*proto, caddr, 0),
         }
     }
 
     fn matches(&self, c: &Conn) -> bool {
         match *self {
             Lookup::In { net, proto, caddr, cport, vaddr, vport } => {
-                c.net == net && c.proto == proto && c.cport == cport && c.vport == vport && c.caddr == caddr && c.vaddr == vaddr
+                c.net == net
+                    && c.proto == proto
+                    && c.cport == cport
+                    && c.vport == vport
+                    && !c.is_template()
+                    && c.caddr == caddr
+                    && c.vaddr == vaddr
             }
             Lookup::Out { net, proto, caddr, cport, daddr, dport } => {
-                c.net == net && c.proto == proto && c.cport == cport && c.dport == dport && c.caddr == caddr && c.daddr == daddr
+                c.net == net
+                    && c.proto == proto
+                    && c.cport == cport
+                    && c.dport == dport
+                    && !c.is_template()
+                    && c.caddr == caddr
+                    && c.daddr == daddr
+            }
+            Lookup::Template { net, proto, caddr, vaddr, vport } => {
+                c.net == net && c.proto == proto && c.vport == vport && c.is_template() && c.caddr == caddr && c.vaddr == vaddr
             }
         }
     }
@@ -225,11 +347,12 @@ impl ConnTab {
         Some(result)
     }
 
-    /// Adds a new connection, counted on its real server, expiring in
-    /// `timeout` seconds; `ENOMEM` if memory is short.
+    /// Adds a new connection (or template), counted on its real server
+    /// (and on its template, which has counted it already: see
+    /// [`Control::attach`]), expiring in `timeout` seconds; `ENOMEM` if
+    /// memory is short.
     pub(crate) fn insert(&self, conn: Conn, timeout: u32) -> Result {
-        let count = if conn.flags & F_INACTIVE != 0 { &conn.dest.inactive } else { &conn.dest.active };
-        count.fetch_add(1, Ordering::Relaxed);
+        conn.count().fetch_add(1, Ordering::Relaxed);
         let (stripe, bucket) = self.place(conn.proto, &conn.caddr, conn.cport, conn.af);
         let mut shard = self.stripes[stripe].lock();
         match shard.insert(bucket, conn, timeout) {
@@ -267,7 +390,7 @@ impl ConnTab {
     fn tick(&self) {
         for stripe in &self.stripes {
             let mut shard = stripe.lock();
-            shard.tick(|_| Expiry::Remove, |c| c.unaccount(), |c| self.place(c.proto, &c.caddr, c.cport, c.af).1);
+            shard.tick(|c| c.expiry(), |c| c.unaccount(), |c| self.place(c.proto, &c.caddr, c.cport, c.af).1);
         }
     }
 }

@@ -10,9 +10,11 @@ use crate::kbind::netns::{Net, PernetState};
 use crate::net::IpvsNet;
 use crate::icmp::{self, IcmpError};
 use crate::packet::{self, Flow, L4, PROTO_TCP};
+use crate::persist;
 use crate::sched_input::FlowKey;
 use crate::service::{AF_INET, AF_INET6};
 use crate::tcp_state::{Direction, TcpState};
+use crate::template;
 use crate::xmit::{self, Target};
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -178,7 +180,10 @@ fn local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict
     let known = ipvs.conn_tab.with_conn(af(flow.v6), key, |conn| {
         let input_only = conn.flags & F_NOOUTPUT != 0;
         let quiesced = conn.dest.weight.load(Ordering::Relaxed) == 0;
-        if opens && ((expire_nodest && quiesced) || (reuse_mode != 0 && conn.state.reopens(reuse_mode, input_only))) {
+        // A connection a template controls is not reopened (upstream's
+        // is_new_conn_expected): the SYN goes on to the same server.
+        let reusable = reuse_mode != 0 && conn.control.is_none() && conn.state.reopens(reuse_mode, input_only);
+        if opens && ((expire_nodest && quiesced) || reusable) {
             // The client reuses the port of a finished connection (or of
             // one to a quiesced server, with expire_nodest_conn): the SYN
             // opens a new one, scheduled afresh. Upstream drops such a SYN
@@ -201,7 +206,7 @@ fn local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict
     let target = match known {
         Some(Known::To(target)) => target,
         Some(Known::Dropped) => return Verdict::DROP,
-        Some(Known::Reopened) | None => match schedule(net, ipvs, flow) {
+        Some(Known::Reopened) | None => match schedule(net, ipvs, flow, skb.mark()) {
             Scheduled::To(target) => target,
             Scheduled::NotOurs => return Verdict::ACCEPT,
             Scheduled::Drop => return Verdict::DROP,
@@ -226,9 +231,9 @@ enum Scheduled {
     Drop,
 }
 
-/// A new connection to a virtual service: pick a real server and enter
-/// the connection in the table.
-fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Scheduled {
+/// A new connection to a virtual service (the packet has firewall mark
+/// `mark`): pick a real server and enter the connection in the table.
+fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32) -> Scheduled {
     // Only a connection's first packet schedules it, as upstream: a SYN,
     // or with sloppy_tcp anything but a RST.
     let sloppy = ipvs.sysctls.sloppy_tcp();
@@ -236,14 +241,27 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Scheduled {
         return Scheduled::NotOurs;
     }
     let services = ipvs.services.get();
-    let Some(svc) = services.lookup(af(flow.v6), flow.proto, &flow.daddr, flow.dport) else { return Scheduled::NotOurs };
+    let may_be_ftp_data = || persist::may_be_ftp_data(flow.dport, net.port_requires_bind_service(flow.dport));
+    let Some(svc) = services.lookup(af(flow.v6), mark, flow.proto, &flow.daddr, flow.dport, may_be_ftp_data) else {
+        return Scheduled::NotOurs;
+    };
     let key = FlowKey { v6: flow.v6, saddr: flow.saddr, daddr: flow.daddr, sport: flow.sport, dport: flow.dport, inverse: false };
-    let Some(dest) = svc.schedule(&key) else {
-        // Upstream also answers ICMP port unreachable here.
-        return Scheduled::Drop;
+    let (dest, dport, control) = if svc.is_persistent() {
+        let Some(p) = template::schedule(net, ipvs, svc, flow, &key) else { return Scheduled::Drop };
+        (p.dest, p.dport, Some(p.control))
+    } else {
+        // Only a persistent service takes other ports than its own (FTP
+        // data, port zero); upstream logs that port zero needs it.
+        if svc.key.fwmark == 0 && flow.dport != svc.key.port {
+            return Scheduled::Drop;
+        }
+        // Upstream also answers ICMP port unreachable when no server is
+        // available.
+        let Some(dest) = svc.schedule(&key) else { return Scheduled::Drop };
+        let dport = if dest.port == 0 { flow.dport } else { dest.port };
+        (dest.clone(), dport, None)
     };
     let fwd = dest.fwd.load(Ordering::Relaxed) as u8;
-    let dport = if dest.port == 0 { flow.dport } else { dest.port };
     let no_output = if u32::from(fwd) == b::IP_VS_CONN_F_MASQ { 0 } else { F_NOOUTPUT };
     let state = if flow.proto == PROTO_TCP {
         let dir = if no_output != 0 { Direction::InputOnly } else { Direction::Input };
@@ -254,10 +272,10 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Scheduled {
     let inactive = if flow.proto == PROTO_TCP && state.is_active() { 0 } else { F_INACTIVE };
     let conn = Conn {
         net: net.id(),
-        dest: dest.clone(),
+        daddr: dest.addr,
+        dest,
         caddr: flow.saddr,
         vaddr: flow.daddr,
-        daddr: dest.addr,
         cport: flow.sport,
         vport: flow.dport,
         dport,
@@ -266,6 +284,7 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Scheduled {
         fwd,
         state,
         flags: no_output | inactive,
+        control,
     };
     let target = Target::of(&conn);
     let timeout = timeout_of(ipvs, &conn);
@@ -292,6 +311,8 @@ fn forward(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict 
         }
         if flow.proto == PROTO_TCP {
             conn.set_state(conn.state.next(Direction::Output, flow.tcp_flags));
+        } else {
+            conn.assure_template();
         }
         (Some((conn.vaddr, conn.vport)), Then::Expire(timeout_of(ipvs, conn)))
     });

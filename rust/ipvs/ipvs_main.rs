@@ -24,6 +24,8 @@ pub mod icmp;
 pub mod nlattr;
 #[path = "../logic/packet.rs"]
 pub mod packet;
+#[path = "../logic/persist.rs"]
+pub mod persist;
 #[path = "../logic/proc_text.rs"]
 pub mod proc_text;
 #[path = "../logic/sched_input.rs"]
@@ -44,6 +46,7 @@ mod sched;
 pub mod sched_api;
 mod service;
 mod sysctl;
+mod template;
 mod xmit;
 
 use kbind::genl::GenlRegistration;

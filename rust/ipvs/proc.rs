@@ -96,7 +96,17 @@ impl NetProcShow for ConnFile {
 
 fn show_conn(out: &mut SeqFile, c: &Conn, left: u32) -> fmt::Result {
     let v6 = c.af == AF_INET6;
-    let state = if c.proto == PROTO_TCP { c.state.name() } else { "UDP" };
+    let state = match &c.control {
+        Some(control) if c.is_template() => {
+            if control.is_assured() {
+                "ASSURED"
+            } else {
+                "NONE"
+            }
+        }
+        _ if c.proto == PROTO_TCP => c.state.name(),
+        _ => "UDP",
+    };
     writeln!(
         out,
         "{:<3} {} {:04X} {} {:04X} {} {:04X} {:<11} {:>7}",

@@ -10,6 +10,8 @@
 //! is removed from the service until they expire, as upstream's trash.
 
 use crate::kbind::bh::BhGuard;
+use crate::packet::PROTO_TCP;
+use crate::persist::{PersistSvc, FTP_PORT};
 use crate::sched::SchedBinding;
 use crate::sched_api::{DestsEdit, SchedData, SvcInfo};
 use crate::sched_input::{DestInfo, FlowKey};
@@ -228,6 +230,19 @@ impl Service {
         Self::build(self.key, config, sched, dests, prev, edit)
     }
 
+    /// Whether its connections persist (`-p`).
+    pub(crate) fn is_persistent(&self) -> bool {
+        self.config.flags & crate::kbind::bindings::IP_VS_SVC_F_PERSISTENT != 0
+    }
+
+    /// What persistence needs of it.
+    pub(crate) fn persist_svc(&self) -> PersistSvc {
+        let v6 = self.key.af == AF_INET6;
+        // An IPv4 mask arrives as its bytes in network order.
+        let netmask = if v6 { self.config.netmask } else { u32::from_be_bytes(self.config.netmask.to_ne_bytes()) };
+        PersistSvc { v6, port: self.key.port, fwmark: self.key.fwmark, netmask }
+    }
+
     /// The index of real server `addr`:`port` of family `af`.
     pub(crate) fn find_dest(&self, af: u16, addr: &[u8; 16], port: u16) -> Option<usize> {
         self.dests.iter().position(|d| d.af == af && &d.addr == addr && d.port == port)
@@ -271,12 +286,30 @@ impl ServiceTable {
         })
     }
 
-    /// The address service of family `af` for a packet of protocol
-    /// `proto` to `addr`:`port`.
-    pub(crate) fn lookup(&self, af: u16, proto: u8, addr: &[u8; 16], port: u16) -> Option<&Arc<Service>> {
-        self.services.iter().find(|s| {
-            s.key.fwmark == 0 && s.key.af == af && s.key.proto == u16::from(proto) && s.key.port == port && &s.key.addr == addr
-        })
+    /// The service a packet of family `af` with firewall mark `mark`, of
+    /// protocol `proto` to `addr`:`port`, is for. Upstream's order: the
+    /// mark's service; the address's; for TCP, an FTP service of the
+    /// address, if the port may be one of its data connections
+    /// (`may_be_ftp_data`); the address's port-zero service.
+    pub(crate) fn lookup(
+        &self,
+        af: u16,
+        mark: u32,
+        proto: u8,
+        addr: &[u8; 16],
+        port: u16,
+        may_be_ftp_data: impl FnOnce() -> bool,
+    ) -> Option<&Arc<Service>> {
+        let by_mark = || self.services.iter().find(|s| s.key.fwmark == mark && s.key.af == af);
+        let by_addr = |port: u16| {
+            self.services.iter().find(|s| {
+                s.key.fwmark == 0 && s.key.af == af && s.key.proto == u16::from(proto) && s.key.port == port && &s.key.addr == addr
+            })
+        };
+        (if mark != 0 { by_mark() } else { None })
+            .or_else(|| by_addr(port))
+            .or_else(|| if proto == PROTO_TCP && may_be_ftp_data() { by_addr(FTP_PORT) } else { None })
+            .or_else(|| by_addr(0))
     }
 
     /// Takes every service out (the table is being flushed).

@@ -12,13 +12,15 @@ use kernel::prelude::*;
 enum Var {
     ConnReuseMode,
     ExpireNodestConn,
+    ExpireQuiescentTemplate,
     PmtuDisc,
     SloppyTcp,
 }
 
-static SYSCTLS: [IntSysctl; 4] = [
+static SYSCTLS: [IntSysctl; 5] = [
     IntSysctl { name: kernel::c_str!("conn_reuse_mode"), default: 1 },
     IntSysctl { name: kernel::c_str!("expire_nodest_conn"), default: 0 },
+    IntSysctl { name: kernel::c_str!("expire_quiescent_template"), default: 0 },
     IntSysctl { name: kernel::c_str!("pmtu_disc"), default: 1 },
     IntSysctl { name: kernel::c_str!("sloppy_tcp"), default: 0 },
 ];
@@ -49,6 +51,13 @@ impl IpvsSysctls {
     /// connection to a quiesced (weight 0) server too.
     pub(crate) fn expire_nodest_conn(&self) -> bool {
         self.get(Var::ExpireNodestConn) != 0
+    }
+
+    /// `expire_quiescent_template`: a persistence template whose real
+    /// server is quiesced (weight 0) no longer holds its clients, who are
+    /// scheduled afresh.
+    pub(crate) fn expire_quiescent_template(&self) -> bool {
+        self.get(Var::ExpireQuiescentTemplate) != 0
     }
 
     /// `pmtu_disc`: VS/TUN keeps the DF bit and answers packets too big

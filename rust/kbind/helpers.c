@@ -244,6 +244,11 @@ u32 lvs_skb_mark(const struct sk_buff *skb)
 	return skb->mark;
 }
 
+bool lvs_port_requires_bind_service(struct net *net, u16 port)
+{
+	return inet_port_requires_bind_service(net, port);
+}
+
 bool lvs_skb_is_gso(const struct sk_buff *skb)
 {
 	return skb_is_gso(skb);

@@ -63,6 +63,7 @@ void lvs_dst_release(struct dst_entry *dst);
 unsigned int lvs_dst_mtu(struct dst_entry *dst);
 void lvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst);
 u32 lvs_skb_mark(const struct sk_buff *skb);
+bool lvs_port_requires_bind_service(struct net *net, u16 port);
 bool lvs_skb_is_gso(const struct sk_buff *skb);
 int lvs_skb_push_tunnel(struct sk_buff *skb, bool v6, u8 inner_proto);
 int lvs_ip_defrag(struct net *net, struct sk_buff *skb, u32 user);

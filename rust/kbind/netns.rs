@@ -29,6 +29,13 @@ impl Net {
         self.as_ptr() as usize
     }
 
+    /// Whether binding `port` takes `CAP_NET_BIND_SERVICE` here (below
+    /// `net.ipv4.ip_unprivileged_port_start`).
+    pub fn port_requires_bind_service(&self, port: u16) -> bool {
+        // SAFETY: `self` is a live namespace; this reads one sysctl.
+        unsafe { bindings::lvs_port_requires_bind_service(self.as_ptr(), port) }
+    }
+
     /// The raw pointer, for calls into the kernel.
     pub(crate) fn as_ptr(&self) -> *mut bindings::net {
         self.0.get()

@@ -15,6 +15,7 @@ pub mod csum;
 pub mod icmp;
 pub mod nlattr;
 pub mod packet;
+pub mod persist;
 pub mod proc_text;
 pub mod sched_dh;
 pub mod sched_fo;

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Persistence templates (thesis §5.2.6; upstream's
+//! `ip_vs_sched_persist`): a new connection to a persistent service goes
+//! to the real server of the client's template, which is created by
+//! scheduling when there is none (or its server is gone). Which template
+//! a connection shares, and its ports, are `persist.rs`'s pure logic.
+
+use crate::conn::{Conn, Control, Lookup, Then, F_TEMPLATE};
+use crate::kbind::netns::Net;
+use crate::net::IpvsNet;
+use crate::packet::Flow;
+use crate::persist::{self, TemplateKey};
+use crate::sched_input::FlowKey;
+use crate::service::{Dest, Service};
+use crate::tcp_state::TcpState;
+use core::sync::atomic::Ordering;
+use kernel::sync::Arc;
+
+/// The port an invalidated template gets, so that no lookup finds it
+/// again (upstream's): it stays until it expires, for the connections it
+/// still controls.
+const INVALID_PORT: u16 = 0xffff;
+
+/// Where a new connection of a persistent service goes.
+pub(crate) struct Persisted {
+    /// Its real server.
+    pub(crate) dest: Arc<Dest>,
+    /// Its real-server port.
+    pub(crate) dport: u16,
+    /// Its template's control, which already counts it.
+    pub(crate) control: Arc<Control>,
+}
+
+/// The real server for new connection `flow` to persistent service
+/// `svc`: its client's template's, or a newly scheduled one's (`key` is
+/// what the scheduler sees). `None`: no server available, or no memory.
+pub(crate) fn schedule(net: &Net, ipvs: &IpvsNet, svc: &Service, flow: &Flow, key: &FlowKey) -> Option<Persisted> {
+    let psvc = svc.persist_svc();
+    let tkey = persist::template_key(&psvc, flow.proto, &flow.saddr, &flow.daddr, flow.dport);
+    let (dest, control) = match existing(net, ipvs, svc, &tkey) {
+        Some(found) => found,
+        None => {
+            let dest = svc.schedule(key)?.clone();
+            let control = create(net, ipvs, svc, &tkey, &dest, persist::template_dport(&psvc, flow.dport, dest.port))?;
+            (dest, control)
+        }
+    };
+    let dport = persist::conn_dport(&psvc, flow.dport, dest.port);
+    Some(Persisted { dest, dport, control })
+}
+
+/// The client's template, if it has one whose server still serves: its
+/// server and control, which now counts one more connection.
+fn existing(net: &Net, ipvs: &IpvsNet, svc: &Service, tkey: &TemplateKey) -> Option<(Arc<Dest>, Arc<Control>)> {
+    let lookup = Lookup::Template { net: net.id(), proto: tkey.proto, caddr: tkey.caddr, vaddr: tkey.vaddr, vport: tkey.vport };
+    let expire_quiescent = ipvs.sysctls.expire_quiescent_template();
+    ipvs.conn_tab
+        .with_conn(svc.key.af, lookup, |t| {
+            let quiesced = t.dest.weight.load(Ordering::Relaxed) == 0;
+            let control = match &t.control {
+                Some(control) if t.dest.is_available() && !(expire_quiescent && quiesced) => control.clone(),
+                _ => {
+                    t.vport = INVALID_PORT;
+                    t.dport = INVALID_PORT;
+                    return (None, Then::Keep);
+                }
+            };
+            control.attach();
+            let timeout = control.timeout();
+            (Some((t.dest.clone(), control)), Then::Expire(timeout))
+        })
+        .flatten()
+}
+
+/// Enters a new template `tkey` for `dest` in the table, with the
+/// service's timeout; its control counts the connection being scheduled.
+fn create(net: &Net, ipvs: &IpvsNet, svc: &Service, tkey: &TemplateKey, dest: &Arc<Dest>, dport: u16) -> Option<Arc<Control>> {
+    let timeout = svc.config.timeout;
+    let control = Control::new(timeout).ok()?;
+    let template = Conn {
+        net: net.id(),
+        dest: dest.clone(),
+        caddr: tkey.caddr,
+        vaddr: tkey.vaddr,
+        daddr: dest.addr,
+        cport: 0,
+        vport: tkey.vport,
+        dport,
+        af: svc.key.af,
+        proto: tkey.proto,
+        fwd: dest.fwd.load(Ordering::Relaxed) as u8,
+        state: TcpState::None,
+        flags: F_TEMPLATE,
+        control: Some(control.clone()),
+    };
+    ipvs.conn_tab.insert(template, timeout).ok()?;
+    Some(control)
+}
