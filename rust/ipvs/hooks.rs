@@ -257,7 +257,7 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32) -> Scheduled {
         }
         // Upstream also answers ICMP port unreachable when no server is
         // available.
-        let Some(dest) = svc.schedule(&key) else { return Scheduled::Drop };
+        let Some(dest) = svc.schedule(&key, ipvs.sysctls.locality_times()) else { return Scheduled::Drop };
         let dport = if dest.port == 0 { flow.dport } else { dest.port };
         (dest.clone(), dport, None)
     };

@@ -30,6 +30,8 @@ pub mod persist;
 pub mod proc_text;
 #[path = "../logic/sched_input.rs"]
 pub mod sched_input;
+#[path = "../logic/sched_lblc.rs"]
+pub mod sched_lblc;
 #[path = "../logic/sched_wrr.rs"]
 pub mod sched_wrr;
 #[path = "../logic/slow_timer.rs"]

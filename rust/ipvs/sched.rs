@@ -104,7 +104,7 @@ impl SchedBinding {
     }
 
     /// Builds a service's data (see `sched_api::PrepareFn`).
-    pub(crate) fn prepare(&self, prev: Option<&SchedData>, edit: DestsEdit, dests: &[DestInfo], svc: &SvcInfo) -> Result<SchedData> {
+    pub(crate) fn prepare(&self, prev: Option<SchedData>, edit: DestsEdit, dests: &[DestInfo], svc: &SvcInfo) -> Result<SchedData> {
         self.scheduler.prepare(prev, edit, dests, svc)
     }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The interface between the IPVS core and scheduler modules.
 //!
-//! Both sides compile this file (with `logic/sched_input.rs` and
-//! `logic/sched_wrr.rs` beside it). A scheduler module describes itself
+//! Both sides compile this file (with `logic/sched_input.rs`,
+//! `logic/sched_wrr.rs` and `logic/sched_lblc.rs` beside it). A scheduler module describes itself
 //! in a `static` [`Scheduler`] and registers it with
 //! [`SchedulerRegistration`], which calls the core's exported
 //! `lvs_ipvs_register_scheduler`; the module dependency this creates
@@ -20,6 +20,7 @@
 //! packets meet the same choices as on C IPVS.
 
 use crate::sched_input::{DestInfo, FlowKey};
+use crate::sched_lblc::{self, Entry, CACHE_SLOTS};
 use crate::sched_wrr::WrrState;
 use kernel::prelude::*;
 use kernel::ThisModule;
@@ -40,6 +41,22 @@ pub struct SvcInfo {
     pub v6: bool,
     /// Its flags (`IP_VS_SVC_F_*`), the scheduler flags among them.
     pub flags: u32,
+    /// The clock and settings the locality-based schedulers go by.
+    pub locality: LocalityTimes,
+}
+
+/// The clock and the expiration times of the locality-based schedulers
+/// (sysctls `lblc_expiration`, `lblcr_expiration` of the namespace), in
+/// seconds; all zero when a service's data is being prepared.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LocalityTimes {
+    /// Seconds since boot.
+    pub now: u32,
+    /// How long lblc remembers an address nobody asked for.
+    pub lblc_expiration: u32,
+    /// How long lblcr remembers an address, and keeps a server set
+    /// unchanged before it sheds one.
+    pub lblcr_expiration: u32,
 }
 
 impl SvcInfo {
@@ -74,16 +91,44 @@ pub enum SchedData {
     Wrr(WrrState),
     /// A lookup table of server indices (the hashing schedulers).
     Table(KVec<u16>),
+    /// The locality-based schedulers' cache of destination addresses.
+    Cache(KVec<Entry>),
 }
 
 impl SchedData {
     /// What of this data a service's next snapshot starts from:
-    /// positions carry over; tables are built anew.
-    pub fn carried(&self) -> SchedData {
+    /// positions carry over, a cache moves over (this snapshot, on its
+    /// way out, schedules without one); tables are built anew.
+    /// Softirqs are held off: no allocation.
+    pub fn carried(&mut self) -> SchedData {
         match self {
             SchedData::Cursor(last) => SchedData::Cursor(*last),
             SchedData::Wrr(state) => SchedData::Wrr(*state),
+            SchedData::Cache(cache) => SchedData::Cache(core::mem::replace(cache, KVec::new())),
             SchedData::None | SchedData::Table(_) => SchedData::None,
+        }
+    }
+
+    /// The cache of `prev` (what [`Self::carried`] moved over) with its
+    /// servers renamed after `edit`, or a new empty one. Process context.
+    pub fn cache_from(prev: Option<SchedData>, edit: DestsEdit) -> Result<SchedData> {
+        let mut cache = match prev {
+            Some(SchedData::Cache(cache)) if cache.len() == CACHE_SLOTS => cache,
+            _ => KVec::from_elem(Entry::EMPTY, CACHE_SLOTS, GFP_KERNEL)?,
+        };
+        match edit {
+            DestsEdit::AddedFirst => sched_lblc::remap(&mut cache, sched_lblc::ListEdit::InsertedFirst),
+            DestsEdit::Removed(i) => sched_lblc::remap(&mut cache, sched_lblc::ListEdit::Removed(i)),
+            DestsEdit::Same | DestsEdit::Updated => {}
+        }
+        Ok(SchedData::Cache(cache))
+    }
+
+    /// The cache, if this is a whole one.
+    pub fn cache(&mut self) -> Option<&mut [Entry; CACHE_SLOTS]> {
+        match self {
+            SchedData::Cache(cache) => <&mut [Entry; CACHE_SLOTS]>::try_from(cache.as_mut_slice()).ok(),
+            _ => None,
         }
     }
 
@@ -108,7 +153,7 @@ impl SchedData {
 /// settings; counters as they are), from `prev`, what its previous
 /// snapshot had if that used the same scheduler, changed by `edit`.
 /// Process context: may allocate and sleep.
-pub type PrepareFn = fn(prev: Option<&SchedData>, edit: DestsEdit, dests: &[DestInfo], svc: &SvcInfo) -> Result<SchedData>;
+pub type PrepareFn = fn(prev: Option<SchedData>, edit: DestsEdit, dests: &[DestInfo], svc: &SvcInfo) -> Result<SchedData>;
 
 /// Picks a server for a new connection `flow` among `dests` (settings
 /// and counters as of now); `None` if none is available. Softirq
@@ -144,7 +189,7 @@ impl Scheduler {
     }
 
     /// Builds a service's data (see [`PrepareFn`]).
-    pub fn prepare(&self, prev: Option<&SchedData>, edit: DestsEdit, dests: &[DestInfo], svc: &SvcInfo) -> Result<SchedData> {
+    pub fn prepare(&self, prev: Option<SchedData>, edit: DestsEdit, dests: &[DestInfo], svc: &SvcInfo) -> Result<SchedData> {
         (self.prepare)(prev, edit, dests, svc)
     }
 
@@ -155,7 +200,7 @@ impl Scheduler {
 }
 
 /// A scheduler that keeps nothing per service.
-pub fn prepare_nothing(_prev: Option<&SchedData>, _edit: DestsEdit, _dests: &[DestInfo], _svc: &SvcInfo) -> Result<SchedData> {
+pub fn prepare_nothing(_prev: Option<SchedData>, _edit: DestsEdit, _dests: &[DestInfo], _svc: &SvcInfo) -> Result<SchedData> {
     Ok(SchedData::None)
 }
 

@@ -13,7 +13,7 @@ use crate::kbind::bh::BhGuard;
 use crate::packet::PROTO_TCP;
 use crate::persist::{PersistSvc, FTP_PORT};
 use crate::sched::SchedBinding;
-use crate::sched_api::{DestsEdit, SchedData, SvcInfo};
+use crate::sched_api::{DestsEdit, LocalityTimes, SchedData, SvcInfo};
 use crate::sched_input::{DestInfo, FlowKey};
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use kernel::prelude::*;
@@ -157,9 +157,9 @@ impl Dest {
     }
 }
 
-/// What the scheduler sees of service `key` with `config`.
-fn svc_info(key: &SvcKey, config: &SvcConfig) -> SvcInfo {
-    SvcInfo { v6: key.af == AF_INET6, flags: config.flags }
+/// What the scheduler sees of service `key` with `config`, at `locality`.
+fn svc_info(key: &SvcKey, config: &SvcConfig, locality: LocalityTimes) -> SvcInfo {
+    SvcInfo { v6: key.af == AF_INET6, flags: config.flags, locality }
 }
 
 /// A service's scheduler state: its data and the servers as the
@@ -199,7 +199,7 @@ impl Service {
         for d in dests.iter() {
             infos.push(d.info(), GFP_KERNEL)?;
         }
-        let data = sched.prepare(prev.as_ref(), edit, &infos, &svc_info(&key, &config))?;
+        let data = sched.prepare(prev, edit, &infos, &svc_info(&key, &config, LocalityTimes::default()))?;
         let sched_slot = KBox::pin_init(kernel::new_spinlock!(SchedSlot { dests: infos, data }, "lvs_sched_slot"), GFP_KERNEL)?;
         Ok(Arc::new(Self { key, config, sched, sched_slot, dests }, GFP_KERNEL)?)
     }
@@ -253,14 +253,15 @@ impl Service {
         self.dests.iter().for_each(|d| d.retire());
     }
 
-    /// Picks a real server for new connection `flow`. Softirq context.
-    pub(crate) fn schedule(&self, flow: &FlowKey) -> Option<&Arc<Dest>> {
+    /// Picks a real server for new connection `flow`, at `locality`
+    /// (the namespace's clock and settings). Softirq context.
+    pub(crate) fn schedule(&self, flow: &FlowKey, locality: LocalityTimes) -> Option<&Arc<Dest>> {
         let mut slot = self.sched_slot.lock();
         let SchedSlot { dests, data } = &mut *slot;
         for (info, d) in dests.iter_mut().zip(self.dests.iter()) {
             *info = d.info();
         }
-        let i = self.sched.schedule(data, dests, flow, &svc_info(&self.key, &self.config))?;
+        let i = self.sched.schedule(data, dests, flow, &svc_info(&self.key, &self.config, locality))?;
         self.dests.get(i)
     }
 }

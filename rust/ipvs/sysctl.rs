@@ -5,6 +5,8 @@
 
 use crate::kbind::netns::Net;
 use crate::kbind::sysctl::{IntSysctl, NetSysctls};
+use crate::kbind::timer;
+use crate::sched_api::LocalityTimes;
 use kernel::prelude::*;
 
 /// The sysctls, in the order of [`SYSCTLS`].
@@ -13,14 +15,21 @@ enum Var {
     ConnReuseMode,
     ExpireNodestConn,
     ExpireQuiescentTemplate,
+    LblcExpiration,
+    LblcrExpiration,
     PmtuDisc,
     SloppyTcp,
 }
 
-static SYSCTLS: [IntSysctl; 5] = [
+/// Upstream's default for both locality expirations: a day, in seconds.
+const LOCALITY_EXPIRATION: i32 = 24 * 60 * 60;
+
+static SYSCTLS: [IntSysctl; 7] = [
     IntSysctl { name: kernel::c_str!("conn_reuse_mode"), default: 1 },
     IntSysctl { name: kernel::c_str!("expire_nodest_conn"), default: 0 },
     IntSysctl { name: kernel::c_str!("expire_quiescent_template"), default: 0 },
+    IntSysctl { name: kernel::c_str!("lblc_expiration"), default: LOCALITY_EXPIRATION },
+    IntSysctl { name: kernel::c_str!("lblcr_expiration"), default: LOCALITY_EXPIRATION },
     IntSysctl { name: kernel::c_str!("pmtu_disc"), default: 1 },
     IntSysctl { name: kernel::c_str!("sloppy_tcp"), default: 0 },
 ];
@@ -58,6 +67,17 @@ impl IpvsSysctls {
     /// scheduled afresh.
     pub(crate) fn expire_quiescent_template(&self) -> bool {
         self.get(Var::ExpireQuiescentTemplate) != 0
+    }
+
+    /// The clock and the `lblc_expiration` / `lblcr_expiration` (seconds)
+    /// the locality-based schedulers go by now.
+    pub(crate) fn locality_times(&self) -> LocalityTimes {
+        let seconds = |var| self.get(var).max(0) as u32;
+        LocalityTimes {
+            now: timer::seconds(),
+            lblc_expiration: seconds(Var::LblcExpiration),
+            lblcr_expiration: seconds(Var::LblcrExpiration),
+        }
     }
 
     /// `pmtu_disc`: VS/TUN keeps the DF bit and answers packets too big

@@ -40,7 +40,7 @@ pub(crate) fn schedule(net: &Net, ipvs: &IpvsNet, svc: &Service, flow: &Flow, ke
     let (dest, control) = match existing(net, ipvs, svc, &tkey) {
         Some(found) => found,
         None => {
-            let dest = svc.schedule(key)?.clone();
+            let dest = svc.schedule(key, ipvs.sysctls.locality_times())?.clone();
             let control = create(net, ipvs, svc, &tkey, &dest, persist::template_dport(&psvc, flow.dport, dest.port))?;
             (dest, control)
         }

@@ -67,6 +67,15 @@ impl<T: Tick> Drop for PeriodicTimer<T> {
     }
 }
 
+/// Seconds since boot, by `jiffies` (callers compare them with wrapping
+/// arithmetic).
+pub fn seconds() -> u32 {
+    // SAFETY: reads the jiffies counter.
+    let jiffies = unsafe { bindings::lvs_jiffies() };
+    // (Checked: no panic path, though HZ is never 0.)
+    jiffies.checked_div(hz()).unwrap_or(0) as u32
+}
+
 /// Timer ticks per second (`HZ`).
 pub fn hz() -> kernel::ffi::c_ulong {
     // SAFETY: reads a constant.

@@ -21,6 +21,7 @@ pub mod sched_dh;
 pub mod sched_fo;
 pub mod sched_hash;
 pub mod sched_input;
+pub mod sched_lblc;
 pub mod sched_lc;
 pub mod sched_mh;
 pub mod sched_nq;

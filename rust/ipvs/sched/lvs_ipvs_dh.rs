@@ -13,7 +13,7 @@ use sched_dh::{NO_DEST, TABLE_SIZE};
 use sched_input::{DestInfo, FlowKey};
 
 /// The table is dealt anew for every change, as upstream.
-fn prepare(_prev: Option<&SchedData>, _edit: DestsEdit, dests: &[DestInfo], _svc: &SvcInfo) -> Result<SchedData> {
+fn prepare(_prev: Option<SchedData>, _edit: DestsEdit, dests: &[DestInfo], _svc: &SvcInfo) -> Result<SchedData> {
     SchedData::new_table::<TABLE_SIZE>(NO_DEST, |table| {
         sched_dh::build_table(dests, table);
         Ok(())

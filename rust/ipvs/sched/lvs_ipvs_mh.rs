@@ -17,7 +17,7 @@ use sched_mh::{DestSetup, MhFlags, NO_DEST, TABLE_SIZE};
 
 /// The table is built anew for every change, as upstream; more servers
 /// than entries is `EINVAL`, as upstream.
-fn prepare(_prev: Option<&SchedData>, _edit: DestsEdit, dests: &[DestInfo], svc: &SvcInfo) -> Result<SchedData> {
+fn prepare(_prev: Option<SchedData>, _edit: DestsEdit, dests: &[DestInfo], svc: &SvcInfo) -> Result<SchedData> {
     let mut scratch = KVec::from_elem(DestSetup::new(), dests.len(), GFP_KERNEL)?;
     SchedData::new_table::<TABLE_SIZE>(NO_DEST, |table| {
         sched_mh::build_table(dests, svc.v6, &mut scratch, table).map_err(|_| EINVAL)

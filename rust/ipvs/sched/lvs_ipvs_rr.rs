@@ -10,9 +10,9 @@ use sched_input::{DestInfo, FlowKey};
 pub mod sched_rr;
 
 /// The cursor carries over to the same server across edits.
-fn prepare(prev: Option<&SchedData>, edit: DestsEdit, _dests: &[DestInfo], _svc: &SvcInfo) -> Result<SchedData> {
+fn prepare(prev: Option<SchedData>, edit: DestsEdit, _dests: &[DestInfo], _svc: &SvcInfo) -> Result<SchedData> {
     let last = match prev {
-        Some(SchedData::Cursor(last)) => *last,
+        Some(SchedData::Cursor(last)) => last,
         _ => None,
     };
     Ok(SchedData::Cursor(match edit {

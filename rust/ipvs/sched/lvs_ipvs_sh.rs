@@ -14,7 +14,7 @@ use sched_input::{DestInfo, FlowKey};
 use sched_sh::{ShFlags, NO_DEST, TABLE_SIZE};
 
 /// The table is dealt anew for every change, as upstream.
-fn prepare(_prev: Option<&SchedData>, _edit: DestsEdit, dests: &[DestInfo], _svc: &SvcInfo) -> Result<SchedData> {
+fn prepare(_prev: Option<SchedData>, _edit: DestsEdit, dests: &[DestInfo], _svc: &SvcInfo) -> Result<SchedData> {
     SchedData::new_table::<TABLE_SIZE>(NO_DEST, |table| {
         sched_sh::build_table(dests, table);
         Ok(())

@@ -10,11 +10,10 @@ use sched_input::{DestInfo, FlowKey};
 
 /// A new service starts a cycle; a change of its servers recomputes the
 /// cycle as upstream does; an edit of the service keeps the position.
-fn prepare(prev: Option<&SchedData>, edit: DestsEdit, dests: &[DestInfo], _svc: &SvcInfo) -> Result<SchedData> {
+fn prepare(prev: Option<SchedData>, edit: DestsEdit, dests: &[DestInfo], _svc: &SvcInfo) -> Result<SchedData> {
     let state = match (prev, edit) {
-        (Some(SchedData::Wrr(state)), DestsEdit::Same) => *state,
-        (Some(SchedData::Wrr(state)), _) => {
-            let mut state = *state;
+        (Some(SchedData::Wrr(state)), DestsEdit::Same) => state,
+        (Some(SchedData::Wrr(mut state)), _) => {
             state.dests_changed(dests);
             state
         }

@@ -6,6 +6,8 @@
 pub mod sched_api;
 #[path = "../../logic/sched_input.rs"]
 pub mod sched_input;
+#[path = "../../logic/sched_lblc.rs"]
+pub mod sched_lblc;
 #[path = "../../logic/sched_wrr.rs"]
 pub mod sched_wrr;
 
