@@ -36,10 +36,9 @@ unit:
 	cargo test --quiet --manifest-path rust/logic/Cargo.toml
 	cargo test --quiet --manifest-path tools/Cargo.toml
 
-# Every scenario against our modules, then against C IPVS.
+# Every scenario against our modules and against C IPVS (two guests).
 vmtest: all
-	scripts/qemu-test.sh --ipvs rust
-	scripts/qemu-test.sh --ipvs c
+	scripts/vmtest.sh
 
 check: all unit vmtest
 

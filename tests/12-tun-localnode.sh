@@ -14,18 +14,6 @@ data=$(mktemp -d)
 ON_EXIT="rm -rf $data"
 http_servers "$data"
 director_server "$data"
-# Listed before the blobs: on a slow guest the first connections could
-# otherwise reach the end of TIME_WAIT (two minutes) first.
-want="IP Virtual Server version 1.2.1 (size=4096)
-Prot LocalAddress:Port Scheduler Flags
-  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
-TCP  10.0.0.100:80 rr
-  -> 10.0.0.1:80                  Route   1      0          10        
-  -> 10.0.1.2:80                  Tunnel  1      0          10        
-  -> 10.0.2.2:80                  Tunnel  1      0          10        "
-assert_eq "ipvsadm -Ln" "$want" "$(on "$DIRECTOR" ipvsadm -Ln)"
-
-# Three blobs of each size (one from each server), one of 10 MB.
 for size in 1 1000 1048576 10485760; do
 	for i in 0 1 2; do head -c "$size" /dev/urandom > "$data/rs$i/blob$size"; done
 done
@@ -40,6 +28,18 @@ on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r 10.0.0.1:80
 got=$(for n in $(seq 30); do on "$CLIENT" curl -sf -m 10 "http://$VIP/"; done | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
 assert_eq "requests per server" "rs0=10 rs1=10 rs2=10 " "$got"
 
+# Listed before the blobs: on a slow guest the first connections could
+# otherwise reach the end of TIME_WAIT (two minutes) first.
+want="IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  10.0.0.100:80 rr
+  -> 10.0.0.1:80                  Route   1      0          10        
+  -> 10.0.1.2:80                  Tunnel  1      0          10        
+  -> 10.0.2.2:80                  Tunnel  1      0          10        "
+assert_eq "ipvsadm -Ln" "$want" "$(on "$DIRECTOR" ipvsadm -Ln)"
+
+# Three blobs of each size (one from each server), one of 10 MB.
 for size in 1 1000 1048576 10485760; do
 	for n in 1 2 3; do
 		on "$CLIENT" curl -sf -m 60 -o "$data/got" "http://$VIP/blob$size" || fail "blob$size"

@@ -89,6 +89,7 @@ cleanup() {
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	[ -n "${ON_EXIT:-}" ] && eval "$ON_EXIT" || true
+	rm -f "${UDP_PORTS_USED:-}"
 	for m in "${LOADED[@]}"; do unload "$m" || rc=1; done
 	exit $rc
 }
@@ -187,9 +188,19 @@ udp_echo_director() {
 
 # udp_ask ADDR PORT COUNT SIZE [SPORT]: COUNT datagrams of SIZE bytes
 # from the client to ADDR:PORT, each echoed intact (udp_echo.py ask);
-# prints "rsN=count ..." of the servers that answered.
+# prints "rsN=count ...". Without SPORT each comes from a source port of
+# its own that no earlier udp_ask of the test used (20000 up): a random
+# port could repeat one whose connection would take the datagram.
+UDP_PORTS_USED=$(mktemp)
 udp_ask() {
-	ip netns exec "$CLIENT" python3 "$TESTS/tools/udp_echo.py" ask "$@" |
+	local used first sport=${5:-}
+	if [ -z "$sport" ]; then
+		used=$(cat "$UDP_PORTS_USED")
+		first=$((20000 + ${used:-0}))
+		echo $((${used:-0} + $3)) > "$UDP_PORTS_USED"
+		sport=$first+
+	fi
+	ip netns exec "$CLIENT" python3 "$TESTS/tools/udp_echo.py" ask "$1" "$2" "$3" "$4" "$sport" |
 		sort | uniq -c | awk '{printf "%s=%s ", $2, $1}'
 }
 

@@ -27,6 +27,10 @@ allowlist=$here/bindings.allow
 cmdfile=$kdir/rust/bindings/.bindings_generated.rs.cmd
 [ -f "$cmdfile" ] || { echo "gen-bindings: $cmdfile missing: is $kdir a built Rust-enabled kernel tree?" >&2; exit 1; }
 saved=$(sed -n 's|^savedcmd_rust/bindings/bindings_generated.rs := ||p' "$cmdfile")
+# The saved command goes on after the bindgen call (`; sed -Ei ...` on
+# the kernel's own output): keep only the call, or evaluating it would
+# run the rest in the kernel tree.
+saved=${saved%%;*}
 eval "set -- $saved"
 
 # Keep the kernel's bindgen options and clang flags; swap input, output,

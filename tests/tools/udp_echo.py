@@ -5,10 +5,11 @@
         answer every datagram to ADDR:PORT with NAME, a space and the
         datagram, from the address it was sent to (one socket per
         address: a VS/DR real server answers from the virtual address)
-    udp_echo.py ask ADDR PORT COUNT SIZE [SPORT]
+    udp_echo.py ask ADDR PORT COUNT SIZE [SPORT | FIRST+]
         send COUNT datagrams of SIZE random bytes, each from a socket of
-        its own: from a new source port each (a new IPVS connection), or
-        all from SPORT (one connection); print the NAME of each answer,
+        its own: from a new source port each (a new IPVS connection), the
+        kernel's choice or (FIRST+) FIRST, FIRST + 1, ...; or all from
+        SPORT (one connection); print the NAME of each answer,
         one a line; exit 1 if an answer is missing or does not carry the
         datagram back intact
     udp_echo.py refused ADDR PORT
@@ -39,12 +40,12 @@ def serve(name, port, addrs):
             key.fileobj.sendto(prefix + data, peer)
 
 
-def ask(addr, port, count, size, sport):
+def ask(addr, port, count, size, sport, successive):
     for n in range(count):
         payload = os.urandom(size)
         with socket.socket(family(addr), socket.SOCK_DGRAM) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("::" if family(addr) == socket.AF_INET6 else "0.0.0.0", sport))
+            s.bind(("::" if family(addr) == socket.AF_INET6 else "0.0.0.0", sport + n if successive else sport))
             s.settimeout(5)
             s.sendto(payload, (addr, port))
             try:
@@ -77,8 +78,9 @@ def main():
     if len(sys.argv) >= 5 and sys.argv[1] == "serve":
         serve(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
     elif len(sys.argv) in (6, 7) and sys.argv[1] == "ask":
-        sport = int(sys.argv[6]) if len(sys.argv) == 7 else 0
-        ask(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sport)
+        sport = sys.argv[6] if len(sys.argv) == 7 else "0"
+        successive = sport.endswith("+")
+        ask(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sport.rstrip("+")), successive)
     elif len(sys.argv) == 4 and sys.argv[1] == "refused":
         refused(sys.argv[2], int(sys.argv[3]))
     else:
