@@ -165,12 +165,24 @@ impl Conn {
         }
     }
 
+    /// Counts the entry on its real server.
+    fn account(&self) {
+        self.count().fetch_add(1, Ordering::Relaxed);
+        if !self.is_template() {
+            self.dest.conn_added();
+        }
+    }
+
     /// Takes the entry off its real server's counts, and a connection off
     /// its template's.
     fn unaccount(&self) {
-        self.count().fetch_sub(1, Ordering::Relaxed);
-        if let (false, Some(control)) = (self.is_template(), &self.control) {
-            control.detach();
+        let before = self.count().fetch_sub(1, Ordering::Relaxed);
+        if !self.is_template() {
+            let other = if self.flags & F_INACTIVE != 0 { &self.dest.active } else { &self.dest.inactive };
+            self.dest.conn_removed(before.wrapping_add(other.load(Ordering::Relaxed)));
+            if let Some(control) = &self.control {
+                control.detach();
+            }
         }
     }
 
@@ -352,7 +364,7 @@ impl ConnTab {
     /// [`Control::attach`]), expiring in `timeout` seconds; `ENOMEM` if
     /// memory is short.
     pub(crate) fn insert(&self, conn: Conn, timeout: u32) -> Result {
-        conn.count().fetch_add(1, Ordering::Relaxed);
+        conn.account();
         let (stripe, bucket) = self.place(conn.proto, &conn.caddr, conn.cport, conn.af);
         let mut shard = self.stripes[stripe].lock();
         match shard.insert(bucket, conn, timeout) {

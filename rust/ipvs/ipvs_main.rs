@@ -22,6 +22,8 @@ pub mod csum;
 pub mod icmp;
 #[path = "../logic/nlattr.rs"]
 pub mod nlattr;
+#[path = "../logic/overload.rs"]
+pub mod overload;
 #[path = "../logic/packet.rs"]
 pub mod packet;
 #[path = "../logic/persist.rs"]

@@ -10,6 +10,7 @@
 //! is removed from the service until they expire, as upstream's trash.
 
 use crate::kbind::bh::BhGuard;
+use crate::overload::{self, Change};
 use crate::packet::PROTO_TCP;
 use crate::persist::{PersistSvc, FTP_PORT};
 use crate::sched::SchedBinding;
@@ -69,6 +70,10 @@ pub(crate) struct Dest {
     pub(crate) u_threshold: AtomicU32,
     /// Lower connection threshold.
     pub(crate) l_threshold: AtomicU32,
+    /// The lower threshold in force (the given one, or 75% of the upper).
+    l_threshold_in_force: AtomicU32,
+    /// Over its thresholds: no new connections (`overload.rs`).
+    overloaded: AtomicBool,
     /// Active connections.
     pub(crate) active: AtomicU32,
     /// Inactive connections.
@@ -106,6 +111,8 @@ impl Dest {
                 last_weight: AtomicI32::new(config.weight),
                 u_threshold: AtomicU32::new(0),
                 l_threshold: AtomicU32::new(0),
+                l_threshold_in_force: AtomicU32::new(0),
+                overloaded: AtomicBool::new(false),
                 active: AtomicU32::new(0),
                 inactive: AtomicU32::new(0),
                 persist: AtomicU32::new(0),
@@ -124,8 +131,42 @@ impl Dest {
         if config.weight > 0 {
             self.last_weight.store(config.weight, Ordering::Relaxed);
         }
-        self.u_threshold.store(config.u_threshold, Ordering::Relaxed);
-        self.l_threshold.store(config.l_threshold, Ordering::Relaxed);
+        let upper = self.u_threshold.load(Ordering::Relaxed);
+        let lower = self.l_threshold.load(Ordering::Relaxed);
+        if (upper, lower) != (config.u_threshold, config.l_threshold) {
+            let in_force = overload::lower_in_force(config.u_threshold, config.l_threshold);
+            self.u_threshold.store(config.u_threshold, Ordering::Relaxed);
+            self.l_threshold.store(config.l_threshold, Ordering::Relaxed);
+            self.l_threshold_in_force.store(in_force, Ordering::Relaxed);
+            self.update_overload(self.total_conns(), Change::Thresholds);
+        }
+    }
+
+    /// Active plus inactive connections (upstream's `totalconns`).
+    fn total_conns(&self) -> u32 {
+        self.active.load(Ordering::Relaxed).wrapping_add(self.inactive.load(Ordering::Relaxed))
+    }
+
+    fn update_overload(&self, conns: u32, change: Change) {
+        let upper = self.u_threshold.load(Ordering::Relaxed);
+        let lower = self.l_threshold_in_force.load(Ordering::Relaxed);
+        let was = self.overloaded.load(Ordering::Relaxed);
+        self.overloaded.store(overload::update(was, conns, upper, lower, change), Ordering::Relaxed);
+    }
+
+    /// A connection was counted on it (after the count went up).
+    pub(crate) fn conn_added(&self) {
+        let conns = self.total_conns();
+        if overload::reached(conns, self.u_threshold.load(Ordering::Relaxed)) {
+            self.update_overload(conns, Change::Reached);
+        }
+    }
+
+    /// A connection was taken off its count, which was `before`.
+    pub(crate) fn conn_removed(&self, before: u32) {
+        if overload::fell_below(before, self.l_threshold_in_force.load(Ordering::Relaxed)) {
+            self.update_overload(before.wrapping_sub(1), Change::FellBelow);
+        }
     }
 
     /// Whether it is still in its service.
@@ -143,7 +184,6 @@ impl Dest {
     fn info(&self) -> DestInfo {
         let active = self.active.load(Ordering::Relaxed);
         let inactive = self.inactive.load(Ordering::Relaxed);
-        let upper = self.u_threshold.load(Ordering::Relaxed);
         DestInfo {
             v6: self.af == AF_INET6,
             addr: self.addr,
@@ -152,7 +192,7 @@ impl Dest {
             last_weight: self.last_weight.load(Ordering::Relaxed),
             active,
             inactive,
-            overloaded: upper != 0 && active.saturating_add(inactive) >= upper,
+            overloaded: self.overloaded.load(Ordering::Relaxed),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod conn_shard;
 pub mod csum;
 pub mod icmp;
 pub mod nlattr;
+pub mod overload;
 pub mod packet;
 pub mod persist;
 pub mod proc_text;
