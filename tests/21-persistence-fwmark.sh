@@ -59,7 +59,7 @@ service() {
 ask() { local url=$1; shift; on "$CLIENT" curl -gsf -m 10 "$@" "$url"; }
 # count N URL: N requests, each a new connection; "rsN=count ...".
 count() {
-	on "$CLIENT" curl -gsf -m 600 -H "Connection: close" "$2?[1-$1]" |
+	on "$CLIENT" curl -sf -m 600 -H "Connection: close" "$2?[1-$1]" |
 		sort | uniq -c | awk '{printf "%s=%s ", $2, $1}'
 }
 

@@ -64,7 +64,7 @@ impl GenlFamily for IpvsFamily {
             b::IPVS_CMD_FLUSH => {
                 let flushed = ipvs.services.get();
                 ipvs.services.replace(crate::service::ServiceTable::empty()?);
-                flushed.retire();
+                flushed.retire(&ipvs.trash);
                 Ok(())
             }
             // Statistics are not kept yet: there is nothing to zero, but
@@ -278,7 +278,15 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
                 ipvs.need_ipv6_defrag(net)?;
             }
             let mut dests = KVec::with_capacity(svc.dests.len() + 1, GFP_KERNEL)?;
-            dests.push(Dest::new(af, d.addr, d.port, &config)?, GFP_KERNEL)?;
+            // Back from the trash if connections still use it, as upstream.
+            let dest = match ipvs.trash.take(&svc.key, af, &d.addr, d.port) {
+                Some(dest) => {
+                    dest.configure(&config);
+                    dest
+                }
+                None => Dest::new(af, d.addr, d.port, &config)?,
+            };
+            dests.push(dest, GFP_KERNEL)?;
             dests.extend_from_slice(&svc.dests, GFP_KERNEL)?;
             table.edited(index, Some(svc.with(svc.config, None, dests, DestsEdit::AddedFirst)?))?
         }
@@ -300,8 +308,10 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
         _ => return Err(EINVAL),
     };
     ipvs.services.replace(new_table);
-    retired.inspect(|s| s.retire());
-    retired_dest.inspect(|d| d.retire());
+    retired.inspect(|s| s.retire(&ipvs.trash));
+    if let (Some(d), Some(svc)) = (retired_dest, current) {
+        ipvs.trash.put(&svc.key, d);
+    }
     Ok(())
 }
 

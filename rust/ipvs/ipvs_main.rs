@@ -51,6 +51,7 @@ pub mod sched_api;
 mod service;
 mod sysctl;
 mod template;
+mod trash;
 mod xmit;
 
 use kbind::genl::GenlRegistration;

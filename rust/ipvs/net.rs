@@ -12,6 +12,7 @@ use crate::kbind::procfs::NetProcFile;
 use crate::service::ServiceTable;
 use crate::sysctl::IpvsSysctls;
 use crate::tcp_state::Timeouts;
+use crate::trash::DestTrash;
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
@@ -30,6 +31,8 @@ pub(crate) struct IpvsNet {
     pub(crate) services: RcuArc<ServiceTable>,
     /// The shared connection table.
     pub(crate) conn_tab: Arc<ConnTab>,
+    /// Removed real servers that connections still use.
+    pub(crate) trash: DestTrash,
     /// Packets seen by each hook.
     pub(crate) hook_counts: HookCounts,
     timeouts: [AtomicU32; 3],
@@ -89,6 +92,7 @@ impl PernetState for IpvsNet {
         Ok(Self {
             services: RcuArc::new(ServiceTable::empty()?),
             conn_tab: conn::get().ok_or(ENODEV)?,
+            trash: DestTrash::new()?,
             hook_counts: HookCounts::default(),
             timeouts: [AtomicU32::new(t.tcp), AtomicU32::new(t.tcp_fin), AtomicU32::new(t.udp)],
             ipv6_defrag: KBox::pin_init(kernel::new_mutex!(None, "lvs_ipv6_defrag"), GFP_KERNEL)?,

@@ -16,6 +16,7 @@ use crate::persist::{PersistSvc, FTP_PORT};
 use crate::sched::SchedBinding;
 use crate::sched_api::{DestsEdit, LocalityTimes, SchedData, SvcInfo};
 use crate::sched_input::{DestInfo, FlowKey};
+use crate::trash::DestTrash;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLock};
@@ -180,6 +181,16 @@ impl Dest {
         self.available.store(false, Ordering::Relaxed);
     }
 
+    /// Puts it back in service (added again to its service).
+    pub(crate) fn revive(&self) {
+        self.available.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether no connection or template uses it.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.total_conns() == 0 && self.persist.load(Ordering::Relaxed) == 0
+    }
+
     /// What the scheduler sees of it now.
     fn info(&self) -> DestInfo {
         let active = self.active.load(Ordering::Relaxed);
@@ -288,9 +299,10 @@ impl Service {
         self.dests.iter().position(|d| d.af == af && &d.addr == addr && d.port == port)
     }
 
-    /// Takes all its real servers out of service (it is being removed).
-    pub(crate) fn retire(&self) {
-        self.dests.iter().for_each(|d| d.retire());
+    /// Takes all its real servers out of service, into `trash` (it is
+    /// being removed).
+    pub(crate) fn retire(&self, trash: &DestTrash) {
+        self.dests.iter().for_each(|d| trash.put(&self.key, d.clone()));
     }
 
     /// Picks a real server for new connection `flow`, at `locality`
@@ -353,9 +365,10 @@ impl ServiceTable {
             .or_else(|| by_addr(0))
     }
 
-    /// Takes every service out (the table is being flushed).
-    pub(crate) fn retire(&self) {
-        self.services.iter().for_each(|s| s.retire());
+    /// Takes every service out, their servers into `trash` (the table is
+    /// being flushed).
+    pub(crate) fn retire(&self, trash: &DestTrash) {
+        self.services.iter().for_each(|s| s.retire(trash));
     }
 
     /// A new table: this one with service `index` replaced by `service`

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Real servers taken out of their service while connections still use
+//! them (upstream's "dest trash"). Adding the same server to the same
+//! service again brings it back as it was, its connection counters
+//! included, as upstream does: a scheduler that weighs load then sees
+//! the connections the server still has. A server no connection uses
+//! any more is let go.
+
+use crate::service::{Dest, SvcKey};
+use kernel::prelude::*;
+use kernel::sync::{Arc, Mutex};
+
+#[derive(Clone)]
+struct Trashed {
+    svc: SvcKey,
+    dest: Arc<Dest>,
+}
+
+/// The entries of `trash` that `keep` keeps, in a new vector (process
+/// context).
+fn kept(trash: &KVec<Trashed>, keep: impl Fn(&Trashed) -> bool) -> Result<KVec<Trashed>> {
+    let mut out = KVec::with_capacity(trash.len(), GFP_KERNEL)?;
+    for t in trash.iter().filter(|t| keep(t)) {
+        out.push(t.clone(), GFP_KERNEL)?;
+    }
+    Ok(out)
+}
+
+/// A namespace's removed real servers.
+pub(crate) struct DestTrash(Pin<KBox<Mutex<KVec<Trashed>>>>);
+
+impl DestTrash {
+    /// An empty trash.
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self(KBox::pin_init(kernel::new_mutex!(KVec::new(), "lvs_dest_trash"), GFP_KERNEL)?))
+    }
+
+    /// Takes `dest` out of service `svc`, and keeps it while connections
+    /// use it.
+    pub(crate) fn put(&self, svc: &SvcKey, dest: Arc<Dest>) {
+        dest.retire();
+        let mut trash = self.0.lock();
+        // Without memory a server is only forgotten: its connections hold
+        // it still.
+        if let Ok(busy) = kept(&trash, |t| !t.dest.is_idle()) {
+            *trash = busy;
+        }
+        if !dest.is_idle() {
+            let _ = trash.push(Trashed { svc: *svc, dest }, GFP_KERNEL);
+        }
+    }
+
+    /// Real server `af` `addr`:`port` of service `svc`, if it is in the
+    /// trash: taken out and back in service.
+    pub(crate) fn take(&self, svc: &SvcKey, af: u16, addr: &[u8; 16], port: u16) -> Option<Arc<Dest>> {
+        let is_it = |t: &Trashed| &t.svc == svc && t.dest.af == af && &t.dest.addr == addr && t.dest.port == port;
+        let mut trash = self.0.lock();
+        let dest = trash.iter().find(|t| is_it(t))?.dest.clone();
+        *trash = kept(&trash, |t| !is_it(t)).ok()?;
+        dest.revive();
+        Some(dest)
+    }
+}
