@@ -38,12 +38,12 @@ count() {
 	on "$CLIENT" curl -sf -m 600 -H "Connection: close" "http://$VIP/?[1-$1]" |
 		sort | uniq -c | awk '{printf "%s=%s ", $2, $1}'
 }
-# hold N: N more connections held open (until the test ends).
+# hold N: N more connections held open, sending nothing (until release
+# or the end of the test, which ends the client's processes).
 hold() {
 	local n
 	for n in $(seq "$1"); do
-		sleep 600 | on "$CLIENT" socat - "TCP:$VIP:80" &
-		ON_EXIT="$ON_EXIT; kill $! 2>/dev/null"
+		on "$CLIENT" socat -u "TCP:$VIP:80" OPEN:/dev/null &
 		sleep 0.5
 	done
 	sleep 1
@@ -54,7 +54,7 @@ active() {
 }
 # release: closes the held connections.
 release() {
-	pkill -f "socat - TCP:$VIP:80" || true
+	pkill -f "socat -u TCP:$VIP:80" || true
 	sleep 2
 }
 
@@ -71,17 +71,21 @@ assert_eq "lblc: and stays" "rs2=3 " "$(count 3)"
 # lblcr on the same address: the servers come back from the trash with
 # the connections they still have (as upstream), which the choices see.
 service lblcr
-assert_eq "lblcr: closed connections stay" "?" "$(count 5)"
+assert_eq "lblcr: closed connections stay" "rs1=5 " "$(count 5)"
 hold 2
-assert_eq "lblcr: two held open" "?" "$(active)"
-assert_eq "lblcr: overloaded, the set grows" "?" "$(count 5)"
+assert_eq "lblcr: two held open" "10.0.1.2:80=2 10.0.2.2:80=0 10.0.3.2:80=0 " "$(active)"
+assert_eq "lblcr: overloaded, the set grows" "rs3=5 " "$(count 5)"
 release
-assert_eq "lblcr: the set's least loaded" "?" "$(count 3)"
+assert_eq "lblcr: the set's least loaded" "rs1=3 " "$(count 3)"
 
+declare -A held=(
+	[sed]="10.0.1.2:80=0 10.0.2.2:80=2 10.0.3.2:80=3 "
+	[nq]="10.0.1.2:80=1 10.0.2.2:80=1 10.0.3.2:80=3 "
+)
 for s in sed nq; do
 	service "$s" "1 2 3"
 	hold 5
-	assert_eq "$s: five held open" "?" "$(active)"
+	assert_eq "$s: five held open" "${held[$s]}" "$(active)"
 	release
 done
 
@@ -92,5 +96,5 @@ assert_eq "fo: the next heaviest" "rs2=3 " "$(count 3)"
 
 service ovf "1 2 3"
 hold 4
-assert_eq "ovf: four held open" "?" "$(active)"
+assert_eq "ovf: four held open" "10.0.1.2:80=0 10.0.2.2:80=0 10.0.3.2:80=4 " "$(active)"
 release
