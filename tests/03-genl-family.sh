@@ -13,8 +13,13 @@ genl ctrl get name IPVS | grep -q "Name: IPVS" || fail "genl does not resolve IP
 assert_eq "GET_INFO" "version=1.2.1 size=4096" "$(info)"
 ns=$(netns_add other)
 assert_eq "GET_INFO in another namespace" "version=1.2.1 size=4096" "$(ip netns exec "$ns" python3 "$TESTS/tools/ipvs_info.py")"
+# As nobody, from a copy nobody can read even when only root reads the checkout.
+public=$(mktemp -d)
+ON_EXIT="rm -rf $public; rmmod $core"
+install -m 644 "$TESTS/tools/ipvs_info.py" "$public/"
+chmod 755 "$public"
 assert_eq "GET_INFO without CAP_NET_ADMIN" "error=EPERM" \
-	"$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all python3 "$TESTS/tools/ipvs_info.py" || true)"
+	"$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all python3 "$public/ipvs_info.py" || true)"
 
 rmmod "$core"
 modprobe "$core" conn_tab_bits=10

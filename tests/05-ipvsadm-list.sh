@@ -20,11 +20,12 @@ if is_loaded ip_vs || is_loaded lvs_ipvs; then
 fi
 
 tmp=$(mktemp -d)
-# Both run as "ipvsadm" (found in PATH), for the messages that name it.
+# Both run as "ipvsadm" (found in PATH), for the messages that name it;
+# ours as a copy, which nobody can run even from a checkout only root reads.
 mkdir "$tmp/theirs" "$tmp/ours"
 ln -s "$theirs" "$tmp/theirs/ipvsadm"
-ln -s "$ours" "$tmp/ours/ipvsadm"
-chmod 755 "$tmp"
+install -m 755 "$ours" "$tmp/ours/ipvsadm"
+chmod 755 "$tmp" "$tmp/theirs" "$tmp/ours"
 modules=()
 modprobe_path=$(cat /proc/sys/kernel/modprobe)
 unload() {
