@@ -176,10 +176,9 @@ impl Conn {
     /// Takes the entry off its real server's counts, and a connection off
     /// its template's.
     fn unaccount(&self) {
-        let before = self.count().fetch_sub(1, Ordering::Relaxed);
+        self.count().fetch_sub(1, Ordering::Relaxed);
         if !self.is_template() {
-            let other = if self.flags & F_INACTIVE != 0 { &self.dest.active } else { &self.dest.inactive };
-            self.dest.conn_removed(before.wrapping_add(other.load(Ordering::Relaxed)));
+            self.dest.conn_removed();
             if let Some(control) = &self.control {
                 control.detach();
             }

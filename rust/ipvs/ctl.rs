@@ -97,6 +97,14 @@ pub(crate) type CtlLock = Mutex<()>;
 
 static CTL_LOCK: ModuleGlobal<CtlLock> = ModuleGlobal::new();
 
+/// Runs `change` under the control lock (for changes made outside
+/// netlink: `/proc/net/ip_vs_gs`).
+pub(crate) fn locked(change: impl FnOnce() -> Result) -> Result {
+    let lock = CTL_LOCK.get().ok_or(ENODEV)?;
+    let _guard = lock.lock();
+    change()
+}
+
 /// Creates the control lock, reachable until the guard drops.
 pub(crate) fn publish() -> Result<Published<CtlLock>> {
     CTL_LOCK.publish(Arc::pin_init(kernel::new_mutex!(()), GFP_KERNEL)?)
@@ -244,6 +252,7 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
     // What the change takes out of service, once it is published.
     let mut retired: Option<&Arc<Service>> = None;
     let mut retired_dest: Option<Arc<Dest>> = None;
+    let mut restored: Option<Arc<Dest>> = None;
     let new_table = match (cmd, current, dest) {
         (b::IPVS_CMD_NEW_SERVICE, Some(_), _) => return Err(EEXIST),
         (b::IPVS_CMD_NEW_SERVICE, None, _) => {
@@ -278,10 +287,12 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
                 ipvs.need_ipv6_defrag(net)?;
             }
             let mut dests = KVec::with_capacity(svc.dests.len() + 1, GFP_KERNEL)?;
-            // Back from the trash if connections still use it, as upstream.
-            let dest = match ipvs.trash.take(&svc.key, af, &d.addr, d.port) {
+            // Back from the trash if connections still use it, as upstream
+            // (back in service only once the new table is in place).
+            let dest = match ipvs.trash.find(&svc.key, af, &d.addr, d.port) {
                 Some(dest) => {
                     dest.configure(&config);
+                    restored = Some(dest.clone());
                     dest
                 }
                 None => Dest::new(af, d.addr, d.port, &config)?,
@@ -307,6 +318,8 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
         }
         _ => return Err(EINVAL),
     };
+    // Nothing fails from here on.
+    restored.inspect(|d| ipvs.trash.restore(d));
     ipvs.services.replace(new_table);
     retired.inspect(|s| s.retire(&ipvs.trash));
     if let (Some(d), Some(svc)) = (retired_dest, current) {

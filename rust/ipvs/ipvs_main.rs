@@ -18,6 +18,8 @@ pub mod conn_hash;
 pub mod conn_shard;
 #[path = "../logic/csum.rs"]
 pub mod csum;
+#[path = "../logic/gs_table.rs"]
+pub mod gs_table;
 #[path = "../logic/icmp.rs"]
 pub mod icmp;
 #[path = "../logic/nlattr.rs"]
@@ -30,6 +32,8 @@ pub mod packet;
 pub mod persist;
 #[path = "../logic/proc_text.rs"]
 pub mod proc_text;
+#[path = "../logic/sched_gs.rs"]
+pub mod sched_gs;
 #[path = "../logic/sched_input.rs"]
 pub mod sched_input;
 #[path = "../logic/sched_lblc.rs"]
@@ -43,6 +47,7 @@ pub mod tcp_state;
 
 mod conn;
 mod ctl;
+mod gs;
 mod hooks;
 mod net;
 mod proc;

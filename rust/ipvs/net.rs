@@ -3,6 +3,7 @@
 //! `struct netns_ipvs`: services, timeouts and counters are per namespace.
 
 use crate::conn::{self, ConnTab};
+use crate::gs::GsFile;
 use crate::proc::{ConnFile, HookCountsFile, ServicesFile};
 use crate::hooks::{HookCounts, IpvsHooks, HOOKS};
 use crate::kbind::global::RcuArc;
@@ -25,6 +26,7 @@ pub(crate) struct IpvsNet {
     _hook_counts_file: NetProcFile<HookCountsFile>,
     _conn_file: NetProcFile<ConnFile>,
     _services_file: NetProcFile<ServicesFile>,
+    _gs_file: NetProcFile<GsFile>,
     /// `/proc/sys/net/ipv4/vs/`.
     pub(crate) sysctls: IpvsSysctls,
     /// The namespace's services.
@@ -100,6 +102,7 @@ impl PernetState for IpvsNet {
             _hook_counts_file: NetProcFile::create(net, kernel::c_str!("lvs_ipvs_hooks"))?,
             _conn_file: NetProcFile::create(net, kernel::c_str!("ip_vs_conn"))?,
             _services_file: NetProcFile::create(net, kernel::c_str!("ip_vs"))?,
+            _gs_file: NetProcFile::create_writable(net, kernel::c_str!("ip_vs_gs"))?,
             sysctls: IpvsSysctls::register(net)?,
             hooks: Some(NetHooks::register::<IpvsHooks>(net, &HOOKS)?),
         })

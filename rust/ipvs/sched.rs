@@ -6,6 +6,7 @@
 use crate::kbind::global::{ModuleGlobal, Published};
 use crate::kbind::module::{self, ModuleRef};
 use crate::sched_api::{DestsEdit, SchedData, Scheduler, SvcInfo};
+use crate::sched_gs::Route;
 use crate::sched_input::{DestInfo, FlowKey};
 use kernel::prelude::*;
 use kernel::rbtree::RBTree;
@@ -104,8 +105,15 @@ impl SchedBinding {
     }
 
     /// Builds a service's data (see `sched_api::PrepareFn`).
-    pub(crate) fn prepare(&self, prev: Option<SchedData>, edit: DestsEdit, dests: &[DestInfo], svc: &SvcInfo) -> Result<SchedData> {
-        self.scheduler.prepare(prev, edit, dests, svc)
+    pub(crate) fn prepare(
+        &self,
+        prev: Option<SchedData>,
+        edit: DestsEdit,
+        dests: &[DestInfo],
+        svc: &SvcInfo,
+        routes: &[Route],
+    ) -> Result<SchedData> {
+        self.scheduler.prepare(prev, edit, dests, svc, routes)
     }
 
     /// Picks a server (see `sched_api::ScheduleFn`).

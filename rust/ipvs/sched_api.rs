@@ -19,6 +19,7 @@
 //! the calls for one service (as upstream's `sched_lock`), so the same
 //! packets meet the same choices as on C IPVS.
 
+use crate::sched_gs::{Resolved, Route};
 use crate::sched_input::{DestInfo, FlowKey};
 use crate::sched_lblc::{self, Entry, CACHE_SLOTS};
 use crate::sched_wrr::WrrState;
@@ -93,19 +94,32 @@ pub enum SchedData {
     Table(KVec<u16>),
     /// The locality-based schedulers' cache of destination addresses.
     Cache(KVec<Entry>),
+    /// The global server scheduler's routes, longest prefix first.
+    Routes(KVec<Resolved>),
 }
 
 impl SchedData {
+    /// Whether this is a cache, which [`Self::carried`] copies into room
+    /// allocated beforehand.
+    pub fn is_cache(&self) -> bool {
+        matches!(self, SchedData::Cache(_))
+    }
+
     /// What of this data a service's next snapshot starts from:
-    /// positions carry over, a cache moves over (this snapshot, on its
-    /// way out, schedules without one); tables are built anew.
-    /// Softirqs are held off: no allocation.
-    pub fn carried(&mut self) -> SchedData {
-        match self {
-            SchedData::Cursor(last) => SchedData::Cursor(*last),
-            SchedData::Wrr(state) => SchedData::Wrr(*state),
-            SchedData::Cache(cache) => SchedData::Cache(core::mem::replace(cache, KVec::new())),
-            SchedData::None | SchedData::Table(_) => SchedData::None,
+    /// positions carry over, a cache is copied into `room` (a vector of
+    /// [`CACHE_SLOTS`] entries; without it the next snapshot starts with
+    /// an empty cache); tables are built anew. This snapshot keeps all
+    /// of its own, in case the next one is never published. Softirqs are
+    /// held off: no allocation.
+    pub fn carried(&self, room: Option<KVec<Entry>>) -> SchedData {
+        match (self, room) {
+            (SchedData::Cursor(last), _) => SchedData::Cursor(*last),
+            (SchedData::Wrr(state), _) => SchedData::Wrr(*state),
+            (SchedData::Cache(cache), Some(mut room)) if room.len() == cache.len() => {
+                room.copy_from_slice(cache);
+                SchedData::Cache(room)
+            }
+            _ => SchedData::None,
         }
     }
 
@@ -140,6 +154,14 @@ impl SchedData {
         Ok(SchedData::Table(table))
     }
 
+    /// The routes, if these are routes.
+    pub fn routes(&self) -> Option<&[Resolved]> {
+        match self {
+            SchedData::Routes(routes) => Some(routes),
+            _ => None,
+        }
+    }
+
     /// The lookup table, if this is one of `N` entries.
     pub fn table<const N: usize>(&self) -> Option<&[u16; N]> {
         match self {
@@ -155,6 +177,19 @@ impl SchedData {
 /// Process context: may allocate and sleep.
 pub type PrepareFn = fn(prev: Option<SchedData>, edit: DestsEdit, dests: &[DestInfo], svc: &SvcInfo) -> Result<SchedData>;
 
+/// A [`PrepareFn`] that also sees the service's routes (`ip_vs_gs`),
+/// for the global server scheduler.
+pub type RoutedPrepareFn =
+    fn(prev: Option<SchedData>, edit: DestsEdit, dests: &[DestInfo], svc: &SvcInfo, routes: &[Route]) -> Result<SchedData>;
+
+/// How a scheduler builds its data.
+enum Prepare {
+    /// From the servers.
+    Plain(PrepareFn),
+    /// From the servers and the service's routes.
+    Routed(RoutedPrepareFn),
+}
+
 /// Picks a server for a new connection `flow` among `dests` (settings
 /// and counters as of now); `None` if none is available. Softirq
 /// context.
@@ -163,7 +198,7 @@ pub type ScheduleFn = fn(data: &mut SchedData, dests: &[DestInfo], flow: &FlowKe
 /// A scheduler as the core sees it.
 pub struct Scheduler {
     name: [u8; SCHED_NAME_LEN],
-    prepare: PrepareFn,
+    prepare: Prepare,
     schedule: ScheduleFn,
 }
 
@@ -171,6 +206,16 @@ impl Scheduler {
     /// A scheduler called `name` (as in `ipvsadm -s NAME`); the name must
     /// be shorter than [`SCHED_NAME_LEN`], or the build fails.
     pub const fn new(name: &str, prepare: PrepareFn, schedule: ScheduleFn) -> Self {
+        Self::with(name, Prepare::Plain(prepare), schedule)
+    }
+
+    /// A scheduler called `name` whose data is built from the service's
+    /// routes too (see [`Self::new`]).
+    pub const fn routed(name: &str, prepare: RoutedPrepareFn, schedule: ScheduleFn) -> Self {
+        Self::with(name, Prepare::Routed(prepare), schedule)
+    }
+
+    const fn with(name: &str, prepare: Prepare, schedule: ScheduleFn) -> Self {
         let src = name.as_bytes();
         assert!(!src.is_empty() && src.len() < SCHED_NAME_LEN);
         let mut bytes = [0u8; SCHED_NAME_LEN];
@@ -188,9 +233,20 @@ impl Scheduler {
         core::str::from_utf8(&self.name[..len]).unwrap_or("?")
     }
 
-    /// Builds a service's data (see [`PrepareFn`]).
-    pub fn prepare(&self, prev: Option<SchedData>, edit: DestsEdit, dests: &[DestInfo], svc: &SvcInfo) -> Result<SchedData> {
-        (self.prepare)(prev, edit, dests, svc)
+    /// Builds a service's data (see [`PrepareFn`]); `routes` are the
+    /// service's, which only a routed scheduler sees.
+    pub fn prepare(
+        &self,
+        prev: Option<SchedData>,
+        edit: DestsEdit,
+        dests: &[DestInfo],
+        svc: &SvcInfo,
+        routes: &[Route],
+    ) -> Result<SchedData> {
+        match self.prepare {
+            Prepare::Plain(prepare) => prepare(prev, edit, dests, svc),
+            Prepare::Routed(prepare) => prepare(prev, edit, dests, svc, routes),
+        }
     }
 
     /// Picks a server (see [`ScheduleFn`]).

@@ -10,14 +10,16 @@
 //! is removed from the service until they expire, as upstream's trash.
 
 use crate::kbind::bh::BhGuard;
-use crate::overload::{self, Change};
+use crate::overload::{self, Load};
 use crate::packet::PROTO_TCP;
 use crate::persist::{PersistSvc, FTP_PORT};
 use crate::sched::SchedBinding;
 use crate::sched_api::{DestsEdit, LocalityTimes, SchedData, SvcInfo};
+use crate::sched_gs::Route;
 use crate::sched_input::{DestInfo, FlowKey};
+use crate::sched_lblc::{Entry, CACHE_SLOTS};
 use crate::trash::DestTrash;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLock};
 
@@ -73,8 +75,9 @@ pub(crate) struct Dest {
     pub(crate) l_threshold: AtomicU32,
     /// The lower threshold in force (the given one, or 75% of the upper).
     l_threshold_in_force: AtomicU32,
-    /// Over its thresholds: no new connections (`overload.rs`).
-    overloaded: AtomicBool,
+    /// Its connections and whether they overload it (`overload.rs`),
+    /// changed only by connections coming and going and new thresholds.
+    load: AtomicU64,
     /// Active connections.
     pub(crate) active: AtomicU32,
     /// Inactive connections.
@@ -113,7 +116,7 @@ impl Dest {
                 u_threshold: AtomicU32::new(0),
                 l_threshold: AtomicU32::new(0),
                 l_threshold_in_force: AtomicU32::new(0),
-                overloaded: AtomicBool::new(false),
+                load: AtomicU64::new(Load::IDLE.bits()),
                 active: AtomicU32::new(0),
                 inactive: AtomicU32::new(0),
                 persist: AtomicU32::new(0),
@@ -139,35 +142,31 @@ impl Dest {
             self.u_threshold.store(config.u_threshold, Ordering::Relaxed);
             self.l_threshold.store(config.l_threshold, Ordering::Relaxed);
             self.l_threshold_in_force.store(in_force, Ordering::Relaxed);
-            self.update_overload(self.total_conns(), Change::Thresholds);
+            self.change_load(|load| load.rethresholded(config.u_threshold, in_force));
         }
     }
 
-    /// Active plus inactive connections (upstream's `totalconns`).
-    fn total_conns(&self) -> u32 {
-        self.active.load(Ordering::Relaxed).wrapping_add(self.inactive.load(Ordering::Relaxed))
+    /// Changes its load word by `step`, atomically with the flag.
+    fn change_load(&self, step: impl Fn(Load) -> Load) {
+        let step = |bits| Some(step(Load::from_bits(bits)).bits());
+        // The closure never declines, so the update always happens.
+        let _ = self.load.fetch_update(Ordering::Relaxed, Ordering::Relaxed, step);
     }
 
-    fn update_overload(&self, conns: u32, change: Change) {
-        let upper = self.u_threshold.load(Ordering::Relaxed);
-        let lower = self.l_threshold_in_force.load(Ordering::Relaxed);
-        let was = self.overloaded.load(Ordering::Relaxed);
-        self.overloaded.store(overload::update(was, conns, upper, lower, change), Ordering::Relaxed);
+    fn current_load(&self) -> Load {
+        Load::from_bits(self.load.load(Ordering::Relaxed))
     }
 
-    /// A connection was counted on it (after the count went up).
+    /// A connection is counted on it.
     pub(crate) fn conn_added(&self) {
-        let conns = self.total_conns();
-        if overload::reached(conns, self.u_threshold.load(Ordering::Relaxed)) {
-            self.update_overload(conns, Change::Reached);
-        }
+        let upper = self.u_threshold.load(Ordering::Relaxed);
+        self.change_load(|load| load.added(upper));
     }
 
-    /// A connection was taken off its count, which was `before`.
-    pub(crate) fn conn_removed(&self, before: u32) {
-        if overload::fell_below(before, self.l_threshold_in_force.load(Ordering::Relaxed)) {
-            self.update_overload(before.wrapping_sub(1), Change::FellBelow);
-        }
+    /// A connection is taken off its count.
+    pub(crate) fn conn_removed(&self) {
+        let lower = self.l_threshold_in_force.load(Ordering::Relaxed);
+        self.change_load(|load| load.removed(lower));
     }
 
     /// Whether it is still in its service.
@@ -188,7 +187,7 @@ impl Dest {
 
     /// Whether no connection or template uses it.
     pub(crate) fn is_idle(&self) -> bool {
-        self.total_conns() == 0 && self.persist.load(Ordering::Relaxed) == 0
+        self.current_load().conns() == 0 && self.persist.load(Ordering::Relaxed) == 0
     }
 
     /// What the scheduler sees of it now.
@@ -203,7 +202,7 @@ impl Dest {
             last_weight: self.last_weight.load(Ordering::Relaxed),
             active,
             inactive,
-            overloaded: self.overloaded.load(Ordering::Relaxed),
+            overloaded: self.current_load().overloaded(),
         }
     }
 }
@@ -232,17 +231,21 @@ pub(crate) struct Service {
     sched_slot: Pin<KBox<SpinLock<SchedSlot>>>,
     /// Its real servers, newest first, as upstream keeps them.
     pub(crate) dests: KVec<Arc<Dest>>,
+    /// Its global-server-scheduling routes (`/proc/net/ip_vs_gs`), in
+    /// the order they were added; kept whatever its scheduler.
+    pub(crate) routes: KVec<Route>,
 }
 
 impl Service {
-    /// A snapshot of service `key` with `config`, scheduler `sched` and
-    /// real servers `dests`; `prev` is what the scheduler carries over
-    /// from the previous snapshot, changed by `edit`.
+    /// A snapshot of service `key` with `config`, scheduler `sched`,
+    /// real servers `dests` and `routes`; `prev` is what the scheduler
+    /// carries over from the previous snapshot, changed by `edit`.
     fn build(
         key: SvcKey,
         config: SvcConfig,
         sched: SchedBinding,
         dests: KVec<Arc<Dest>>,
+        routes: KVec<Route>,
         prev: Option<SchedData>,
         edit: DestsEdit,
     ) -> Result<Arc<Self>> {
@@ -250,14 +253,14 @@ impl Service {
         for d in dests.iter() {
             infos.push(d.info(), GFP_KERNEL)?;
         }
-        let data = sched.prepare(prev, edit, &infos, &svc_info(&key, &config, LocalityTimes::default()))?;
+        let data = sched.prepare(prev, edit, &infos, &svc_info(&key, &config, LocalityTimes::default()), &routes)?;
         let sched_slot = KBox::pin_init(kernel::new_spinlock!(SchedSlot { dests: infos, data }, "lvs_sched_slot"), GFP_KERNEL)?;
-        Ok(Arc::new(Self { key, config, sched, sched_slot, dests }, GFP_KERNEL)?)
+        Ok(Arc::new(Self { key, config, sched, sched_slot, dests, routes }, GFP_KERNEL)?)
     }
 
     /// A new service, without real servers.
     pub(crate) fn new(key: SvcKey, config: SvcConfig, sched: SchedBinding) -> Result<Arc<Self>> {
-        Self::build(key, config, sched, KVec::new(), None, DestsEdit::Same)
+        Self::build(key, config, sched, KVec::new(), KVec::new(), None, DestsEdit::Same)
     }
 
     /// A copy of this service with `dests` (this one's, changed by
@@ -270,15 +273,40 @@ impl Service {
         dests: KVec<Arc<Dest>>,
         edit: DestsEdit,
     ) -> Result<Arc<Self>> {
+        let mut routes = KVec::with_capacity(self.routes.len(), GFP_KERNEL)?;
+        routes.extend_from_slice(&self.routes, GFP_KERNEL)?;
+        self.rebuilt(config, sched, dests, routes, edit)
+    }
+
+    /// A copy of this service with `routes` instead of its own.
+    pub(crate) fn with_routes(&self, routes: KVec<Route>) -> Result<Arc<Self>> {
+        let mut dests = KVec::with_capacity(self.dests.len(), GFP_KERNEL)?;
+        dests.extend_from_slice(&self.dests, GFP_KERNEL)?;
+        self.rebuilt(self.config, None, dests, routes, DestsEdit::Same)
+    }
+
+    fn rebuilt(
+        &self,
+        config: SvcConfig,
+        sched: Option<SchedBinding>,
+        dests: KVec<Arc<Dest>>,
+        routes: KVec<Route>,
+        edit: DestsEdit,
+    ) -> Result<Arc<Self>> {
         let (sched, prev) = match sched {
             Some(s) => (s, None),
             None => {
+                let has_cache = {
+                    let _bh = BhGuard::new();
+                    self.sched_slot.lock().data.is_cache()
+                };
+                let room = if has_cache { Some(KVec::from_elem(Entry::EMPTY, CACHE_SLOTS, GFP_KERNEL)?) } else { None };
                 let _bh = BhGuard::new();
-                let carried = self.sched_slot.lock().data.carried();
+                let carried = self.sched_slot.lock().data.carried(room);
                 (self.sched.try_clone()?, Some(carried))
             }
         };
-        Self::build(self.key, config, sched, dests, prev, edit)
+        Self::build(self.key, config, sched, dests, routes, prev, edit)
     }
 
     /// Whether its connections persist (`-p`).

@@ -42,7 +42,7 @@ impl DestTrash {
         let mut trash = self.0.lock();
         // Without memory a server is only forgotten: its connections hold
         // it still.
-        if let Ok(busy) = kept(&trash, |t| !t.dest.is_idle()) {
+        if let Ok(busy) = kept(&trash, |t| !t.dest.is_available() && !t.dest.is_idle()) {
             *trash = busy;
         }
         if !dest.is_idle() {
@@ -51,13 +51,23 @@ impl DestTrash {
     }
 
     /// Real server `af` `addr`:`port` of service `svc`, if it is in the
-    /// trash: taken out and back in service.
-    pub(crate) fn take(&self, svc: &SvcKey, af: u16, addr: &[u8; 16], port: u16) -> Option<Arc<Dest>> {
-        let is_it = |t: &Trashed| &t.svc == svc && t.dest.af == af && &t.dest.addr == addr && t.dest.port == port;
-        let mut trash = self.0.lock();
-        let dest = trash.iter().find(|t| is_it(t))?.dest.clone();
-        *trash = kept(&trash, |t| !is_it(t)).ok()?;
+    /// trash. It stays there until [`DestTrash::restore`].
+    pub(crate) fn find(&self, svc: &SvcKey, af: u16, addr: &[u8; 16], port: u16) -> Option<Arc<Dest>> {
+        let is_it = |t: &&Trashed| {
+            &t.svc == svc && t.dest.af == af && &t.dest.addr == addr && t.dest.port == port && !t.dest.is_available()
+        };
+        self.0.lock().iter().find(is_it).map(|t| t.dest.clone())
+    }
+
+    /// Puts `dest`, found in the trash, back in service: its service is
+    /// about to hold it again.
+    pub(crate) fn restore(&self, dest: &Arc<Dest>) {
         dest.revive();
-        Some(dest)
+        let mut trash = self.0.lock();
+        // Without memory it stays listed, and goes with the next `put`:
+        // only servers out of service are kept or found.
+        if let Ok(rest) = kept(&trash, |t| !Arc::ptr_eq(&t.dest, dest)) {
+            *trash = rest;
+        }
     }
 }

@@ -4,6 +4,7 @@
  * by each module's glue file, so it is built with that module's name.
  */
 #include "helpers.h"
+#include <linux/capability.h>
 #include <linux/kmod.h>
 #include <net/ip.h>
 #include <net/icmp.h>
@@ -28,6 +29,16 @@ struct proc_dir_entry *lvs_net_proc_dir(struct net *net)
 struct net *lvs_seq_file_net(struct seq_file *seq)
 {
 	return seq_file_single_net(seq);
+}
+
+struct net *lvs_proc_file_net(struct file *file)
+{
+	return seq_file_single_net(file->private_data);
+}
+
+bool lvs_file_net_admin(struct file *file, struct net *net)
+{
+	return file_ns_capable(file, net->user_ns, CAP_NET_ADMIN);
 }
 
 bool lvs_pskb_may_pull(struct sk_buff *skb, unsigned int len)

@@ -22,6 +22,8 @@
 void *lvs_net_generic(const struct net *net, unsigned int id);
 struct proc_dir_entry *lvs_net_proc_dir(struct net *net);
 struct net *lvs_seq_file_net(struct seq_file *seq);
+struct net *lvs_proc_file_net(struct file *file);
+bool lvs_file_net_admin(struct file *file, struct net *net);
 
 /* packets */
 bool lvs_pskb_may_pull(struct sk_buff *skb, unsigned int len);

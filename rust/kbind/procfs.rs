@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Read-only files under a namespace's `/proc/net`, shown through a
-//! `seq_file`.
+//! Files under a namespace's `/proc/net`, shown through a `seq_file`;
+//! read-only, or also writable by the namespace's network admin.
 
 use super::bindings;
 use super::netns::Net;
@@ -40,6 +40,34 @@ unsafe extern "C" fn show_trampoline<S: NetProcShow>(
     0
 }
 
+/// What a write to the file does.
+pub trait NetProcWrite: NetProcShow {
+    /// Takes `text`, the bytes of one write (at most a page less one),
+    /// for namespace `net`, from a process with `CAP_NET_ADMIN` there.
+    fn write(net: &Net, text: &[u8]) -> Result;
+}
+
+unsafe extern "C" fn write_trampoline<W: NetProcWrite>(
+    file: *mut bindings::file,
+    buf: *mut u8,
+    size: usize,
+) -> c_int {
+    // SAFETY: a `proc_create_net_single_write` file being written is open,
+    // its seq_file holding a reference to its namespace.
+    let net = unsafe { Net::from_ptr(bindings::lvs_proc_file_net(file)) };
+    // SAFETY: `file` is open and `net` live, as above.
+    if !unsafe { bindings::lvs_file_net_admin(file, net.as_ptr()) } {
+        return EPERM.to_errno();
+    }
+    // SAFETY: `proc_simple_write` copied the `size` bytes written into
+    // `buf`, which lives until this returns.
+    let text = unsafe { core::slice::from_raw_parts(buf, size) };
+    match W::write(net, text) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
 /// A file `/proc/net/NAME` in one namespace, removed on drop.
 pub struct NetProcFile<S: NetProcShow> {
     net: *mut bindings::net,
@@ -68,10 +96,33 @@ impl<S: NetProcShow> NetProcFile<S> {
                 core::ptr::null_mut(),
             )
         };
+        Self::created(net, name, entry)
+    }
+
+    fn created(net: &Net, name: &'static CStr, entry: *mut bindings::proc_dir_entry) -> Result<Self> {
         if entry.is_null() {
             return Err(ENOMEM);
         }
         Ok(Self { net: net.as_ptr(), name, _show: PhantomData })
+    }
+}
+
+impl<W: NetProcWrite> NetProcFile<W> {
+    /// Creates `/proc/net/<name>` in `net`, mode 0644, written through
+    /// [`NetProcWrite`]; it must belong to a [`super::netns::PernetState`].
+    pub fn create_writable(net: &Net, name: &'static CStr) -> Result<Self> {
+        // SAFETY: as in `create`.
+        let entry = unsafe {
+            bindings::proc_create_net_single_write(
+                name.as_char_ptr(),
+                0o644,
+                bindings::lvs_net_proc_dir(net.as_ptr()),
+                Some(show_trampoline::<W>),
+                Some(write_trampoline::<W>),
+                core::ptr::null_mut(),
+            )
+        };
+        Self::created(net, name, entry)
     }
 }
 

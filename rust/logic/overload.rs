@@ -4,20 +4,74 @@
 //! when the server's connections reach the upper threshold, and down
 //! only when they fall below the lower one (by default three quarters of
 //! the upper). Overloaded servers get no new connections.
+//!
+//! The connection count and the flag share one word ([`Load`]), so that
+//! each change of the count decides the flag from the count it made, and
+//! two changes at once cannot leave the flag where neither would.
 
-/// What moved the connection count.
+/// A real server's connections (active plus inactive, upstream's
+/// `totalconns`) in the low 32 bits, the overload flag above them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Change {
-    /// A connection was added and the count reached the upper threshold.
-    Reached,
-    /// A connection went and the count fell below the lower threshold.
-    FellBelow,
-    /// The thresholds were set anew.
-    Thresholds,
+pub struct Load(u64);
+
+const OVERLOADED: u64 = 1 << 32;
+
+impl Load {
+    /// No connections, not overloaded.
+    pub const IDLE: Load = Load(0);
+
+    /// From the word it is stored as.
+    pub const fn from_bits(bits: u64) -> Self {
+        Load(bits)
+    }
+
+    /// The word to store.
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+
+    /// The connections counted.
+    pub const fn conns(self) -> u32 {
+        self.0 as u32
+    }
+
+    /// Whether the server is overloaded.
+    pub const fn overloaded(self) -> bool {
+        self.0 & OVERLOADED != 0
+    }
+
+    const fn with(conns: u32, overloaded: bool) -> Self {
+        Load(conns as u64 | if overloaded { OVERLOADED } else { 0 })
+    }
+
+    /// After one more connection: up once the count reaches `upper`.
+    pub const fn added(self, upper: u32) -> Self {
+        let conns = self.conns().wrapping_add(1);
+        Self::with(conns, self.overloaded() || (upper != 0 && conns >= upper))
+    }
+
+    /// After one connection fewer: down once the count is below
+    /// `lower_in_force`.
+    pub const fn removed(self, lower_in_force: u32) -> Self {
+        let conns = self.conns().wrapping_sub(1);
+        Self::with(conns, self.overloaded() && conns >= lower_in_force)
+    }
+
+    /// Under new thresholds: the count now judged against both (no upper
+    /// threshold, never overloaded).
+    pub const fn rethresholded(self, upper: u32, lower_in_force: u32) -> Self {
+        let conns = self.conns();
+        let overloaded = if upper == 0 || conns < lower_in_force {
+            false
+        } else {
+            conns >= upper || self.overloaded()
+        };
+        Self::with(conns, overloaded)
+    }
 }
 
 /// The lower threshold in force: the one given, or 75% of the upper.
-pub fn lower_in_force(upper: u32, lower: u32) -> u32 {
+pub const fn lower_in_force(upper: u32, lower: u32) -> u32 {
     if lower != 0 {
         lower
     } else {
@@ -25,55 +79,23 @@ pub fn lower_in_force(upper: u32, lower: u32) -> u32 {
     }
 }
 
-/// The flag after `change`, with `conns` connections now (upstream's
-/// `__ip_vs_dest_update_overload`).
-pub fn update(overloaded: bool, conns: u32, upper: u32, lower_in_force: u32, change: Change) -> bool {
-    if upper == 0 {
-        return false;
-    }
-    let (set_at, keep_at) = match change {
-        Change::Reached => (lower_in_force, lower_in_force),
-        Change::FellBelow => (upper, upper),
-        Change::Thresholds => (upper, lower_in_force),
-    };
-    if conns >= set_at {
-        true
-    } else if conns >= keep_at {
-        overloaded
-    } else {
-        false
-    }
-}
-
-/// Whether adding a connection that made the count `conns` calls for an
-/// update.
-pub fn reached(conns: u32, upper: u32) -> bool {
-    conns == upper
-}
-
-/// Whether removing a connection from a count of `before` calls for one.
-pub fn fell_below(before: u32, lower_in_force: u32) -> bool {
-    before == lower_in_force
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Drives the flag through `conns` counts as upstream's hooks would.
+    /// Drives the count through `counts` one connection at a time.
     fn walk(upper: u32, lower: u32, counts: &[u32]) -> std::vec::Vec<bool> {
         let l = lower_in_force(upper, lower);
-        let mut flag = false;
-        let mut prev = 0;
+        let mut load = Load::IDLE;
         let mut out = std::vec::Vec::new();
         for &c in counts {
-            if c > prev && reached(c, upper) {
-                flag = update(flag, c, upper, l, Change::Reached);
-            } else if c < prev && fell_below(prev, l) {
-                flag = update(flag, c, upper, l, Change::FellBelow);
+            while load.conns() < c {
+                load = load.added(upper);
             }
-            prev = c;
-            out.push(flag);
+            while load.conns() > c {
+                load = load.removed(l);
+            }
+            out.push(load.overloaded());
         }
         out
     }
@@ -93,12 +115,22 @@ mod tests {
     }
 
     #[test]
+    fn a_jump_past_the_thresholds_still_counts() {
+        // Counts seen by racing CPUs may skip the exact threshold value.
+        let over = Load::with(9, false).added(8);
+        assert!(over.overloaded());
+        let under = Load::with(4, true).removed(6);
+        assert!(!under.overloaded());
+    }
+
+    #[test]
     fn new_thresholds_judge_the_count_now() {
         let l = lower_in_force(10, 0);
-        assert!(update(false, 10, 10, l, Change::Thresholds));
-        assert!(update(true, 9, 10, l, Change::Thresholds));
-        assert!(!update(false, 9, 10, l, Change::Thresholds));
-        assert!(!update(true, 7, 10, l, Change::Thresholds));
-        assert!(!update(true, 50, 0, 0, Change::Thresholds));
+        assert!(Load::with(10, false).rethresholded(10, l).overloaded());
+        assert!(Load::with(9, true).rethresholded(10, l).overloaded());
+        assert!(!Load::with(9, false).rethresholded(10, l).overloaded());
+        assert!(!Load::with(7, true).rethresholded(10, l).overloaded());
+        assert!(!Load::with(50, true).rethresholded(0, 0).overloaded());
+        assert_eq!(Load::with(50, true).rethresholded(0, 0).conns(), 50);
     }
 }

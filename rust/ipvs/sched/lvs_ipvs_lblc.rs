@@ -19,7 +19,7 @@ fn schedule(data: &mut SchedData, dests: &[DestInfo], flow: &FlowKey, svc: &SvcI
     let t = &svc.locality;
     match data.cache() {
         Some(cache) => sched_lblc::lblc(cache, dests, &flow.daddr, t.now, t.lblc_expiration),
-        // A snapshot whose cache moved on to its successor.
+        // Not a whole cache (never so after `cache_from`).
         None => sched_lblc::least_loaded(dests),
     }
 }

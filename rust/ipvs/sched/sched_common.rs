@@ -4,6 +4,8 @@
 
 #[path = "../sched_api.rs"]
 pub mod sched_api;
+#[path = "../../logic/sched_gs.rs"]
+pub mod sched_gs;
 #[path = "../../logic/sched_input.rs"]
 pub mod sched_input;
 #[path = "../../logic/sched_lblc.rs"]

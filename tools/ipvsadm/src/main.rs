@@ -4,13 +4,14 @@
 //! So far it lists (`-L -n`, one service or all, with `--thresholds`,
 //! `--persistent-conn`, `--tun-info`, `--nosort`); every other command
 //! line is checked as upstream checks it and then refused with a clear
-//! message. Documentation/ipvsadm.md tells what is done and how it is
-//! tested.
+//! message. `--gs` (ours) loads the global server scheduler's routes.
+//! Documentation/ipvsadm.md tells what is done and how it is tested.
 
 mod args;
 mod cli;
 mod errors;
 mod format;
+mod gs;
 mod init;
 mod list;
 mod model;
@@ -37,6 +38,18 @@ fn err(text: &str) {
 }
 
 fn run(argv: &[String]) -> u8 {
+    if argv.get(1).map(String::as_str) == Some("--gs") {
+        return match gs::run(&argv[2..]) {
+            Ok(text) => {
+                out(&text);
+                0
+            }
+            Err((message, code)) => {
+                err(&format!("{message}\n"));
+                code
+            }
+        };
+    }
     let (mut ipvs, info) = match init::open() {
         Ok(opened) => opened,
         Err(e) => {
