@@ -298,7 +298,10 @@ impl Service {
             None => {
                 let has_cache = {
                     let _bh = BhGuard::new();
-                    self.sched_slot.lock().data.is_cache()
+                    // A statement: the lock guard goes before softirqs are
+                    // let back in (a block's tail would outlive `_bh`).
+                    let has_cache = self.sched_slot.lock().data.is_cache();
+                    has_cache
                 };
                 let room = if has_cache { Some(KVec::from_elem(Entry::EMPTY, CACHE_SLOTS, GFP_KERNEL)?) } else { None };
                 let _bh = BhGuard::new();
