@@ -4,9 +4,9 @@
 //! read back as the lines that make them (`logic/gs_table.rs`).
 //!
 //! The routes belong to a service, whatever its scheduler, and go with
-//! it; a change publishes a new service snapshot under the control lock,
-//! as a netlink command does, so the scheduler's data is built afresh
-//! from them.
+//! it. A write publishes one new service table under the control lock,
+//! as a netlink command does, with all of its lines or none of them, so
+//! the schedulers' data is built afresh from the routes.
 
 use crate::ctl;
 use crate::gs_table::{self, AddLine, Command};
@@ -15,9 +15,10 @@ use crate::kbind::procfs::{NetProcShow, NetProcWrite, SeqFile};
 use crate::net::IpvsNet;
 use crate::packet::PROTO_TCP;
 use crate::sched_gs::Route;
-use crate::service::{Service, SvcKey, AF_INET, AF_INET6};
+use crate::service::{no_routes, Service, ServiceTable, SvcKey, AF_INET, AF_INET6};
 use core::fmt::{self, Write};
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 /// Most routes one service holds.
 pub(crate) const ROUTES_MAX: usize = 256;
@@ -37,18 +38,30 @@ impl NetProcShow for GsFile {
 }
 
 impl NetProcWrite for GsFile {
-    /// Carries out the lines in order; the first bad one stops the rest.
+    /// Carries out every line of one write, or none: all are read first,
+    /// then applied to one new table, published once.
     fn write(net: &Net, text: &[u8]) -> Result {
-        let ipvs = IpvsNet::get(net).ok_or(ENOENT)?;
+        let ipvs = IpvsNet::get(net).ok_or(ENODEV)?;
         let text = core::str::from_utf8(text).map_err(|_| EINVAL)?;
-        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-            let command = gs_table::parse(line).map_err(|bad| {
-                pr_info!("ip_vs_gs: {bad}: {line}\n");
-                EINVAL
-            })?;
-            ctl::locked(|| apply(ipvs, &command))?;
+        let mut commands = KVec::new();
+        for command in gs_table::parse_lines(text) {
+            // The reason is ipvsadm --gs's to tell, from the same parser.
+            commands.push(command.map_err(|_| EINVAL)?, GFP_KERNEL)?;
         }
-        Ok(())
+        ctl::locked(|| {
+            let mut table = ipvs.services.get();
+            let mut changed = false;
+            for command in commands.iter() {
+                if let Some(next) = applied(&table, command)? {
+                    table = next;
+                    changed = true;
+                }
+            }
+            if changed {
+                ipvs.services.replace(table);
+            }
+            Ok(())
+        })
     }
 }
 
@@ -72,25 +85,28 @@ fn named(key: &SvcKey) -> gs_table::Service {
     }
 }
 
-/// Carries out `command` in `ipvs` (the control lock held).
-fn apply(ipvs: &IpvsNet, command: &Command) -> Result {
-    let table = ipvs.services.get();
-    let new_table = match command {
+/// `table` with `command` carried out (the control lock held); `None`
+/// if that changes nothing.
+fn applied(table: &Arc<ServiceTable>, command: &Command) -> Result<Option<Arc<ServiceTable>>> {
+    match command {
         Command::Flush(None) => {
-            let mut new_table = table.clone();
+            let mut next: Option<Arc<ServiceTable>> = None;
             for (i, svc) in table.services.iter().enumerate().filter(|(_, s)| !s.routes.is_empty()) {
-                new_table = new_table.edited(Some(i), Some(svc.with_routes(KVec::new())?))?;
+                let edited = next.as_ref().unwrap_or(table).edited(Some(i), Some(svc.with_routes(no_routes()?)?))?;
+                next = Some(edited);
             }
-            new_table
+            Ok(next)
         }
         Command::Add(service, _) | Command::Del(service, _) | Command::Flush(Some(service)) => {
             let i = table.position(&key(service)).ok_or(ESRCH)?;
             let svc = table.services.get(i).ok_or(ESRCH)?;
-            table.edited(Some(i), Some(svc.with_routes(routes_after(svc, command)?)?))?
+            if matches!(command, Command::Flush(_)) && svc.routes.is_empty() {
+                return Ok(None);
+            }
+            let routes = Arc::new(routes_after(svc, command)?, GFP_KERNEL)?;
+            Ok(Some(table.edited(Some(i), Some(svc.with_routes(routes)?))?))
         }
-    };
-    ipvs.services.replace(new_table);
-    Ok(())
+    }
 }
 
 /// The routes of `svc` once `command` is carried out.

@@ -92,8 +92,9 @@ pub enum SchedData {
     Wrr(WrrState),
     /// A lookup table of server indices (the hashing schedulers).
     Table(KVec<u16>),
-    /// The locality-based schedulers' cache of destination addresses.
-    Cache(KVec<Entry>),
+    /// The locality-based schedulers' cache of destination addresses
+    /// (about 45 KB: kmalloc or vmalloc memory, whichever is at hand).
+    Cache(KVVec<Entry>),
     /// The global server scheduler's routes, longest prefix first.
     Routes(KVec<Resolved>),
 }
@@ -111,7 +112,7 @@ impl SchedData {
     /// an empty cache); tables are built anew. This snapshot keeps all
     /// of its own, in case the next one is never published. Softirqs are
     /// held off: no allocation.
-    pub fn carried(&self, room: Option<KVec<Entry>>) -> SchedData {
+    pub fn carried(&self, room: Option<KVVec<Entry>>) -> SchedData {
         match (self, room) {
             (SchedData::Cursor(last), _) => SchedData::Cursor(*last),
             (SchedData::Wrr(state), _) => SchedData::Wrr(*state),
@@ -128,7 +129,7 @@ impl SchedData {
     pub fn cache_from(prev: Option<SchedData>, edit: DestsEdit) -> Result<SchedData> {
         let mut cache = match prev {
             Some(SchedData::Cache(cache)) if cache.len() == CACHE_SLOTS => cache,
-            _ => KVec::from_elem(Entry::EMPTY, CACHE_SLOTS, GFP_KERNEL)?,
+            _ => KVVec::from_elem(Entry::EMPTY, CACHE_SLOTS, GFP_KERNEL)?,
         };
         match edit {
             DestsEdit::AddedFirst => sched_lblc::remap(&mut cache, sched_lblc::ListEdit::InsertedFirst),

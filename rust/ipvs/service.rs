@@ -159,14 +159,13 @@ impl Dest {
 
     /// A connection is counted on it.
     pub(crate) fn conn_added(&self) {
-        let upper = self.u_threshold.load(Ordering::Relaxed);
-        self.change_load(|load| load.added(upper));
+        // The threshold is read on each try: a new one may come between.
+        self.change_load(|load| load.added(self.u_threshold.load(Ordering::Relaxed)));
     }
 
     /// A connection is taken off its count.
     pub(crate) fn conn_removed(&self) {
-        let lower = self.l_threshold_in_force.load(Ordering::Relaxed);
-        self.change_load(|load| load.removed(lower));
+        self.change_load(|load| load.removed(self.l_threshold_in_force.load(Ordering::Relaxed)));
     }
 
     /// Whether it is still in its service.
@@ -207,6 +206,11 @@ impl Dest {
     }
 }
 
+/// No routes, for a new service (or to flush its routes).
+pub(crate) fn no_routes() -> Result<Arc<KVec<Route>>> {
+    Ok(Arc::new(KVec::new(), GFP_KERNEL)?)
+}
+
 /// What the scheduler sees of service `key` with `config`, at `locality`.
 fn svc_info(key: &SvcKey, config: &SvcConfig, locality: LocalityTimes) -> SvcInfo {
     SvcInfo { v6: key.af == AF_INET6, flags: config.flags, locality }
@@ -232,8 +236,9 @@ pub(crate) struct Service {
     /// Its real servers, newest first, as upstream keeps them.
     pub(crate) dests: KVec<Arc<Dest>>,
     /// Its global-server-scheduling routes (`/proc/net/ip_vs_gs`), in
-    /// the order they were added; kept whatever its scheduler.
-    pub(crate) routes: KVec<Route>,
+    /// the order they were added; kept whatever its scheduler, shared by
+    /// its snapshots until changed.
+    pub(crate) routes: Arc<KVec<Route>>,
 }
 
 impl Service {
@@ -245,7 +250,7 @@ impl Service {
         config: SvcConfig,
         sched: SchedBinding,
         dests: KVec<Arc<Dest>>,
-        routes: KVec<Route>,
+        routes: Arc<KVec<Route>>,
         prev: Option<SchedData>,
         edit: DestsEdit,
     ) -> Result<Arc<Self>> {
@@ -260,7 +265,7 @@ impl Service {
 
     /// A new service, without real servers.
     pub(crate) fn new(key: SvcKey, config: SvcConfig, sched: SchedBinding) -> Result<Arc<Self>> {
-        Self::build(key, config, sched, KVec::new(), KVec::new(), None, DestsEdit::Same)
+        Self::build(key, config, sched, KVec::new(), no_routes()?, None, DestsEdit::Same)
     }
 
     /// A copy of this service with `dests` (this one's, changed by
@@ -273,13 +278,11 @@ impl Service {
         dests: KVec<Arc<Dest>>,
         edit: DestsEdit,
     ) -> Result<Arc<Self>> {
-        let mut routes = KVec::with_capacity(self.routes.len(), GFP_KERNEL)?;
-        routes.extend_from_slice(&self.routes, GFP_KERNEL)?;
-        self.rebuilt(config, sched, dests, routes, edit)
+        self.rebuilt(config, sched, dests, self.routes.clone(), edit)
     }
 
     /// A copy of this service with `routes` instead of its own.
-    pub(crate) fn with_routes(&self, routes: KVec<Route>) -> Result<Arc<Self>> {
+    pub(crate) fn with_routes(&self, routes: Arc<KVec<Route>>) -> Result<Arc<Self>> {
         let mut dests = KVec::with_capacity(self.dests.len(), GFP_KERNEL)?;
         dests.extend_from_slice(&self.dests, GFP_KERNEL)?;
         self.rebuilt(self.config, None, dests, routes, DestsEdit::Same)
@@ -290,7 +293,7 @@ impl Service {
         config: SvcConfig,
         sched: Option<SchedBinding>,
         dests: KVec<Arc<Dest>>,
-        routes: KVec<Route>,
+        routes: Arc<KVec<Route>>,
         edit: DestsEdit,
     ) -> Result<Arc<Self>> {
         let (sched, prev) = match sched {
@@ -303,7 +306,7 @@ impl Service {
                     let has_cache = self.sched_slot.lock().data.is_cache();
                     has_cache
                 };
-                let room = if has_cache { Some(KVec::from_elem(Entry::EMPTY, CACHE_SLOTS, GFP_KERNEL)?) } else { None };
+                let room = if has_cache { Some(KVVec::from_elem(Entry::EMPTY, CACHE_SLOTS, GFP_KERNEL)?) } else { None };
                 let _bh = BhGuard::new();
                 let carried = self.sched_slot.lock().data.carried(room);
                 (self.sched.try_clone()?, Some(carried))

@@ -38,7 +38,8 @@ struct net *lvs_proc_file_net(struct file *file)
 
 bool lvs_file_net_admin(struct file *file, struct net *net)
 {
-	return file_ns_capable(file, net->user_ns, CAP_NET_ADMIN);
+	/* As netlink's GENL_ADMIN_PERM: the network admin of the init namespace. */
+	return file_ns_capable(file, &init_user_ns, CAP_NET_ADMIN);
 }
 
 bool lvs_pskb_may_pull(struct sk_buff *skb, unsigned int len)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Files under a namespace's `/proc/net`, shown through a `seq_file`;
-//! read-only, or also writable by the namespace's network admin.
+//! read-only, or also writable by the network admin.
 
 use super::bindings;
 use super::netns::Net;
@@ -43,7 +43,8 @@ unsafe extern "C" fn show_trampoline<S: NetProcShow>(
 /// What a write to the file does.
 pub trait NetProcWrite: NetProcShow {
     /// Takes `text`, the bytes of one write (at most a page less one),
-    /// for namespace `net`, from a process with `CAP_NET_ADMIN` there.
+    /// for namespace `net`, from a process with `CAP_NET_ADMIN` in the
+    /// initial user namespace (as the genetlink families demand).
     fn write(net: &Net, text: &[u8]) -> Result;
 }
 

@@ -17,8 +17,9 @@
 //!                                service's)
 //! ```
 //!
-//! Reading the file lists every route as the `add` line that makes it,
-//! so a saved copy written back restores the tables. Needs
+//! Blank lines and `#` comments are skipped. Reading the file lists
+//! every route as the `add` line that makes it, so a saved copy written
+//! back restores the tables. Needs
 //! [`crate::sched_gs`] beside it.
 
 use crate::sched_gs::{Prefix, Route, ServerAddr, ROUTE_SERVERS_MAX};
@@ -98,6 +99,12 @@ impl fmt::Display for BadLine {
 
 /// The words of a line, the next one in view.
 type Words<'a> = Peekable<SplitAsciiWhitespace<'a>>;
+
+/// The commands of `text`, one a line; blank lines and lines that
+/// start with `#` are skipped.
+pub fn parse_lines(text: &str) -> impl Iterator<Item = Result<Command, BadLine>> + '_ {
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(parse)
+}
 
 /// The command of one `line` (without its newline).
 pub fn parse(line: &str) -> Result<Command, BadLine> {
@@ -305,6 +312,13 @@ mod tests {
         assert_eq!(parse("del -u 10.0.0.1:53 10.0.0.0/8"), Ok(Command::Del(svc, Prefix::new(false, net, 8).unwrap())));
         assert_eq!(parse("flush"), Ok(Command::Flush(None)));
         assert_eq!(parse("flush -u 10.0.0.1:53"), Ok(Command::Flush(Some(svc))));
+    }
+
+    #[test]
+    fn text_is_read_a_line_at_a_time() {
+        let text = "# saved routes\n\nadd -t 10.0.0.1:80 10.0.0.0/8 10.0.1.2\n  flush  \nbogus\n";
+        let got: std::vec::Vec<_> = parse_lines(text).map(|c| c.map(|_| ()).map_err(|e| e.0)).collect();
+        assert_eq!(got, [Ok(()), Ok(()), Err("unknown command (add, del or flush)")]);
     }
 
     #[test]

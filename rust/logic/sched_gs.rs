@@ -138,8 +138,9 @@ impl Resolved {
     pub fn new(route: &Route, dests: &[DestInfo]) -> Self {
         let mut resolved = Self { prefix: route.prefix, ..Self::EMPTY };
         for server in route.servers() {
-            if let Some(i) = dests.iter().position(|d| server.is(d)) {
-                resolved.dests[usize::from(resolved.count)] = i as u16;
+            let index = dests.iter().position(|d| server.is(d)).and_then(|i| u16::try_from(i).ok());
+            if let Some(i) = index {
+                resolved.dests[usize::from(resolved.count)] = i;
                 resolved.count += 1;
             }
         }
@@ -148,16 +149,23 @@ impl Resolved {
 
     /// The least loaded available one of its servers.
     fn choose(&self, dests: &[DestInfo]) -> Option<usize> {
+        // Only servers with weight: wlc's search would let a weight-0 one
+        // whose load wrapped win.
         let mut listed = [DestInfo::v4([0; 4], 0, 0); ROUTE_SERVERS_MAX];
-        let indices = &self.dests[..usize::from(self.count)];
-        for (slot, &i) in listed.iter_mut().zip(indices) {
-            *slot = *dests.get(usize::from(i))?;
+        let mut at = [0usize; ROUTE_SERVERS_MAX];
+        let mut count = 0;
+        for &i in &self.dests[..usize::from(self.count)] {
+            let i = usize::from(i);
+            match dests.get(i) {
+                Some(d) if d.weight > 0 => {
+                    listed[count] = *d;
+                    at[count] = i;
+                    count += 1;
+                }
+                _ => {}
+            }
         }
-        let pick = least_load_per_weight(&listed[..indices.len()], DestInfo::conn_overhead)?;
-        // wlc's search may pick a weight-0 server whose load wrapped: not
-        // available here.
-        let i = usize::from(indices[pick]);
-        (dests[i].weight > 0).then_some(i)
+        least_load_per_weight(&listed[..count], DestInfo::conn_overhead).map(|pick| at[pick])
     }
 }
 
@@ -260,6 +268,14 @@ mod tests {
         assert_eq!(schedule(&t, &d, false, &v4([10, 1, 0, 1])), Some(0), "nothing listed is available: wlc over all");
         d[0].weight = 0;
         assert_eq!(schedule(&t, &d, false, &v4([10, 1, 0, 1])), None);
+    }
+
+    #[test]
+    fn a_quiesced_server_never_wins_even_with_a_wrapped_load() {
+        // Weight 0 with 2^23 active connections: wlc's search would take it.
+        let d = servers(&[(0, 1 << 23, 0), (1, 5, 0)]);
+        let t = table(&d, &[(prefix([10, 0, 0, 0], 8), &[0, 1])]);
+        assert_eq!(schedule(&t, &d, false, &v4([10, 0, 0, 1])), Some(1));
     }
 
     #[test]
