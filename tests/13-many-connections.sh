@@ -40,10 +40,13 @@ closed_per_server() {
 	on "$DIRECTOR" ipvsadm -Lnc | awk 'NR > 2 {n[$6]++; if ($3 == "ESTABLISHED") a[$6]++}
 		END {for (d in n) print d, a[d] + 0, n[d] - a[d]}' | sort
 }
+# C IPVS takes an expiring connection out of its table a moment before
+# it takes it off its server's counters: a few more may be counted there.
+slack=$([ "$LVS_IPVS" = c ] && echo 5 || echo 0)
 before=$(closed_per_server)
 counts=$(on "$DIRECTOR" ipvsadm -Ln | awk '/->  *10\.0\./ {print $2, $5, $6}' | sort)
 after=$(closed_per_server)
 rows=$(join <(echo "$before") <(echo "$counts") | join - <(echo "$after"))
-bad=$(echo "$rows" | awk '$2 != 0 || $4 != 0 || $6 != 0 || $5 > $3 || $5 < $7' | wc -l)
+bad=$(echo "$rows" | awk -v slack="$slack" '$2 != 0 || $4 != 0 || $6 != 0 || $5 > $3 + slack || $5 < $7' | wc -l)
 [ "$bad" = 0 ] && [ "$(echo "$rows" | wc -l)" = 3 ] ||
 	fail "active/inactive per server (server, table before, listed, table after): $rows"
