@@ -11,20 +11,38 @@
 only_rust "the slow timer's bounded expiry is our design"
 
 COUNT=200000
-# Ample for the sending under TCG + KASAN (about 90 s from two senders,
-# up to twice that while another guest runs beside this one): all of the
-# connections must be there at once.
-TIMEOUT=240
 
 cluster
 data=$(mktemp -d)
 ON_EXIT="rm -rf $data"
-# A larger table than the default 4,096 buckets, for both IPVS.
+# A larger table than the default 4,096 buckets.
 modprobe "$(ipvs_core)" conn_tab_bits=16
 use_sched rr
+
+# flood PORT COUNT SOURCES...: COUNT datagrams to VIP:PORT, each opening a
+# connection; prints the seconds it took.
+flood() { on "$CLIENT" python3 "$TESTS/tools/udp_flood.py" "$2" "$VIP" "$1" "${@:3}"; }
+# service PORT: a UDP service on VIP:PORT with three VS/DR servers.
+service() {
+	on "$DIRECTOR" ipvsadm -A -u "$VIP:$1" -s rr
+	for i in 1 2 3; do on "$DIRECTOR" ipvsadm -a -u "$VIP:$1" -r "10.0.$i.2" -g; done
+}
+
+# All of the connections must be there at once: the timeout must outlast
+# the sending, which takes 90 s to several minutes under TCG + KASAN,
+# depending on what else the machine runs. A first 2 x 5,000 datagrams
+# (to a service of their own, gone 10 s later) tell how long.
+on "$DIRECTOR" ipvsadm --set 0 0 10
+service 10
+flood 10 5000 10.0.0.14 > "$data/cal1" &
+flood 10 5000 10.0.0.15 > "$data/cal2"
+wait $!
+on "$DIRECTOR" ipvsadm -D -u "$VIP:10"
+TIMEOUT=$(awk -v a="$(cat "$data/cal1")" -v b="$(cat "$data/cal2")" -v n=$((COUNT / 10000)) \
+	'BEGIN {t = 2 * n * (a > b ? a : b) + 60; print int(t < 240 ? 240 : t > 500 ? 500 : t)}')
+echo "UDP timeout $TIMEOUT s (10,000 datagrams took $(cat "$data/cal1") s and $(cat "$data/cal2") s)"
 on "$DIRECTOR" ipvsadm --set 0 0 "$TIMEOUT"
-on "$DIRECTOR" ipvsadm -A -u "$VIP:9" -s rr
-for i in 1 2 3; do on "$DIRECTOR" ipvsadm -a -u "$VIP:9" -r "10.0.$i.2" -g; done
+service 9
 
 # inactive: the connections the real servers count.
 inactive() { on "$DIRECTOR" ipvsadm -Ln | awk '$1 == "->" {n += $6} END {print n + 0}'; }
@@ -34,9 +52,8 @@ busy() { awk '$1 == "cpu" {print $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}
 
 # Two senders, one per CPU, each from two client addresses.
 t0=$(date +%s)
-flood() { on "$CLIENT" python3 "$TESTS/tools/udp_flood.py" $((COUNT / 2)) "$VIP" 9 "$@"; }
-flood 10.0.0.10 10.0.0.11 > "$data/took1" &
-flood 10.0.0.12 10.0.0.13 > "$data/took2"
+flood 9 $((COUNT / 2)) 10.0.0.10 10.0.0.11 > "$data/took1" &
+flood 9 $((COUNT / 2)) 10.0.0.12 10.0.0.13 > "$data/took2"
 wait $!
 took=$(( $(date +%s) - t0 ))
 echo "sent $COUNT datagrams in $took s ($(cat "$data/took1") s and $(cat "$data/took2") s)"
