@@ -76,6 +76,7 @@ on "$DIRECTOR" ipvsadm -d -t "$VIP:80" -r 10.0.3.2:80
 assert_eq "its server removed, the shorter prefix" "rs2=1 " "$(count 10.0.0.66 1)"
 on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r 10.0.3.2:80 -m
 assert_eq "its server back" "rs3=1 " "$(count 10.0.0.66 1)"
+LOADED=("$(ipvs_sched wlc)" "${LOADED[@]}")
 on "$DIRECTOR" ipvsadm -E -t "$VIP:80" -s wlc
 on "$DIRECTOR" ipvsadm -E -t "$VIP:80" -s gs
 assert_eq "routes kept through a scheduler change" 2 "$(gs | wc -l)"
@@ -94,7 +95,7 @@ expect_error 1 "No such route" gs del -t "$VIP:80" 10.9.0.0/16
 expect_error 2 "ipvsadm --gs: bad prefix length" gs add -t "$VIP:80" 10.0.0.0/33 10.0.1.2
 expect_error 2 "ipvsadm --gs: more than 8 servers" gs add -t "$VIP:80" 10.0.0.0/8 \
 	1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6 1.1.1.7 1.1.1.8 1.1.1.9
-# write_error ERRNO_TEXT CMD...: CMD, a shell writing to the file, fails
+# write_error ERRNO_TEXT CMD...: CMD, which writes to the file, fails
 # with that error.
 write_error() {
 	local want=$1 got
@@ -102,16 +103,31 @@ write_error() {
 	got=$("$@" 2>&1) && fail "$*: succeeded"
 	[[ $got == *"write error: $want"* ]] || fail "$*: expected '$want', got '$got'"
 }
+# write_once TEXT: TEXT written to the file in one write() (a shell's
+# printf may write line by line).
+write_once() {
+	on "$DIRECTOR" python3 -c 'import os, sys
+fd = os.open("/proc/net/ip_vs_gs", os.O_WRONLY)
+try:
+    os.write(fd, sys.argv[1].encode())
+except OSError as e:
+    sys.exit("write error: " + os.strerror(e.errno))' "$1"
+}
 # Written directly, a write with a bad line is refused whole.
-write_error "Invalid argument" on "$DIRECTOR" bash -c \
-	"printf 'add -t $VIP:80 10.9.0.0/16 10.0.1.2\nadd -t nowhere 1\n' > /proc/net/ip_vs_gs"
+write_error "Invalid argument" write_once "add -t $VIP:80 10.9.0.0/16 10.0.1.2
+add -t nowhere 1
+"
 # Without CAP_NET_ADMIN, even as root (the test kernel has no user
 # namespaces, whose root the check also refuses).
 write_error "Operation not permitted" on "$DIRECTOR" setpriv --inh-caps=-all --bounding-set=-all \
 	bash -c 'echo flush > /proc/net/ip_vs_gs'
 assert_eq "routes intact after the errors" 2 "$(gs | wc -l)"
 # Several lines, comments among them, in one write.
-on "$DIRECTOR" bash -c "printf '# two more\nadd -t $VIP:80 10.8.0.0/16 10.0.1.2\n\nadd -t $VIP:80 10.9.0.0/16 10.0.2.2\n' > /proc/net/ip_vs_gs"
+write_once "# two more
+add -t $VIP:80 10.8.0.0/16 10.0.1.2
+
+add -t $VIP:80 10.9.0.0/16 10.0.2.2
+"
 assert_eq "a write of several lines" 4 "$(gs | wc -l)"
 gs del -t "$VIP:80" 10.8.0.0/16
 gs del -t "$VIP:80" 10.9.0.0/16
