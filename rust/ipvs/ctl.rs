@@ -270,7 +270,7 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
             check_netmask(spec.key.af, netmask)?;
             let config = SvcConfig { flags: (svc.config.flags & !flags.mask) | (flags.flags & flags.mask), timeout, netmask };
             let binding = if sched == svc.sched.name() { None } else { Some(SchedBinding::new(sched)?) };
-            table.edited(index, Some(svc.with(config, binding, clone_dests(&svc.dests, None)?, DestsEdit::Same)?))?
+            table.edited(index, Some(svc.with(config, binding, svc.dests_without(None)?, DestsEdit::Same)?))?
         }
         (b::IPVS_CMD_DEL_SERVICE, Some(svc), _) => {
             retired = Some(svc);
@@ -308,13 +308,13 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
             let i = svc.find_dest(af, &d.addr, d.port).ok_or(ENOENT)?;
             svc.dests[i].configure(&config);
             // A new snapshot, for the scheduler to take in the change.
-            table.edited(index, Some(svc.with(svc.config, None, clone_dests(&svc.dests, None)?, DestsEdit::Updated)?))?
+            table.edited(index, Some(svc.with(svc.config, None, svc.dests_without(None)?, DestsEdit::Updated)?))?
         }
         (b::IPVS_CMD_DEL_DEST, Some(svc), Some(d)) => {
             let af = d.af.unwrap_or(spec.key.af);
             let i = svc.find_dest(af, &d.addr, d.port).ok_or(ENOENT)?;
             retired_dest = Some(svc.dests[i].clone());
-            table.edited(index, Some(svc.with(svc.config, None, clone_dests(&svc.dests, Some(i))?, DestsEdit::Removed(i))?))?
+            table.edited(index, Some(svc.with(svc.config, None, svc.dests_without(Some(i))?, DestsEdit::Removed(i))?))?
         }
         _ => return Err(EINVAL),
     };
@@ -334,17 +334,6 @@ fn check_netmask(af: u16, netmask: u32) -> Result {
         return Err(EINVAL);
     }
     Ok(())
-}
-
-/// A copy of `dests` without index `skip`.
-fn clone_dests(dests: &KVec<Arc<Dest>>, skip: Option<usize>) -> Result<KVec<Arc<Dest>>> {
-    let mut out = KVec::with_capacity(dests.len(), GFP_KERNEL)?;
-    for (i, d) in dests.iter().enumerate() {
-        if Some(i) != skip {
-            out.push(d.clone(), GFP_KERNEL)?;
-        }
-    }
-    Ok(out)
 }
 
 /// Version and connection-table size; upstream answers with SET_INFO.

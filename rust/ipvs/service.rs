@@ -283,9 +283,18 @@ impl Service {
 
     /// A copy of this service with `routes` instead of its own.
     pub(crate) fn with_routes(&self, routes: Arc<KVec<Route>>) -> Result<Arc<Self>> {
-        let mut dests = KVec::with_capacity(self.dests.len(), GFP_KERNEL)?;
-        dests.extend_from_slice(&self.dests, GFP_KERNEL)?;
-        self.rebuilt(self.config, None, dests, routes, DestsEdit::Same)
+        self.rebuilt(self.config, None, self.dests_without(None)?, routes, DestsEdit::Same)
+    }
+
+    /// A copy of its list of real servers, without the one at `skip`.
+    pub(crate) fn dests_without(&self, skip: Option<usize>) -> Result<KVec<Arc<Dest>>> {
+        let mut out = KVec::with_capacity(self.dests.len(), GFP_KERNEL)?;
+        for (i, d) in self.dests.iter().enumerate() {
+            if Some(i) != skip {
+                out.push(d.clone(), GFP_KERNEL)?;
+            }
+        }
+        Ok(out)
     }
 
     fn rebuilt(
