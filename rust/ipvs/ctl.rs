@@ -18,6 +18,7 @@ use crate::sched::SchedBinding;
 use crate::sched_api::DestsEdit;
 use crate::service::{Dest, DestConfig, Service, SvcConfig, SvcKey, AF_INET, AF_INET6};
 use crate::tcp_state::Timeouts;
+use crate::tunnel::Tunnel;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -201,25 +202,40 @@ fn parse_dest(nested: &[u8], full: bool) -> Result<DestSpec> {
         let (Some(fwd), Some(weight), Some(u_threshold), Some(l_threshold)) = (fwd, weight, upper, lower) else {
             return Err(EINVAL);
         };
+        // Absent tunnel settings are IP in IP, also on an edit.
+        let tunnel = Tunnel {
+            kind: a.fixed::<1>(b::IPVS_DEST_ATTR_TUN_TYPE).map_err(bad)?.map_or(0, |[t]| t),
+            port: a.be16(b::IPVS_DEST_ATTR_TUN_PORT).map_err(bad)?.unwrap_or(0),
+            flags: a.u16(b::IPVS_DEST_ATTR_TUN_FLAGS).map_err(bad)?.unwrap_or(0),
+        };
         spec.config = Some(DestConfig {
             fwd: fwd & b::IP_VS_CONN_F_FWD_MASK,
             weight: weight as i32,
             u_threshold,
             l_threshold,
+            tunnel,
         });
     }
     Ok(spec)
 }
 
-/// Upstream's checks on a real server's settings.
-fn check_dest(config: &DestConfig) -> Result {
+/// Upstream's checks on a real server's settings, in its order; `func`
+/// names the upstream function whose message is printed.
+fn check_dest(config: &DestConfig, func: &str) -> Result {
     if config.weight < 0 {
-        pr_err!("ip_vs_add_dest(): server weight less than zero\n");
+        pr_err!("{func}(): server weight less than zero\n");
         return Err(ERANGE);
     }
     if config.l_threshold > config.u_threshold {
-        pr_err!("ip_vs_add_dest(): lower threshold is higher than upper threshold\n");
+        pr_err!("{func}(): lower threshold is higher than upper threshold\n");
         return Err(ERANGE);
+    }
+    if config.u_threshold > i32::MAX as u32 {
+        return Err(EINVAL);
+    }
+    if let Some(why) = config.tunnel.invalid() {
+        pr_err!("{func}(): {why}\n");
+        return Err(EINVAL);
     }
     Ok(())
 }
@@ -278,7 +294,7 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
         }
         (b::IPVS_CMD_NEW_DEST, Some(svc), Some(d)) => {
             let config = d.config.ok_or(EINVAL)?;
-            check_dest(&config)?;
+            check_dest(&config, "ip_vs_add_dest")?;
             let af = d.af.unwrap_or(spec.key.af);
             if svc.find_dest(af, &d.addr, d.port).is_some() {
                 return Err(EEXIST);
@@ -303,7 +319,7 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
         }
         (b::IPVS_CMD_SET_DEST, Some(svc), Some(d)) => {
             let config = d.config.ok_or(EINVAL)?;
-            check_dest(&config)?;
+            check_dest(&config, "ip_vs_edit_dest")?;
             let af = d.af.unwrap_or(spec.key.af);
             let i = svc.find_dest(af, &d.addr, d.port).ok_or(ENOENT)?;
             svc.dests[i].configure(&config);
@@ -453,9 +469,10 @@ fn fill_dest(msg: &mut GenlMsg<'_>, d: &Dest) -> Result {
         msg.put_bytes(b::IPVS_DEST_ATTR_PORT as u16, &d.port.to_be_bytes())?;
         msg.put_u32(b::IPVS_DEST_ATTR_FWD_METHOD as u16, d.fwd.load(Ordering::Relaxed))?;
         msg.put_u32(b::IPVS_DEST_ATTR_WEIGHT as u16, d.weight.load(Ordering::Relaxed) as u32)?;
-        msg.put_u8(b::IPVS_DEST_ATTR_TUN_TYPE as u16, 0)?;
-        msg.put_bytes(b::IPVS_DEST_ATTR_TUN_PORT as u16, &[0, 0])?;
-        msg.put_u16(b::IPVS_DEST_ATTR_TUN_FLAGS as u16, 0)?;
+        let tunnel = d.tunnel();
+        msg.put_u8(b::IPVS_DEST_ATTR_TUN_TYPE as u16, tunnel.kind)?;
+        msg.put_bytes(b::IPVS_DEST_ATTR_TUN_PORT as u16, &tunnel.port.to_be_bytes())?;
+        msg.put_u16(b::IPVS_DEST_ATTR_TUN_FLAGS as u16, tunnel.flags)?;
         msg.put_u32(b::IPVS_DEST_ATTR_U_THRESH as u16, d.u_threshold.load(Ordering::Relaxed))?;
         msg.put_u32(b::IPVS_DEST_ATTR_L_THRESH as u16, d.l_threshold.load(Ordering::Relaxed))?;
         msg.put_u32(b::IPVS_DEST_ATTR_ACTIVE_CONNS as u16, d.active.load(Ordering::Relaxed))?;

@@ -44,6 +44,8 @@ pub mod sched_wrr;
 pub mod slow_timer;
 #[path = "../logic/tcp_state.rs"]
 pub mod tcp_state;
+#[path = "../logic/tunnel.rs"]
+pub mod tunnel;
 
 mod conn;
 mod ctl;

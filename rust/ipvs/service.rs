@@ -19,6 +19,7 @@ use crate::sched_gs::Route;
 use crate::sched_input::{DestInfo, FlowKey};
 use crate::sched_lblc::{Entry, CACHE_SLOTS};
 use crate::trash::DestTrash;
+use crate::tunnel::Tunnel;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLock};
@@ -64,6 +65,8 @@ pub(crate) struct Dest {
     pub(crate) port: u16,
     /// Forwarding method (`IP_VS_CONN_F_MASQ`, `_DROUTE`, ...).
     pub(crate) fwd: AtomicU32,
+    /// VS/TUN's tunnel settings ([`Tunnel::to_bits`]), read per packet.
+    tunnel: AtomicU64,
     /// Weight; 0 quiesces.
     pub(crate) weight: AtomicI32,
     /// The latest non-zero weight (upstream's `last_weight`), which the
@@ -100,6 +103,8 @@ pub(crate) struct DestConfig {
     pub(crate) u_threshold: u32,
     /// Lower threshold.
     pub(crate) l_threshold: u32,
+    /// Tunnel type, port and flags (VS/TUN).
+    pub(crate) tunnel: Tunnel,
 }
 
 impl Dest {
@@ -111,6 +116,7 @@ impl Dest {
                 addr,
                 port,
                 fwd: AtomicU32::new(0),
+                tunnel: AtomicU64::new(0),
                 weight: AtomicI32::new(0),
                 last_weight: AtomicI32::new(config.weight),
                 u_threshold: AtomicU32::new(0),
@@ -131,6 +137,7 @@ impl Dest {
     /// Applies `config` in place.
     pub(crate) fn configure(&self, config: &DestConfig) {
         self.fwd.store(config.fwd, Ordering::Relaxed);
+        self.tunnel.store(config.tunnel.to_bits(), Ordering::Relaxed);
         self.weight.store(config.weight, Ordering::Relaxed);
         if config.weight > 0 {
             self.last_weight.store(config.weight, Ordering::Relaxed);
@@ -166,6 +173,11 @@ impl Dest {
     /// A connection is taken off its count.
     pub(crate) fn conn_removed(&self) {
         self.change_load(|load| load.removed(self.l_threshold_in_force.load(Ordering::Relaxed)));
+    }
+
+    /// Its tunnel settings (VS/TUN).
+    pub(crate) fn tunnel(&self) -> Tunnel {
+        Tunnel::from_bits(self.tunnel.load(Ordering::Relaxed))
     }
 
     /// Whether it is still in its service.

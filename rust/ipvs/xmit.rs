@@ -10,9 +10,10 @@ use crate::kbind::bindings as b;
 use crate::kbind::netfilter::{HookSkb, Verdict};
 use crate::kbind::netns::Net;
 use crate::kbind::route::Route;
-use crate::kbind::skb::Skb;
+use crate::kbind::skb::{Encap, Skb};
 use crate::packet::{self, addr_field, csum_offset, needed, v4_of, End, Flow, Inner, IPV6_HEADER, PROTO_UDP};
 use crate::service::AF_INET6;
+use crate::tunnel::{self, Tunnel};
 
 /// Length of an IPv4 header without options.
 const IPV4_HEADER: usize = 20;
@@ -28,12 +29,14 @@ pub(crate) struct Target {
     pub(crate) daddr: [u8; 16],
     /// Real server port.
     pub(crate) dport: u16,
+    /// VS/TUN's tunnel type and its settings.
+    pub(crate) tunnel: Tunnel,
 }
 
 impl Target {
     /// Where connection `conn`'s packets go.
     pub(crate) fn of(conn: &Conn) -> Self {
-        Self { fwd: conn.fwd, v6: conn.dest.af == AF_INET6, daddr: conn.daddr, dport: conn.dport }
+        Self { fwd: conn.fwd, v6: conn.dest.af == AF_INET6, daddr: conn.daddr, dport: conn.dport, tunnel: conn.dest.tunnel() }
     }
 }
 
@@ -125,10 +128,10 @@ fn route_to(skb: &mut Skb, net: &Net, target: &Target, carry: Carry, packet_v6: 
         return Routed::Dropped;
     }
     let overhead = match (carry, target.v6) {
-        (Carry::Tunneled, true) => IPV6_HEADER as u32,
-        (Carry::Tunneled, false) => IPV4_HEADER as u32,
+        (Carry::Tunneled, true) => IPV6_HEADER + target.tunnel.overhead(skb.csum_partial()),
+        (Carry::Tunneled, false) => IPV4_HEADER + target.tunnel.overhead(skb.csum_partial()),
         _ => 0,
-    };
+    } as u32;
     let mtu = route.mtu().saturating_sub(overhead);
     // GSO packets are cut to size on the way out.
     if dont_fragment && skb.len() > mtu && !skb.is_gso() {
@@ -223,25 +226,49 @@ fn carry(mut skb: HookSkb<'_>, net: &Net, target: &Target, packet_v6: bool, pmtu
 }
 
 /// Sends a packet to its real server inside an outer header of the real
-/// server's family (VS/TUN: IPv4 or IPv6 in IPv4 or IPv6); an IPv4 outer
-/// header keeps an IPv4 packet's DF bit if `pmtu_disc`.
+/// server's family (VS/TUN: IPv4 or IPv6 in IPv4 or IPv6), directly or in
+/// GUE or GRE as the server's tunnel type says; an IPv4 outer header
+/// keeps an IPv4 packet's DF bit if `pmtu_disc`.
 fn tunnel(mut skb: HookSkb<'_>, net: &Net, target: &Target, route: Route, pmtu_disc: bool) -> Verdict {
     let len = skb.len() as usize;
     let Some(inner) = skb.network_bytes(IPV4_HEADER).and_then(Inner::read) else { return Verdict::DROP };
+    let tunnel = target.tunnel;
+    let partial = skb.partial_csum();
+    let remote_csum = partial.filter(|_| tunnel.remote_csum(true));
+    let encap_len = tunnel.overhead(partial.is_some());
+    let outer_proto = tunnel.outer_proto(inner.proto());
     let mut outer = [0u8; IPV6_HEADER];
     let outer_len = if target.v6 {
-        let Some(header) = packet::ipv6_tunnel_header(&inner, len, route.source(), &target.daddr) else {
+        let Some(header) = packet::ipv6_tunnel_header(&inner, outer_proto, len + encap_len, route.source(), &target.daddr)
+        else {
             return Verdict::DROP;
         };
         outer = header;
         IPV6_HEADER
     } else {
-        let header = packet::ipv4_tunnel_header(&inner, v4_of(route.source()), v4_of(&target.daddr), pmtu_disc);
+        let header =
+            packet::ipv4_tunnel_header(&inner, outer_proto, v4_of(route.source()), v4_of(&target.daddr), pmtu_disc);
         outer[..IPV4_HEADER].copy_from_slice(&header);
         IPV4_HEADER
     };
+    let gue;
+    let encap = match tunnel.kind {
+        tunnel::TYPE_GUE => {
+            let sport = skb.flow_src_port(net);
+            let Some(header) = tunnel.gue_header(sport, inner.proto(), len, remote_csum) else { return Verdict::DROP };
+            gue = header;
+            Encap::Udp {
+                ip_in_ip: inner.proto(),
+                header: &gue.0[..gue.1],
+                checksum: tunnel.checksummed(),
+                remote_csum: remote_csum.is_some(),
+            }
+        }
+        tunnel::TYPE_GRE => Encap::Gre { ip_in_ip: inner.proto(), header_len: encap_len, checksum: tunnel.checksummed() },
+        _ => Encap::Bare { ip_in_ip: inner.proto() },
+    };
     skb.set_route(route);
-    if skb.push_tunnel(net, &outer[..outer_len]).is_err() {
+    if skb.push_tunnel(net, &outer[..outer_len], encap).is_err() {
         return Verdict::DROP;
     }
     skb.local_out(net, target.v6)

@@ -13,6 +13,10 @@
 #include <net/addrconf.h>
 #include <linux/icmpv6.h>
 #include <net/ip_tunnels.h>
+#include <net/gre.h>
+#include <net/udp.h>
+#include <net/ip6_checksum.h>
+#include <net/udp_tunnel.h>
 #include <net/route.h>
 #include <net/netfilter/nf_conntrack.h>
 
@@ -268,27 +272,58 @@ bool lvs_skb_is_gso(const struct sk_buff *skb)
 
 /*
  * Makes @skb, routed already, the payload of a tunnel packet whose outer
- * header is IPv4 (IPv6 if @v6) and carries protocol @inner_proto (IPIP or
- * IPV6): room for the outer header (whose bytes the caller fills), GSO
- * and checksum offload told about the encapsulation, the network header
- * moved to the outer one. Fragmenting the outer packet is allowed, as
- * upstream does.
+ * header is IPv4 (IPv6 if @v6; its bytes the caller fills) and carries
+ * the packet, of IP-in-IP protocol @inner_proto (IPIP or IPV6), directly
+ * or in @encap_proto: UDP (@encap_len bytes of @encap: the UDP header,
+ * checksum zero, and the GUE header) or GRE (a header of @encap_len
+ * bytes built here). @csum checksums the encapsulation, from @saddr to
+ * @daddr; @remcsum leaves the packet's own checksum to the receiver (GUE
+ * remote checksum offload). GSO and checksum offload are told about the
+ * encapsulation; the network header moves to the outer one. Fragmenting
+ * the outer packet is allowed, as upstream does.
  */
-int lvs_skb_push_tunnel(struct sk_buff *skb, bool v6, u8 inner_proto)
+int lvs_skb_push_tunnel(struct sk_buff *skb, bool v6, u8 inner_proto, u8 encap_proto,
+			const u8 *encap, unsigned int encap_len, bool csum, bool remcsum,
+			const void *saddr, const void *daddr)
 {
 	struct net_device *dev = skb_dst(skb)->dev;
 	unsigned int len = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	int gso_type = inner_proto == IPPROTO_IPIP ? SKB_GSO_IPXIP4 : SKB_GSO_IPXIP6;
 	int err;
 
-	err = skb_cow_head(skb, LL_RESERVED_SPACE(dev) + len);
+	if (encap_proto == IPPROTO_UDP)
+		gso_type |= (csum ? SKB_GSO_UDP_TUNNEL_CSUM : SKB_GSO_UDP_TUNNEL) |
+			    (remcsum ? SKB_GSO_TUNNEL_REMCSUM : 0);
+	else if (encap_proto == IPPROTO_GRE)
+		gso_type |= csum ? SKB_GSO_GRE_CSUM : SKB_GSO_GRE;
+	err = skb_cow_head(skb, LL_RESERVED_SPACE(dev) + len + encap_len);
 	if (err)
 		return err;
-	err = iptunnel_handle_offloads(skb, v6 ? SKB_GSO_IPXIP6 : SKB_GSO_IPXIP4);
+	err = iptunnel_handle_offloads(skb, gso_type);
 	if (err)
 		return err;
 	skb->transport_header = skb->network_header;
 	skb_set_inner_ipproto(skb, inner_proto);
 	skb_set_inner_mac_header(skb, skb_inner_network_offset(skb));
+	if (encap_proto == IPPROTO_UDP) {
+		if (remcsum && !skb_is_gso(skb)) {
+			skb->ip_summed = CHECKSUM_NONE;
+			skb->encapsulation = 0;
+		}
+		memcpy(skb_push(skb, encap_len), encap, encap_len);
+		skb_reset_transport_header(skb);
+		if (v6)
+			udp6_set_csum(!csum, skb, saddr, daddr, skb->len);
+		else
+			udp_set_csum(!csum, skb, *(const __be32 *)saddr, *(const __be32 *)daddr, skb->len);
+	} else if (encap_proto == IPPROTO_GRE) {
+		IP_TUNNEL_DECLARE_FLAGS(flags) = { };
+
+		if (csum)
+			__set_bit(IP_TUNNEL_CSUM_BIT, flags);
+		gre_build_header(skb, encap_len, flags,
+				 inner_proto == IPPROTO_IPIP ? htons(ETH_P_IP) : htons(ETH_P_IPV6), 0, 0);
+	}
 	skb_push(skb, len);
 	skb_reset_network_header(skb);
 	if (v6) {
@@ -300,6 +335,28 @@ int lvs_skb_push_tunnel(struct sk_buff *skb, bool v6, u8 inner_proto)
 	}
 	skb->ignore_df = 1;
 	return 0;
+}
+
+/*
+ * The UDP source port a tunnel packet carrying @skb takes: from the
+ * inner flow's hash, so a flow keeps one and flows spread.
+ */
+u16 lvs_udp_flow_src_port(struct net *net, struct sk_buff *skb)
+{
+	return ntohs(udp_flow_src_port(net, skb, 0, 0, false));
+}
+
+/*
+ * Where the transport checksum of @skb, to be finished (CHECKSUM_PARTIAL),
+ * starts from its data and goes from there: false if it is not partial.
+ */
+bool lvs_skb_partial_csum(const struct sk_buff *skb, u16 *start, u16 *offset)
+{
+	if (skb->ip_summed != CHECKSUM_PARTIAL)
+		return false;
+	*start = skb_checksum_start_offset(skb);
+	*offset = skb->csum_offset;
+	return true;
 }
 
 /*

@@ -67,7 +67,11 @@ void lvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst);
 u32 lvs_skb_mark(const struct sk_buff *skb);
 bool lvs_port_requires_bind_service(struct net *net, u16 port);
 bool lvs_skb_is_gso(const struct sk_buff *skb);
-int lvs_skb_push_tunnel(struct sk_buff *skb, bool v6, u8 inner_proto);
+int lvs_skb_push_tunnel(struct sk_buff *skb, bool v6, u8 inner_proto, u8 encap_proto,
+			const u8 *encap, unsigned int encap_len, bool csum, bool remcsum,
+			const void *saddr, const void *daddr);
+u16 lvs_udp_flow_src_port(struct net *net, struct sk_buff *skb);
+bool lvs_skb_partial_csum(const struct sk_buff *skb, u16 *start, u16 *offset);
 int lvs_ip_defrag(struct net *net, struct sk_buff *skb, u32 user);
 void lvs_ip_select_ident(struct net *net, struct sk_buff *skb);
 void lvs_icmp_too_big(struct sk_buff *skb, unsigned int mtu, bool v6);

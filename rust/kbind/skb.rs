@@ -129,20 +129,61 @@ impl Skb {
         unsafe { bindings::lvs_icmp_time_exceeded(self.raw(), v6) };
     }
 
+    /// Where the transport checksum still to be finished
+    /// (`CHECKSUM_PARTIAL`) starts, from the data, and goes from there.
+    pub fn partial_csum(&self) -> Option<(u16, u16)> {
+        let (mut start, mut offset) = (0u16, 0u16);
+        // SAFETY: `self` is a live skb; the helper writes the two locals.
+        unsafe { bindings::lvs_skb_partial_csum(self.raw(), &mut start, &mut offset) }.then_some((start, offset))
+    }
+
+    /// The UDP source port a tunnel carrying this packet uses: one per
+    /// flow (from its hash), flows spread over the range.
+    pub fn flow_src_port(&mut self, net: &Net) -> u16 {
+        // SAFETY: `net` and `self` are live; the hash is computed and
+        // kept in the skb, which is ours.
+        unsafe { bindings::lvs_udp_flow_src_port(net.as_ptr(), self.raw()) }
+    }
+
     /// Encapsulates the packet, already routed with [`Self::set_route`],
-    /// in a tunnel: `outer` (an IPv4 or IPv6 header, by its length) becomes
-    /// its new network header, whose protocol says what it carries; an
-    /// IPv4 one gets its identification here, its length and checksum on
-    /// the way out.
-    pub fn push_tunnel(&mut self, net: &Net, outer: &[u8]) -> Result {
-        let (v6, inner_proto) = match outer.len() {
-            20 => (false, outer[9]),
-            40 => (true, outer[6]),
+    /// in a tunnel: `encap` between it and `outer` (an IPv4 or IPv6
+    /// header, by its length), which becomes its new network header and
+    /// whose protocol says what follows; an IPv4 one gets its
+    /// identification here, its length and checksum on the way out.
+    pub fn push_tunnel(&mut self, net: &Net, outer: &[u8], encap: Encap<'_>) -> Result {
+        const UDP: u8 = bindings::IPPROTO_UDP as u8;
+        const GRE: u8 = bindings::IPPROTO_GRE as u8;
+        let (v6, saddr, daddr) = match outer.len() {
+            20 => (false, &outer[12..16], &outer[16..20]),
+            40 => (true, &outer[8..24], &outer[24..40]),
             _ => return Err(EINVAL),
         };
+        let (proto, encap_proto, bytes, len, csum, remcsum): (u8, u8, &[u8], usize, bool, bool) = match encap {
+            Encap::Bare { ip_in_ip } => (ip_in_ip, 0, &[], 0, false, false),
+            Encap::Udp { ip_in_ip, header, checksum, remote_csum } => {
+                (ip_in_ip, UDP, header, header.len(), checksum, remote_csum)
+            }
+            Encap::Gre { ip_in_ip, header_len, checksum } => (ip_in_ip, GRE, &[], header_len, checksum, false),
+        };
         let skb = self.raw();
-        // SAFETY: `skb` is live, exclusively ours and routed (`set_route`).
-        kernel::error::to_result(unsafe { bindings::lvs_skb_push_tunnel(skb, v6, inner_proto) })?;
+        // SAFETY: `skb` is live, exclusively ours and routed (`set_route`);
+        // `bytes` holds `len` bytes for a UDP encapsulation (none is read
+        // otherwise); the addresses are the outer header's, 4 or 16
+        // bytes as `v6` says.
+        kernel::error::to_result(unsafe {
+            bindings::lvs_skb_push_tunnel(
+                skb,
+                v6,
+                proto,
+                encap_proto,
+                bytes.as_ptr(),
+                len as u32,
+                csum,
+                remcsum,
+                saddr.as_ptr().cast(),
+                daddr.as_ptr().cast(),
+            )
+        })?;
         // SAFETY: the helper made the network header `outer.len()` linear,
         // writable bytes of this packet.
         let header = unsafe { core::slice::from_raw_parts_mut(bindings::lvs_skb_network_header(skb), outer.len()) };
@@ -154,4 +195,36 @@ impl Skb {
         }
         Ok(())
     }
+}
+
+/// What a tunnel puts between its outer IP header and the packet, whose
+/// IP-in-IP protocol (IPIP or IPV6) is `ip_in_ip`.
+pub enum Encap<'a> {
+    /// Nothing: IP in IP.
+    Bare {
+        /// IPIP or IPV6.
+        ip_in_ip: u8,
+    },
+    /// A UDP datagram: `header` is its header (checksum zero) and what
+    /// follows it before the packet.
+    Udp {
+        /// IPIP or IPV6.
+        ip_in_ip: u8,
+        /// The UDP header and, after it, the GUE header.
+        header: &'a [u8],
+        /// Whether the UDP header gets a checksum.
+        checksum: bool,
+        /// Whether the packet's own checksum is left to the receiver
+        /// (the GUE header says where it goes).
+        remote_csum: bool,
+    },
+    /// A GRE header of `header_len` bytes, built here.
+    Gre {
+        /// IPIP or IPV6.
+        ip_in_ip: u8,
+        /// 4, or 8 with a checksum.
+        header_len: usize,
+        /// Whether the GRE header carries a checksum.
+        checksum: bool,
+    },
 }

@@ -38,3 +38,4 @@ pub mod sched_wrr;
 pub mod siphash;
 pub mod slow_timer;
 pub mod tcp_state;
+pub mod tunnel;

@@ -241,6 +241,11 @@ pub struct Inner {
 }
 
 impl Inner {
+    /// Its IP-in-IP protocol: IPIP or IPV6.
+    pub fn proto(&self) -> u8 {
+        self.proto
+    }
+
     /// Reads the first bytes of the IP header of the packet to carry, of
     /// either family.
     pub fn read(header: &[u8]) -> Option<Self> {
@@ -261,35 +266,37 @@ impl Inner {
 }
 
 /// The IPv4 outer header VS/TUN puts in front of the packet `inner`
-/// describes (RFC 2003, 4213): from `saddr` to `daddr`, with the inner
+/// describes (RFC 2003, 4213), or of its encapsulation, which protocol
+/// `next` says (`inner.proto()` for none): from `saddr` to `daddr`, with the inner
 /// packet's TTL, DS field and, if `keep_df` (upstream's `pmtu_disc`), DF
 /// bit. Total length, identification and checksum are left zero for
 /// the stack to fill on the way out.
-pub fn ipv4_tunnel_header(inner: &Inner, saddr: [u8; 4], daddr: [u8; 4], keep_df: bool) -> [u8; 20] {
+pub fn ipv4_tunnel_header(inner: &Inner, next: u8, saddr: [u8; 4], daddr: [u8; 4], keep_df: bool) -> [u8; 20] {
     const DF: u8 = 0x40;
     let mut outer = [0u8; 20];
     outer[0] = 0x45;
     outer[1] = inner.ds;
     outer[6] = if keep_df && inner.df { DF } else { 0 };
     outer[8] = inner.hops;
-    outer[9] = inner.proto;
+    outer[9] = next;
     outer[12..16].copy_from_slice(&saddr);
     outer[16..20].copy_from_slice(&daddr);
     outer
 }
 
 /// The IPv6 outer header VS/TUN puts in front of the packet `inner`
-/// describes, `inner_len` bytes long (RFC 2473): from `saddr` to
+/// describes, or of its encapsulation (protocol `next`), `payload_len`
+/// bytes with it (RFC 2473): from `saddr` to
 /// `daddr`, with the inner hop limit and traffic class, no flow label,
 /// as upstream; `None` if the inner packet is too long for a payload
 /// length.
-pub fn ipv6_tunnel_header(inner: &Inner, inner_len: usize, saddr: &[u8; 16], daddr: &[u8; 16]) -> Option<[u8; IPV6_HEADER]> {
-    let payload_len = u16::try_from(inner_len).ok()?;
+pub fn ipv6_tunnel_header(inner: &Inner, next: u8, payload_len: usize, saddr: &[u8; 16], daddr: &[u8; 16]) -> Option<[u8; IPV6_HEADER]> {
+    let payload_len = u16::try_from(payload_len).ok()?;
     let mut outer = [0u8; IPV6_HEADER];
     outer[0] = 0x60 | (inner.ds >> 4);
     outer[1] = inner.ds << 4;
     outer[4..6].copy_from_slice(&payload_len.to_be_bytes());
-    outer[6] = inner.proto;
+    outer[6] = next;
     outer[7] = inner.hops;
     outer[8..24].copy_from_slice(saddr);
     outer[24..40].copy_from_slice(daddr);
@@ -410,7 +417,7 @@ mod tests {
         inner[1] = 0xb8 | 1; // EF, ECT(1)
         inner[8] = 63;
         let fields = Inner::read(&inner).unwrap();
-        let outer = ipv4_tunnel_header(&fields, [10, 0, 1, 1], [10, 0, 1, 2], true);
+        let outer = ipv4_tunnel_header(&fields, PROTO_IPIP, [10, 0, 1, 1], [10, 0, 1, 2], true);
         assert_eq!(outer[0], 0x45);
         assert_eq!(outer[1], 0xb9);
         assert_eq!((outer[6], outer[7]), (0x40, 0));
@@ -420,16 +427,19 @@ mod tests {
         assert_eq!(&outer[2..6], &[0; 4]);
         assert_eq!(&outer[10..12], &[0; 2]);
         // Without path MTU discovery, no DF outside.
-        assert_eq!(ipv4_tunnel_header(&fields, [10, 0, 1, 1], [10, 0, 1, 2], false)[6], 0);
+        assert_eq!(ipv4_tunnel_header(&fields, PROTO_IPIP, [10, 0, 1, 1], [10, 0, 1, 2], false)[6], 0);
         // No DF inside, none outside; CE is not copied out.
         inner[6] = 0;
         inner[1] = 0x03;
-        let outer = ipv4_tunnel_header(&Inner::read(&inner).unwrap(), [10, 0, 1, 1], [10, 0, 1, 2], true);
+        let outer = ipv4_tunnel_header(&Inner::read(&inner).unwrap(), PROTO_IPIP, [10, 0, 1, 1], [10, 0, 1, 2], true);
         assert_eq!((outer[1], outer[6]), (0x02, 0));
         // IPv6 inside IPv4: protocol 41, hop limit as TTL, never DF.
         let six = Inner::read(&packet6(PROTO_TCP, &[])).unwrap();
-        let outer = ipv4_tunnel_header(&six, [10, 0, 1, 1], [10, 0, 1, 2], true);
+        assert_eq!(six.proto(), PROTO_IPV6);
+        let outer = ipv4_tunnel_header(&six, six.proto(), [10, 0, 1, 1], [10, 0, 1, 2], true);
         assert_eq!((outer[6], outer[8], outer[9]), (0, 64, PROTO_IPV6));
+        // In GRE: the outer header says so.
+        assert_eq!(ipv4_tunnel_header(&six, 47, [10, 0, 1, 1], [10, 0, 1, 2], true)[9], 47);
     }
 
     #[test]
@@ -442,18 +452,21 @@ mod tests {
         inner[2..4].copy_from_slice(&[0x23, 0x45]);
         let (s, d) = ([1u8; 16], [2u8; 16]);
         let fields = Inner::read(&inner).unwrap();
-        let outer = ipv6_tunnel_header(&fields, 60, &s, &d).unwrap();
+        let outer = ipv6_tunnel_header(&fields, PROTO_IPV6, 60, &s, &d).unwrap();
         assert_eq!(&outer[..8], &[0x6b, 0x90, 0, 0, 0, 60, PROTO_IPV6, 64]);
         assert_eq!((&outer[8..24], &outer[24..]), (&s[..], &d[..]));
         // CE inside is ECT(0) outside.
         inner[0] = 0x60;
         inner[1] = 0x30;
-        assert_eq!(&ipv6_tunnel_header(&Inner::read(&inner).unwrap(), 60, &s, &d).unwrap()[..2], &[0x60, 0x20]);
-        assert!(ipv6_tunnel_header(&fields, 70000, &s, &d).is_none());
+        assert_eq!(&ipv6_tunnel_header(&Inner::read(&inner).unwrap(), PROTO_IPV6, 60, &s, &d).unwrap()[..2], &[0x60, 0x20]);
+        assert!(ipv6_tunnel_header(&fields, PROTO_IPV6, 70000, &s, &d).is_none());
         // IPv4 inside IPv6: protocol 4, TTL as hop limit.
         let four = Inner::read(&packet(PROTO_UDP, 0)).unwrap();
-        let outer = ipv6_tunnel_header(&four, 40, &s, &d).unwrap();
+        let outer = ipv6_tunnel_header(&four, four.proto(), 40, &s, &d).unwrap();
         assert_eq!((outer[6], outer[7]), (PROTO_IPIP, 0));
+        // In GUE: UDP next, the payload length counting its headers.
+        let outer = ipv6_tunnel_header(&four, 17, 52, &s, &d).unwrap();
+        assert_eq!((outer[5], outer[6]), (52, 17));
         assert!(Inner::read(&[0x50; 40]).is_none());
     }
 }
