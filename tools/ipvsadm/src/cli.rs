@@ -15,8 +15,16 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::args::{inet_aton, parse_fwmark, parse_service, string_to_number};
+use crate::change::{Change, DestSpec, ServiceSpec, DEFAULT_PERSISTENT_TIMEOUT, DEFAULT_SCHED};
 use crate::format::Style;
-use crate::model::{AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
+use crate::model::{
+    AF_INET, AF_INET6, CONN_F_DROUTE, CONN_F_FWD_MASK, CONN_F_MASQ, CONN_F_TUNNEL, IPPROTO_SCTP,
+    IPPROTO_TCP, IPPROTO_UDP, SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2,
+    SVC_F_SCHED3,
+};
+
+/// Longest persistence engine name libipvs keeps (`IP_VS_PENAME_MAXLEN`).
+const PE_NAME_MAX: usize = 16;
 use crate::netlink::ServiceKey;
 use crate::resolve;
 
@@ -271,6 +279,8 @@ pub enum Action {
     /// `-v`: the version line on stdout.
     Version,
     List(ListRequest),
+    /// A command that changes the table.
+    Change(Change),
     /// Valid for upstream, but not implemented here yet.
     Unimplemented(String),
 }
@@ -399,14 +409,21 @@ fn word_of<'a>(
     None
 }
 
-/// The state upstream's `parse_options` fills in, as far as listing
-/// needs it (the other options are checked, not kept).
+/// The state upstream's `parse_options` fills in.
 struct State {
     options: u64,
     svc: ServiceKey,
     sched_name: String,
     sched_flags_arg: Option<String>,
     style_bits: u64,
+    /// `IP_VS_SVC_F_*` from `-p` and `-o` (`-b` is added at the end).
+    svc_flags: u32,
+    /// Persistence timeout.
+    timeout: u32,
+    pe_name: String,
+    dest: DestSpec,
+    /// `--set` values.
+    timeouts: [u32; 3],
 }
 
 impl State {
@@ -448,22 +465,20 @@ fn command_of(id: &str) -> Option<Cmd> {
     })
 }
 
-/// `parse_timeout`.
-fn parse_timeout(value: &str, min: i64) -> Result<(), Failure> {
+/// `parse_timeout`: seconds; no value is the persistence default.
+fn parse_timeout(value: &str, min: i64) -> Result<u32, Failure> {
     if value == NO_VALUE {
-        return Ok(());
+        return Ok(DEFAULT_PERSISTENT_TIMEOUT);
     }
     match string_to_number(value, min, MAX_TIMEOUT) {
-        Some(_) => Ok(()),
+        Some(n) => Ok(n as u32),
         None => Err(fail(format!("invalid timeout value `{value}' specified"))),
     }
 }
 
 /// A numeric option in [min, max], or upstream's message for it.
-fn number(value: &str, min: i64, max: i64, message: &str) -> Result<(), Failure> {
-    string_to_number(value, min, max)
-        .map(|_| ())
-        .ok_or_else(|| fail(message))
+fn number(value: &str, min: i64, max: i64, message: &str) -> Result<i64, Failure> {
+    string_to_number(value, min, max).ok_or_else(|| fail(message))
 }
 
 /// `atoi`: what `strtol` reads, 0 if nothing.
@@ -474,21 +489,32 @@ fn atoi(s: &str) -> i64 {
     t[..sign_len + digits].parse().unwrap_or(0)
 }
 
-/// `parse_sched_flags`: comma-separated flag names, some only for sh/mh.
-fn check_sched_flags(sched: &str, arg: &str) -> Result<(), Failure> {
-    let sched = if sched.is_empty() { "wlc" } else { sched };
+/// `parse_sched_flags`: comma-separated flag names, some only for sh/mh,
+/// as `IP_VS_SVC_F_SCHED*` bits.
+fn parse_sched_flags(sched: &str, arg: &str) -> Result<u32, Failure> {
+    let sched = if sched.is_empty() {
+        DEFAULT_SCHED
+    } else {
+        sched
+    };
+    let mut flags = 0;
     for flag in arg.split(',').filter(|f| !f.is_empty()) {
-        let needs = match flag {
-            "flag-1" | "flag-2" | "flag-3" => None,
-            "sh-fallback" | "sh-port" => Some("sh"),
-            "mh-fallback" | "mh-port" => Some("mh"),
+        let (bit, needs) = match flag {
+            "flag-1" => (SVC_F_SCHED1, None),
+            "flag-2" => (SVC_F_SCHED2, None),
+            "flag-3" => (SVC_F_SCHED3, None),
+            "sh-fallback" => (SVC_F_SCHED1, Some("sh")),
+            "sh-port" => (SVC_F_SCHED2, Some("sh")),
+            "mh-fallback" => (SVC_F_SCHED1, Some("mh")),
+            "mh-port" => (SVC_F_SCHED2, Some("mh")),
             _ => return Err(fail(format!("invalid scheduler flag `{flag}'"))),
         };
         if needs.is_some_and(|s| s != sched) {
             return Err(fail(format!("incompatible scheduler flag `{flag}'")));
         }
+        flags |= bit;
     }
-    Ok(())
+    Ok(flags)
 }
 
 /// One option after the command: upstream's `while (poptGetNextOpt...)`
@@ -527,7 +553,8 @@ fn apply(st: &mut State, ev: &Event, argv: &[String], nth: usize) -> Result<(), 
         }
         "persistent" => {
             st.set_option(optc::PERSISTENT)?;
-            parse_timeout(v, 1)?;
+            st.svc_flags |= SVC_F_PERSISTENT;
+            st.timeout = parse_timeout(v, 1)?;
         }
         "netmask" => {
             st.set_option(optc::NETMASK)?;
@@ -546,21 +573,34 @@ fn apply(st: &mut State, ev: &Event, argv: &[String], nth: usize) -> Result<(), 
         }
         "real-server" => {
             st.set_option(optc::SERVER)?;
-            parse_service(v, st.svc.protocol)
+            let ep = parse_service(v, st.svc.protocol)
                 .ok_or_else(|| fail("illegal real server address[:port] specified"))?;
+            st.dest.af = ep.af;
+            st.dest.addr = ep.addr;
+            // Without a port, the service's (as far as it is known yet).
+            st.dest.port = ep.port.unwrap_or(st.svc.port);
         }
-        "ipip" | "gatewaying" | "masquerading" => st.set_option(optc::FORWARD)?,
+        "ipip" | "gatewaying" | "masquerading" => {
+            st.set_option(optc::FORWARD)?;
+            st.dest.conn_flags = match ev.spec.id {
+                "ipip" => CONN_F_TUNNEL,
+                "gatewaying" => CONN_F_DROUTE,
+                _ => CONN_F_MASQ,
+            };
+        }
         "weight" => {
             st.set_option(optc::WEIGHT)?;
-            number(v, 0, 65535, "illegal weight specified")?;
+            st.dest.weight = number(v, 0, 65535, "illegal weight specified")? as i32;
         }
         "u-threshold" => {
             st.set_option(optc::UTHRESHOLD)?;
-            number(v, 0, i64::from(i32::MAX), "illegal u_threshold specified")?;
+            st.dest.u_threshold =
+                number(v, 0, i64::from(i32::MAX), "illegal u_threshold specified")? as u32;
         }
         "l-threshold" => {
             st.set_option(optc::LTHRESHOLD)?;
-            number(v, 0, i64::from(i32::MAX), "illegal l_threshold specified")?;
+            st.dest.l_threshold =
+                number(v, 0, i64::from(i32::MAX), "illegal l_threshold specified")? as u32;
         }
         "connection" => st.set_option(optc::CONNECTION)?,
         "numeric" => st.set_option(optc::NUMERIC)?,
@@ -593,8 +633,14 @@ fn apply(st: &mut State, ev: &Event, argv: &[String], nth: usize) -> Result<(), 
             st.svc.af = AF_INET6;
             st.svc.netmask = 128;
         }
-        "ops" => st.set_option(optc::ONEPACKET)?,
-        "pe" => st.set_option(optc::PERSISTENCE_ENGINE)?,
+        "ops" => {
+            st.set_option(optc::ONEPACKET)?;
+            st.svc_flags |= SVC_F_ONEPACKET;
+        }
+        "pe" => {
+            st.set_option(optc::PERSISTENCE_ENGINE)?;
+            st.pe_name = v.chars().take(PE_NAME_MAX).collect();
+        }
         "sched-flags" => {
             st.set_option(optc::SCHED_FLAGS)?;
             st.sched_flags_arg = Some(v.to_string());
@@ -617,17 +663,25 @@ fn apply(st: &mut State, ev: &Event, argv: &[String], nth: usize) -> Result<(), 
         }
         "tun-type" => {
             st.set_option(optc::TUN_TYPE)?;
-            if !matches!(v, "ipip" | "gue" | "gre") {
-                return Err(fail("illegal tunnel type specified"));
-            }
+            st.dest.tun_type = TUN_NAMES
+                .iter()
+                .position(|&name| name == v)
+                .ok_or_else(|| fail("illegal tunnel type specified"))?
+                as u8;
         }
         "tun-port" => {
             st.set_option(optc::TUN_PORT)?;
-            number(v, 1, 65535, "illegal tunnel port specified")?;
+            st.dest.tun_port = number(v, 1, 65535, "illegal tunnel port specified")? as u16;
         }
         "tun-nocsum" => st.set_option(optc::TUN_NOCSUM)?,
-        "tun-csum" => st.set_option(optc::TUN_CSUM)?,
-        "tun-remcsum" => st.set_option(optc::TUN_REMCSUM)?,
+        "tun-csum" => {
+            st.set_option(optc::TUN_CSUM)?;
+            st.dest.tun_flags |= TUN_F_CSUM;
+        }
+        "tun-remcsum" => {
+            st.set_option(optc::TUN_REMCSUM)?;
+            st.dest.tun_flags |= TUN_F_REMCSUM;
+        }
         // A command (or -h/-v) after the first option.
         _ => {
             let word = word_of(argv, ev.spec.short, ev.spec.long, nth).unwrap_or("");
@@ -812,6 +866,11 @@ pub fn parse(argv: &[String]) -> Result<Action, Failure> {
         sched_name: String::new(),
         sched_flags_arg: None,
         style_bits: 0,
+        svc_flags: 0,
+        timeout: 0,
+        pe_name: String::new(),
+        dest: DestSpec::default(),
+        timeouts: [0; 3],
     };
     let mut seen = std::collections::HashMap::new();
     *seen.entry(first.spec.id).or_insert(0) += 1;
@@ -833,30 +892,150 @@ pub fn parse(argv: &[String]) -> Result<Action, Failure> {
         if rest.len() < 3 {
             return Err(fail("--set option requires 3 timeout values"));
         }
-        for t in rest.drain(..3) {
-            parse_timeout(&t, 0)?;
+        for (i, t) in rest.drain(..3).enumerate() {
+            st.timeouts[i] = parse_timeout(&t, 0)?;
         }
     }
     if let Some(arg) = rest.first() {
         return Err(fail(format!("unexpected argument {arg}")));
     }
     if let Some(arg) = st.sched_flags_arg.as_deref().filter(|a| !a.is_empty()) {
-        check_sched_flags(&st.sched_name, arg)?;
+        st.svc_flags |= parse_sched_flags(&st.sched_name, arg)?;
     }
 
     generic_opt_check(cmd, st.options)?;
-    list_action(cmd, &st)
+    if cmd == Cmd::List {
+        list_action(&st)
+    } else {
+        change_action(cmd, st)
+    }
 }
 
-/// `process_options` for a command line that passed the checks: what
-/// this ipvsadm does with it.
-fn list_action(cmd: Cmd, st: &State) -> Result<Action, Failure> {
-    if cmd != Cmd::List {
-        return Ok(Action::Unimplemented(format!(
-            "the '{}' command",
-            CMD_NAMES[cmd as usize]
-        )));
+/// `process_options` for a command other than listing.
+fn change_action(cmd: Cmd, mut st: State) -> Result<Action, Failure> {
+    if cmd == Cmd::Add || cmd == Cmd::Edit {
+        if st.svc.fwmark == 0 && st.svc.port == 0 && st.svc_flags & SVC_F_PERSISTENT == 0 {
+            return Err(fail("Zero port specified for non-persistent service"));
+        }
+        if st.svc_flags & SVC_F_ONEPACKET != 0
+            && st.svc.fwmark == 0
+            && st.svc.protocol != IPPROTO_UDP
+        {
+            return Err(fail(
+                "One-Packet Scheduling is only for UDP virtual services",
+            ));
+        }
+        if st.sched_name.is_empty() {
+            st.sched_name = DEFAULT_SCHED.to_string();
+        }
     }
+    if cmd == Cmd::AddDest || cmd == Cmd::EditDest {
+        let fwd = st.dest.conn_flags & CONN_F_FWD_MASK;
+        // Tunnelled and directly routed servers take the service's port.
+        if st.svc.fwmark == 0 && (fwd == CONN_F_TUNNEL || fwd == CONN_F_DROUTE) {
+            st.dest.port = st.svc.port;
+        }
+        if st.dest.af != st.svc.af && fwd != CONN_F_TUNNEL {
+            return Err(fail(
+                "Different address family is allowed only for tunneling servers",
+            ));
+        }
+        let tunnel_opts = [
+            optc::TUN_TYPE,
+            optc::TUN_PORT,
+            optc::TUN_NOCSUM,
+            optc::TUN_CSUM,
+            optc::TUN_REMCSUM,
+        ];
+        if tunnel_opts.iter().any(|&o| st.has(o)) && fwd != CONN_F_TUNNEL {
+            return Err(fail("Tunnel options conflict with forward method"));
+        }
+        tunnel_opt_check(st.dest.tun_type, st.options)?;
+    }
+    let svc = ServiceSpec {
+        key: st.svc.clone(),
+        sched_name: st.sched_name.clone(),
+        pe_name: st.pe_name.clone(),
+        flags: st.svc_flags,
+        timeout: st.timeout,
+    };
+    let change = match cmd {
+        Cmd::Add => Change::AddService(svc),
+        Cmd::Edit => Change::EditService(svc),
+        Cmd::Del => Change::DelService(svc),
+        Cmd::Flush => Change::Flush,
+        Cmd::Zero => Change::Zero(svc),
+        Cmd::AddDest => Change::AddDest(svc, st.dest),
+        Cmd::EditDest => Change::EditDest(svc, st.dest),
+        Cmd::DelDest => Change::DelDest(svc, st.dest),
+        Cmd::Timeout => Change::Timeouts(st.timeouts),
+        Cmd::List | Cmd::StartDaemon | Cmd::StopDaemon | Cmd::Restore | Cmd::Save => {
+            return Ok(Action::Unimplemented(format!(
+                "the '{}' command",
+                CMD_NAMES[cmd as usize]
+            )))
+        }
+    };
+    Ok(Action::Change(change))
+}
+
+/// Tunnel types by number, as ipvsadm names them.
+const TUN_NAMES: [&str; 3] = ["ipip", "gue", "gre"];
+/// `--tun-csum`, `--tun-remcsum` (`IP_VS_TUNNEL_ENCAP_FLAG_*`).
+const TUN_F_CSUM: u16 = 1 << 0;
+const TUN_F_REMCSUM: u16 = 1 << 1;
+/// The tunnel options `tunnel_opt_check` looks at, in its order.
+const TUN_OPTS: [usize; 4] = [
+    optc::TUN_PORT,
+    optc::TUN_NOCSUM,
+    optc::TUN_CSUM,
+    optc::TUN_REMCSUM,
+];
+/// Upstream's `tunnel_types_v_options`: per tunnel type, per option of
+/// `TUN_OPTS`, as in `LEGAL`.
+const TUN_LEGAL: [&[u8; 4]; 3] = [
+    /* ipip */ b"xxxx", /* gue  */ b"+111", /* gre  */ b"x11x",
+];
+
+/// `tunnel_opt_check`: the tunnel options against the tunnel type.
+fn tunnel_opt_check(tun_type: u8, options: u64) -> Result<(), Failure> {
+    let Some(row) = TUN_LEGAL.get(usize::from(tun_type)) else {
+        return Ok(());
+    };
+    let name = TUN_NAMES[usize::from(tun_type)];
+    let mut last = None;
+    for (&opt, &rule) in TUN_OPTS.iter().zip(row.iter()) {
+        if options & (1u64 << opt) == 0 {
+            if rule == b'+' {
+                return Err(fail(format!(
+                    "You need to supply the '{}' option for the '{name}' tunnel type",
+                    OPT_NAMES[opt]
+                )));
+            }
+        } else {
+            if rule == b'x' {
+                return Err(fail(format!(
+                    "Illegal '{}' option with the '{name}' tunnel type",
+                    OPT_NAMES[opt]
+                )));
+            }
+            if rule == b'1' {
+                if let Some(first) = last {
+                    return Err(fail(format!(
+                        "The option '{}' conflicts with the '{}' option in the '{name}' tunnel type",
+                        OPT_NAMES[opt], OPT_NAMES[first]
+                    )));
+                }
+                last = Some(opt);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `process_options` for a listing that passed the checks: what this
+/// ipvsadm does with it.
+fn list_action(st: &State) -> Result<Action, Failure> {
     let any = |bits: &[usize]| bits.iter().any(|&b| st.has(b));
     if (any(&[optc::CONNECTION, optc::TIMEOUT, optc::DAEMON])
         && any(&[optc::STATS, optc::RATE, optc::THRESHOLDS]))
@@ -1139,10 +1318,119 @@ mod tests {
         assert!(unimplemented("-Ln --daemon"));
         assert!(unimplemented("-Ln --stats"));
         assert!(unimplemented("-Ln --rate"));
-        assert!(unimplemented("-A -t 1.2.3.4:80 -s rr"));
-        assert!(unimplemented("-a -t 1.2.3.4:80 -r 10.0.0.1 -m -w 2"));
-        assert!(unimplemented("-C"));
         assert!(unimplemented("-Sn"));
-        assert!(unimplemented("--set 1 2 3"));
+        assert!(unimplemented("-R"));
+        assert!(unimplemented("--start-daemon master"));
+    }
+
+    fn svc(line: &str) -> ServiceSpec {
+        match p(line) {
+            Ok(Action::Change(Change::AddService(svc))) => svc,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn services_to_add() {
+        let s = svc("-A -t 1.2.3.4:80");
+        assert_eq!((s.sched_name.as_str(), s.flags, s.timeout), ("wlc", 0, 0));
+        assert_eq!(
+            (s.key.af, s.key.protocol, s.key.addr, s.key.port),
+            (AF_INET, IPPROTO_TCP, v4([1, 2, 3, 4]), 80)
+        );
+        assert_eq!(s.key.netmask, u32::MAX);
+        let s = svc("-A -u 1.2.3.4:53 -s rr -p -M 255.255.255.0 -o");
+        assert_eq!(
+            (s.flags, s.timeout),
+            (SVC_F_PERSISTENT | SVC_F_ONEPACKET, 300)
+        );
+        assert_eq!(s.key.netmask, u32::from_ne_bytes([255, 255, 255, 0]));
+        let s = svc("-A -t 1.2.3.4:0 -p 60 -s sh -b sh-port,flag-1 --pe sip");
+        assert_eq!(
+            (s.flags, s.timeout, s.pe_name.as_str()),
+            (SVC_F_PERSISTENT | SVC_F_SCHED1 | SVC_F_SCHED2, 60, "sip")
+        );
+        let s = svc("-A -f 7 -6 -M 64");
+        assert_eq!((s.key.af, s.key.fwmark, s.key.netmask), (AF_INET6, 7, 64));
+        assert_eq!(
+            p("-A -t 1.2.3.4:0"),
+            failure(2, "Zero port specified for non-persistent service")
+        );
+        assert_eq!(
+            p("-A -t 1.2.3.4:80 -o"),
+            failure(2, "One-Packet Scheduling is only for UDP virtual services")
+        );
+    }
+
+    #[test]
+    fn servers_to_add() {
+        let dest = |line| match p(line) {
+            Ok(Action::Change(Change::AddDest(_, d) | Change::EditDest(_, d))) => d,
+            other => panic!("{line}: {other:?}"),
+        };
+        let d = dest("-a -t 1.2.3.4:80 -r 10.0.0.1");
+        assert_eq!(
+            (d.af, d.addr, d.port, d.conn_flags, d.weight),
+            (AF_INET, v4([10, 0, 0, 1]), 80, CONN_F_DROUTE, 1)
+        );
+        // Direct routing and tunnels take the service's port.
+        assert_eq!(dest("-a -t 1.2.3.4:80 -r 10.0.0.1:8080 -g").port, 80);
+        let d = dest("-e -t 1.2.3.4:80 -r 10.0.0.1:8080 -m -w 0 -x 10 -y 5");
+        assert_eq!(
+            (d.port, d.conn_flags, d.weight, d.u_threshold, d.l_threshold),
+            (8080, CONN_F_MASQ, 0, 10, 5)
+        );
+        let d =
+            dest("-a -t 1.2.3.4:80 -r 10.0.0.1 -i --tun-type gue --tun-port 6080 --tun-remcsum");
+        assert_eq!(
+            (d.conn_flags, d.tun_type, d.tun_port, d.tun_flags),
+            (CONN_F_TUNNEL, 1, 6080, TUN_F_REMCSUM)
+        );
+        let d = dest("-a -t 1.2.3.4:80 -r fd00::1 -i");
+        assert_eq!(d.af, AF_INET6);
+        assert_eq!(
+            p("-a -t 1.2.3.4:80 -r fd00::1 -m"),
+            failure(
+                2,
+                "Different address family is allowed only for tunneling servers"
+            )
+        );
+        assert_eq!(
+            p("-a -t 1.2.3.4:80 -r 10.0.0.1 -m --tun-csum"),
+            failure(2, "Tunnel options conflict with forward method")
+        );
+        assert_eq!(
+            p("-a -t 1.2.3.4:80 -r 10.0.0.1 -i --tun-type gue"),
+            failure(
+                2,
+                "You need to supply the 'tun-port' option for the 'gue' tunnel type"
+            )
+        );
+        assert_eq!(
+            p("-a -t 1.2.3.4:80 -r 10.0.0.1 -i --tun-type gre --tun-port 5"),
+            failure(2, "Illegal 'tun-port' option with the 'gre' tunnel type")
+        );
+        assert_eq!(
+            p("-a -t 1.2.3.4:80 -r 10.0.0.1 -i --tun-type gue --tun-port 5 --tun-csum --tun-nocsum"),
+            failure(2, "The option 'tun-csum' conflicts with the 'tun-nocsum' option in the 'gue' tunnel type")
+        );
+    }
+
+    #[test]
+    fn other_changes() {
+        assert_eq!(p("-C"), Ok(Action::Change(Change::Flush)));
+        assert_eq!(
+            p("--set 900 120 300"),
+            Ok(Action::Change(Change::Timeouts([900, 120, 300])))
+        );
+        assert!(matches!(
+            p("-D -t 1.2.3.4:80"),
+            Ok(Action::Change(Change::DelService(_)))
+        ));
+        assert!(matches!(p("-Z"), Ok(Action::Change(Change::Zero(_)))));
+        assert!(matches!(
+            p("-d -t 1.2.3.4:80 -r 10.0.0.1"),
+            Ok(Action::Change(Change::DelDest(..)))
+        ));
     }
 }

@@ -16,6 +16,17 @@ pub enum Op {
     Init,
     GetService,
     GetDests,
+    AddService,
+    UpdateService,
+    DelService,
+    ZeroService,
+    AddDest,
+    UpdateDest,
+    DelDest,
+    /// Neither sets an operation of its own in libipvs: only the
+    /// generic messages apply.
+    Flush,
+    SetTimeout,
 }
 
 /// `strerror`, without Rust's " (os error N)" suffix.
@@ -30,7 +41,17 @@ fn strerror(errno: i32) -> String {
 /// `ipvs_strerror(errno)` with libipvs' idea of the current operation.
 pub fn ipvs_strerror(op: Op, Errno(errno): Errno) -> String {
     let specific = match (op, errno) {
-        (Op::GetService | Op::GetDests, libc::ESRCH) => Some("No such service"),
+        (Op::AddService, libc::EEXIST) => Some("Service already exists"),
+        (Op::AddService | Op::UpdateService, libc::ENOENT) => {
+            Some("Scheduler or persistence engine not found")
+        }
+        (
+            Op::UpdateService | Op::DelService | Op::ZeroService | Op::GetService | Op::GetDests,
+            libc::ESRCH,
+        ) => Some("No such service"),
+        (Op::AddDest | Op::UpdateDest | Op::DelDest, libc::ESRCH) => Some("Service not defined"),
+        (Op::AddDest, libc::EEXIST) => Some("Destination already exists"),
+        (Op::UpdateDest | Op::DelDest, libc::ENOENT) => Some("No such destination"),
         _ => None,
     };
     let generic = match errno {
@@ -76,6 +97,22 @@ mod tests {
         assert_eq!(
             ipvs_strerror(Op::GetDests, Errno(libc::ENOENT)),
             "No such file or directory"
+        );
+        assert_eq!(
+            ipvs_strerror(Op::AddDest, Errno(libc::ESRCH)),
+            "Service not defined"
+        );
+        assert_eq!(
+            ipvs_strerror(Op::DelDest, Errno(libc::ENOENT)),
+            "No such destination"
+        );
+        assert_eq!(
+            ipvs_strerror(Op::AddService, Errno(libc::ENOENT)),
+            "Scheduler or persistence engine not found"
+        );
+        assert_eq!(
+            ipvs_strerror(Op::Flush, Errno(libc::ESRCH)),
+            "No such process"
         );
     }
 }

@@ -21,9 +21,13 @@ pub fn run(words: &[String]) -> Result<String, (String, u8)> {
     }
     let line = words.join(" ");
     gs_table::parse(&line).map_err(|bad| (format!("ipvsadm --gs: {bad}"), 2))?;
-    let mut file = fs::OpenOptions::new().write(true).open(GS_FILE).map_err(|e| (why_open(&e), 2))?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .open(GS_FILE)
+        .map_err(|e| (why_open(&e), 2))?;
     // One write: the kernel takes whole lines only.
-    file.write_all(format!("{line}\n").as_bytes()).map_err(|e| (why(&e), 1))?;
+    file.write_all(format!("{line}\n").as_bytes())
+        .map_err(|e| (why(&e), 1))?;
     Ok(String::new())
 }
 
@@ -61,14 +65,20 @@ mod tests {
         let refused = run(&words("add -t 10.0.0.1:80 10.0.0.0/40 10.0.1.2")).unwrap_err();
         assert_eq!(refused, ("ipvsadm --gs: bad prefix length".to_string(), 2));
         let refused = run(&words("route -t 10.0.0.1:80")).unwrap_err();
-        assert_eq!(refused.0, "ipvsadm --gs: unknown command (add, del or flush)");
+        assert_eq!(
+            refused.0,
+            "ipvsadm --gs: unknown command (add, del or flush)"
+        );
     }
 
     #[test]
     fn kernel_errors_read_as_ipvsadm_words() {
         let os = |errno| std::io::Error::from_raw_os_error(errno);
         assert_eq!(why(&os(libc::ESRCH)), "No such service");
-        assert_eq!(why(&os(libc::EPERM)), "Permission denied (you must be root)");
+        assert_eq!(
+            why(&os(libc::EPERM)),
+            "Permission denied (you must be root)"
+        );
         assert_eq!(why(&os(libc::ENOENT)), "No such route");
         assert!(why_open(&os(libc::ENOENT)).contains("no /proc/net/ip_vs_gs"));
     }

@@ -2,12 +2,13 @@
 //! Debian's ipvsadm 1.31 does, over the "IPVS" generic netlink family.
 //!
 //! So far it lists (`-L -n`, one service or all, with `--thresholds`,
-//! `--persistent-conn`, `--tun-info`, `--nosort`); every other command
-//! line is checked as upstream checks it and then refused with a clear
-//! message. `--gs` (ours) loads the global server scheduler's routes.
+//! `--persistent-conn`, `--tun-info`, `--nosort`) and changes the table
+//! (`-A -E -D -C -Z -a -e -d --set`); every other command line is
+//! checked as upstream checks it and then refused with a clear message. `--gs` (ours) loads the global server scheduler's routes.
 //! Documentation/ipvsadm.md tells what is done and how it is tested.
 
 mod args;
+mod change;
 mod cli;
 mod errors;
 mod format;
@@ -97,6 +98,14 @@ fn run(argv: &[String]) -> u8 {
             err(&format!("ipvsadm: {what} is not implemented yet\n"));
             2
         }
+        Ok(Action::Change(change)) => match change::run(&mut ipvs, &change) {
+            Ok(()) => 0,
+            Err((op, errno)) => {
+                err(&format!("{}\n", ipvs_strerror(op, errno)));
+                // process_options returns libipvs' -1.
+                255
+            }
+        },
         Ok(Action::List(req)) => {
             let mut text = String::new();
             let result = list::list(&mut ipvs, &info, &req, &mut text);

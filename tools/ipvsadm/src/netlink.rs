@@ -21,6 +21,7 @@ use neli::{
     types::{Buffer, GenlBuffer},
 };
 
+use crate::change::{DestSpec, ServiceSpec};
 use crate::errors::Errno;
 use crate::model::{Dest, Info, Service};
 
@@ -34,9 +35,18 @@ const PE_NAME_MAX: usize = 16;
 /// The IPVS commands we send (`IPVS_CMD_*`).
 #[neli_enum(serialized_type = "u8")]
 pub enum IpvsCmd {
+    NewService = 1,
+    SetService = 2,
+    DelService = 3,
     GetService = 4,
+    NewDest = 5,
+    SetDest = 6,
+    DelDest = 7,
     GetDest = 8,
+    SetConfig = 12,
     GetInfo = 15,
+    Zero = 16,
+    Flush = 17,
 }
 impl neli::consts::genl::Cmd for IpvsCmd {}
 
@@ -45,6 +55,9 @@ impl neli::consts::genl::Cmd for IpvsCmd {}
 pub enum CmdAttr {
     Service = 1,
     Dest = 2,
+    TimeoutTcp = 4,
+    TimeoutTcpFin = 5,
+    TimeoutUdp = 6,
 }
 impl neli::consts::genl::NlAttrType for CmdAttr {}
 
@@ -183,6 +196,63 @@ fn service_attr(key: &ServiceKey, full: bool) -> Result<Nlattr<CmdAttr, Buffer>,
         svc = nest(svc, attr(SvcAttr::Netmask, &key.netmask.to_ne_bytes())?)?;
     }
     Ok(svc)
+}
+
+/// The nested IPVS_CMD_ATTR_SERVICE of a change, as libipvs'
+/// `ipvs_nl_fill_service_attr` fills it: the key, then scheduler,
+/// persistence engine (if any), flags (all bits meant), timeout and
+/// netmask.
+fn service_spec_attr(svc: &ServiceSpec) -> Result<Nlattr<CmdAttr, Buffer>, Errno> {
+    let key = &svc.key;
+    let mut out = nest(
+        attr(CmdAttr::Service, &[])?,
+        attr(SvcAttr::Af, &key.af.to_ne_bytes())?,
+    )?;
+    if key.fwmark != 0 {
+        out = nest(out, attr(SvcAttr::Fwmark, &key.fwmark.to_ne_bytes())?)?;
+    } else {
+        out = nest(out, attr(SvcAttr::Protocol, &key.protocol.to_ne_bytes())?)?;
+        out = nest(out, attr(SvcAttr::Addr, &key.addr)?)?;
+        out = nest(out, attr(SvcAttr::Port, &key.port.to_be_bytes())?)?;
+    }
+    out = nest(out, attr(SvcAttr::SchedName, &c_string(&svc.sched_name))?)?;
+    if !svc.pe_name.is_empty() {
+        out = nest(out, attr(SvcAttr::PeName, &c_string(&svc.pe_name))?)?;
+    }
+    let mut flags = [0u8; 8];
+    flags[..4].copy_from_slice(&svc.flags.to_ne_bytes());
+    flags[4..].copy_from_slice(&u32::MAX.to_ne_bytes());
+    out = nest(out, attr(SvcAttr::Flags, &flags)?)?;
+    out = nest(out, attr(SvcAttr::Timeout, &svc.timeout.to_ne_bytes())?)?;
+    nest(out, attr(SvcAttr::Netmask, &key.netmask.to_ne_bytes())?)
+}
+
+/// The nested IPVS_CMD_ATTR_DEST of a change (`ipvs_nl_fill_dest_attr`).
+fn dest_spec_attr(d: &DestSpec) -> Result<Nlattr<CmdAttr, Buffer>, Errno> {
+    const FWD_MASK: u32 = crate::model::CONN_F_FWD_MASK;
+    let mut out = nest(attr(CmdAttr::Dest, &[])?, attr(DestAttr::Addr, &d.addr)?)?;
+    out = nest(out, attr(DestAttr::Port, &d.port.to_be_bytes())?)?;
+    out = nest(
+        out,
+        attr(
+            DestAttr::FwdMethod,
+            &(d.conn_flags & FWD_MASK).to_ne_bytes(),
+        )?,
+    )?;
+    out = nest(out, attr(DestAttr::Weight, &d.weight.to_ne_bytes())?)?;
+    out = nest(out, attr(DestAttr::TunType, &[d.tun_type])?)?;
+    out = nest(out, attr(DestAttr::TunPort, &d.tun_port.to_be_bytes())?)?;
+    out = nest(out, attr(DestAttr::TunFlags, &d.tun_flags.to_ne_bytes())?)?;
+    out = nest(out, attr(DestAttr::UThresh, &d.u_threshold.to_ne_bytes())?)?;
+    out = nest(out, attr(DestAttr::LThresh, &d.l_threshold.to_ne_bytes())?)?;
+    nest(out, attr(DestAttr::AddrFamily, &d.af.to_ne_bytes())?)
+}
+
+/// `s` with its terminating NUL, as NLA_PUT_STRING sends it.
+fn c_string(s: &str) -> Vec<u8> {
+    let mut bytes = s.as_bytes().to_vec();
+    bytes.push(0);
+    bytes
 }
 
 /// Read-only view of the attributes of one (nested) attribute set.
@@ -398,5 +468,77 @@ impl Ipvs {
             .iter()
             .map(|r| parse_dest(r, se.af).ok_or(Errno(libc::EINVAL)))
             .collect()
+    }
+
+    /// A request that changes something: answered by an acknowledgement
+    /// or an error.
+    fn change(&mut self, cmd: IpvsCmd, attrs: Vec<Nlattr<CmdAttr, Buffer>>) -> Result<(), Errno> {
+        self.request::<CmdAttr>(cmd, &[NlmF::Ack], attrs.into_iter().collect())
+            .map(|_| ())
+    }
+
+    /// IPVS_CMD_NEW_SERVICE.
+    pub fn add_service(&mut self, svc: &ServiceSpec) -> Result<(), Errno> {
+        self.change(IpvsCmd::NewService, vec![service_spec_attr(svc)?])
+    }
+
+    /// IPVS_CMD_SET_SERVICE.
+    pub fn edit_service(&mut self, svc: &ServiceSpec) -> Result<(), Errno> {
+        self.change(IpvsCmd::SetService, vec![service_spec_attr(svc)?])
+    }
+
+    /// IPVS_CMD_DEL_SERVICE.
+    pub fn del_service(&mut self, svc: &ServiceSpec) -> Result<(), Errno> {
+        self.change(IpvsCmd::DelService, vec![service_spec_attr(svc)?])
+    }
+
+    /// IPVS_CMD_FLUSH: every service goes.
+    pub fn flush(&mut self) -> Result<(), Errno> {
+        self.change(IpvsCmd::Flush, Vec::new())
+    }
+
+    /// IPVS_CMD_ZERO: the counters of `svc`, or of everything.
+    pub fn zero(&mut self, svc: Option<&ServiceSpec>) -> Result<(), Errno> {
+        let attrs = match svc {
+            Some(svc) => vec![service_spec_attr(svc)?],
+            None => Vec::new(),
+        };
+        self.change(IpvsCmd::Zero, attrs)
+    }
+
+    /// IPVS_CMD_NEW_DEST.
+    pub fn add_dest(&mut self, svc: &ServiceSpec, dest: &DestSpec) -> Result<(), Errno> {
+        self.change(
+            IpvsCmd::NewDest,
+            vec![service_spec_attr(svc)?, dest_spec_attr(dest)?],
+        )
+    }
+
+    /// IPVS_CMD_SET_DEST.
+    pub fn edit_dest(&mut self, svc: &ServiceSpec, dest: &DestSpec) -> Result<(), Errno> {
+        self.change(
+            IpvsCmd::SetDest,
+            vec![service_spec_attr(svc)?, dest_spec_attr(dest)?],
+        )
+    }
+
+    /// IPVS_CMD_DEL_DEST.
+    pub fn del_dest(&mut self, svc: &ServiceSpec, dest: &DestSpec) -> Result<(), Errno> {
+        self.change(
+            IpvsCmd::DelDest,
+            vec![service_spec_attr(svc)?, dest_spec_attr(dest)?],
+        )
+    }
+
+    /// IPVS_CMD_SET_CONFIG with the TCP, TCP FIN and UDP timeouts.
+    pub fn set_timeouts(&mut self, t: &[u32; 3]) -> Result<(), Errno> {
+        self.change(
+            IpvsCmd::SetConfig,
+            vec![
+                attr(CmdAttr::TimeoutTcp, &t[0].to_ne_bytes())?,
+                attr(CmdAttr::TimeoutTcpFin, &t[1].to_ne_bytes())?,
+                attr(CmdAttr::TimeoutUdp, &t[2].to_ne_bytes())?,
+            ],
+        )
     }
 }
