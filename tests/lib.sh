@@ -90,7 +90,11 @@ cleanup() {
 	done
 	[ -n "${ON_EXIT:-}" ] && eval "$ON_EXIT" || true
 	rm -f "${UDP_PORTS_USED:-}"
-	for m in "${LOADED[@]}"; do unload "$m" || rc=1; done
+	# The schedulers first: they hold the core.
+	for m in "${LOADED[@]}"; do [ "$m" = "$(ipvs_core)" ] || unload "$m" || rc=1; done
+	for m in "${LOADED[@]}"; do
+		if [ "$m" = "$(ipvs_core)" ]; then unload "$m" || rc=1; break; fi
+	done
 	exit $rc
 }
 trap cleanup EXIT
