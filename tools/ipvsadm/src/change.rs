@@ -9,8 +9,10 @@ use crate::netlink::{Ipvs, ServiceKey};
 pub const DEFAULT_CONN_FLAGS: u32 = crate::model::CONN_F_DROUTE;
 /// Scheduler of a new service when none is given.
 pub const DEFAULT_SCHED: &str = "wlc";
-/// Persistence timeout of `-p` without a value (seconds).
-pub const DEFAULT_PERSISTENT_TIMEOUT: u32 = 300;
+/// Persistence timeout of `-p` without a value (seconds): libipvs'
+/// `IPVS_SVC_PERSISTENT_TIMEOUT`, six minutes (the kernel's own default
+/// is five).
+pub const DEFAULT_PERSISTENT_TIMEOUT: u32 = 360;
 
 /// A virtual service as a change command gives it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -328,7 +328,11 @@ fn command() -> Command {
                 .action(ArgAction::Append)
                 .num_args(0)
                 .default_missing_value(NO_VALUE),
-            Value => arg.action(ArgAction::Append).num_args(1),
+            // popt takes the next word as the value, even "-1".
+            Value => arg
+                .action(ArgAction::Append)
+                .num_args(1)
+                .allow_hyphen_values(true),
             OptionalValue => arg
                 .action(ArgAction::Append)
                 .num_args(0..=1)
@@ -590,7 +594,7 @@ fn apply(st: &mut State, ev: &Event, argv: &[String], nth: usize) -> Result<(), 
         }
         "weight" => {
             st.set_option(optc::WEIGHT)?;
-            st.dest.weight = number(v, 0, 65535, "illegal weight specified")? as i32;
+            st.dest.weight = number(v, 0, i64::from(i32::MAX), "illegal weight specified")? as i32;
         }
         "u-threshold" => {
             st.set_option(optc::UTHRESHOLD)?;
@@ -1342,7 +1346,7 @@ mod tests {
         let s = svc("-A -u 1.2.3.4:53 -s rr -p -M 255.255.255.0 -o");
         assert_eq!(
             (s.flags, s.timeout),
-            (SVC_F_PERSISTENT | SVC_F_ONEPACKET, 300)
+            (SVC_F_PERSISTENT | SVC_F_ONEPACKET, 360)
         );
         assert_eq!(s.key.netmask, u32::from_ne_bytes([255, 255, 255, 0]));
         let s = svc("-A -t 1.2.3.4:0 -p 60 -s sh -b sh-port,flag-1 --pe sip");
