@@ -10,7 +10,6 @@
 //! is removed from the service until they expire, as upstream's trash.
 
 use crate::kbind::bh::BhGuard;
-use crate::kbind::route::RouteCache;
 use crate::overload::{self, Load};
 use crate::packet::PROTO_TCP;
 use crate::persist::{PersistSvc, FTP_PORT};
@@ -68,9 +67,6 @@ pub(crate) struct Dest {
     pub(crate) fwd: AtomicU32,
     /// VS/TUN's tunnel settings ([`Tunnel::to_bits`]), read per packet.
     tunnel: AtomicU64,
-    /// The route its packets take, remembered per CPU (for the current
-    /// forwarding method: a change forgets it).
-    route_cache: RouteCache,
     /// Weight; 0 quiesces.
     pub(crate) weight: AtomicI32,
     /// The latest non-zero weight (upstream's `last_weight`), which the
@@ -121,7 +117,6 @@ impl Dest {
                 port,
                 fwd: AtomicU32::new(0),
                 tunnel: AtomicU64::new(0),
-                route_cache: RouteCache::new()?,
                 weight: AtomicI32::new(0),
                 last_weight: AtomicI32::new(config.weight),
                 u_threshold: AtomicU32::new(0),
@@ -141,9 +136,7 @@ impl Dest {
 
     /// Applies `config` in place.
     pub(crate) fn configure(&self, config: &DestConfig) {
-        if self.fwd.swap(config.fwd, Ordering::Relaxed) != config.fwd {
-            self.route_cache.reset();
-        }
+        self.fwd.store(config.fwd, Ordering::Relaxed);
         self.tunnel.store(config.tunnel.to_bits(), Ordering::Relaxed);
         self.weight.store(config.weight, Ordering::Relaxed);
         if config.weight > 0 {
@@ -180,13 +173,6 @@ impl Dest {
     /// A connection is taken off its count.
     pub(crate) fn conn_removed(&self) {
         self.change_load(|load| load.removed(self.l_threshold_in_force.load(Ordering::Relaxed)));
-    }
-
-    /// The route cache for packets of a connection forwarded by method
-    /// `fwd`: none if that is no longer this server's method (its cache
-    /// holds routes for the current one).
-    pub(crate) fn route_cache(&self, fwd: u8) -> Option<&RouteCache> {
-        (self.fwd.load(Ordering::Relaxed) == u32::from(fwd)).then_some(&self.route_cache)
     }
 
     /// Its tunnel settings (VS/TUN).

@@ -12,17 +12,15 @@ use crate::kbind::netns::Net;
 use crate::kbind::route::Route;
 use crate::kbind::skb::{Encap, Skb};
 use crate::packet::{self, addr_field, csum_offset, needed, v4_of, End, Flow, Inner, IPV6_HEADER, PROTO_UDP};
-use crate::service::{Dest, AF_INET6};
-use kernel::sync::Arc;
+use crate::service::AF_INET6;
 use crate::tunnel::{self, Tunnel};
 
 /// Length of an IPv4 header without options.
 const IPV4_HEADER: usize = 20;
 
 /// Where a connection's packets go.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Target {
-    /// Its real server, for the route it remembers.
-    dest: Arc<Dest>,
     /// Forwarding method (`IP_VS_CONN_F_*`).
     pub(crate) fwd: u8,
     /// Whether the real server's address is IPv6.
@@ -38,14 +36,7 @@ pub(crate) struct Target {
 impl Target {
     /// Where connection `conn`'s packets go.
     pub(crate) fn of(conn: &Conn) -> Self {
-        Self {
-            dest: conn.dest.clone(),
-            fwd: conn.fwd,
-            v6: conn.dest.af == AF_INET6,
-            daddr: conn.daddr,
-            dport: conn.dport,
-            tunnel: conn.dest.tunnel(),
-        }
+        Self { fwd: conn.fwd, v6: conn.dest.af == AF_INET6, daddr: conn.daddr, dport: conn.dport, tunnel: conn.dest.tunnel() }
     }
 }
 
@@ -122,8 +113,7 @@ enum Routed {
 /// fragment the outer IPv4 packet.
 fn route_to(skb: &mut Skb, net: &Net, target: &Target, carry: Carry, packet_v6: bool, pmtu_disc: bool) -> Routed {
     const DF: u8 = 0x40;
-    let cache = target.dest.route_cache(target.fwd);
-    let Ok(route) = Route::output(net, cache, target.v6, &target.daddr, skb.mark(), carry == Carry::Framed) else {
+    let Ok(route) = Route::output(net, target.v6, &target.daddr, skb.mark(), carry == Carry::Framed) else {
         return Routed::Dropped;
     };
     if route.is_local() {

@@ -13,7 +13,6 @@
 #include <net/addrconf.h>
 #include <linux/icmpv6.h>
 #include <net/ip_tunnels.h>
-#include <net/dst_cache.h>
 #include <net/gre.h>
 #include <net/udp.h>
 #include <net/ip6_checksum.h>
@@ -190,75 +189,32 @@ void lvs_skb_csum_rewritten(struct sk_buff *skb)
 }
 
 /*
- * A per-CPU cache of one route (the route to one real server), or NULL
- * without memory.
- */
-struct dst_cache *lvs_dst_cache_new(void)
-{
-	struct dst_cache *cache = kzalloc(sizeof(*cache), GFP_KERNEL);
-
-	if (cache && dst_cache_init(cache, GFP_KERNEL)) {
-		kfree(cache);
-		return NULL;
-	}
-	return cache;
-}
-
-void lvs_dst_cache_free(struct dst_cache *cache)
-{
-	dst_cache_destroy(cache);
-	kfree(cache);
-}
-
-/* Forgets the cached routes (each CPU looks its route up again). */
-void lvs_dst_cache_reset(struct dst_cache *cache)
-{
-	dst_cache_reset(cache);
-}
-
-/*
  * The route from @net to @daddr for packets marked @mark, in @dst (a
  * reference), with the source address it picks in @saddr and whether it
  * leads to this host in @local. With @known_nh, @daddr is the next hop
- * even for packets to elsewhere. Unmarked packets take the route in
- * @cache (if not NULL) while it is valid, and leave theirs there.
+ * even for packets to elsewhere.
  */
-int lvs_route_output_v4(struct net *net, struct dst_cache *cache, __be32 daddr, u32 mark,
-			bool known_nh, struct dst_entry **dst, __be32 *saddr, bool *local)
+int lvs_route_output_v4(struct net *net, __be32 daddr, u32 mark, bool known_nh,
+			struct dst_entry **dst, __be32 *saddr, bool *local)
 {
 	struct flowi4 fl4 = {
 		.daddr = daddr,
 		.flowi4_mark = mark,
 		.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
 	};
-	struct rtable *rt = NULL;
+	struct rtable *rt = ip_route_output_key(net, &fl4);
 
-	if (mark)
-		cache = NULL;
-	if (cache) {
-		local_bh_disable();
-		rt = dst_cache_get_ip4(cache, saddr);
-		local_bh_enable();
-	}
-	if (!rt) {
-		rt = ip_route_output_key(net, &fl4);
-		if (IS_ERR(rt))
-			return PTR_ERR(rt);
-		*saddr = fl4.saddr;
-		if (cache) {
-			local_bh_disable();
-			dst_cache_set_ip4(cache, &rt->dst, fl4.saddr);
-			local_bh_enable();
-		}
-	}
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
 	*dst = &rt->dst;
+	*saddr = fl4.saddr;
 	*local = rt->rt_type == RTN_LOCAL;
 	return 0;
 }
 
 /* As lvs_route_output_v4, for IPv6. */
-int lvs_route_output_v6(struct net *net, struct dst_cache *cache, const struct in6_addr *daddr,
-			u32 mark, bool known_nh, struct dst_entry **dst, struct in6_addr *saddr,
+int lvs_route_output_v6(struct net *net, const struct in6_addr *daddr, u32 mark,
+			bool known_nh, struct dst_entry **dst, struct in6_addr *saddr,
 			bool *local)
 {
 	struct flowi6 fl6 = {
@@ -266,34 +222,18 @@ int lvs_route_output_v6(struct net *net, struct dst_cache *cache, const struct i
 		.flowi6_mark = mark,
 		.flowi6_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
 	};
-	struct dst_entry *d = NULL;
-	int err;
+	struct dst_entry *d = ip6_route_output(net, NULL, &fl6);
+	int err = d->error;
 
-	if (mark)
-		cache = NULL;
-	if (cache) {
-		local_bh_disable();
-		d = dst_cache_get_ip6(cache, saddr);
-		local_bh_enable();
-	}
-	if (!d) {
-		d = ip6_route_output(net, NULL, &fl6);
-		err = d->error;
-		if (!err && ipv6_addr_any(&fl6.saddr) &&
-		    ipv6_dev_get_saddr(net, ip6_dst_idev(d)->dev, &fl6.daddr, 0, &fl6.saddr) < 0)
-			err = -EHOSTUNREACH;
-		if (err) {
-			dst_release(d);
-			return err;
-		}
-		*saddr = fl6.saddr;
-		if (cache) {
-			local_bh_disable();
-			dst_cache_set_ip6(cache, d, &fl6.saddr);
-			local_bh_enable();
-		}
+	if (!err && ipv6_addr_any(&fl6.saddr) &&
+	    ipv6_dev_get_saddr(net, ip6_dst_idev(d)->dev, &fl6.daddr, 0, &fl6.saddr) < 0)
+		err = -EHOSTUNREACH;
+	if (err) {
+		dst_release(d);
+		return err;
 	}
 	*dst = d;
+	*saddr = fl6.saddr;
 	*local = d->dev && (d->dev->flags & IFF_LOOPBACK);
 	return 0;
 }

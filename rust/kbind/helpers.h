@@ -17,7 +17,6 @@
 #include <linux/timer.h>
 #include <linux/module.h>
 #include <net/route.h>
-#include <net/dst_cache.h>
 
 /* network namespaces */
 void *lvs_net_generic(const struct net *net, unsigned int id);
@@ -57,13 +56,10 @@ void lvs_local_bh_enable(void);
 /* packets on their way out */
 bool lvs_skb_csum_partial(const struct sk_buff *skb);
 void lvs_skb_csum_rewritten(struct sk_buff *skb);
-struct dst_cache *lvs_dst_cache_new(void);
-void lvs_dst_cache_free(struct dst_cache *cache);
-void lvs_dst_cache_reset(struct dst_cache *cache);
-int lvs_route_output_v4(struct net *net, struct dst_cache *cache, __be32 daddr, u32 mark,
-			bool known_nh, struct dst_entry **dst, __be32 *saddr, bool *local);
-int lvs_route_output_v6(struct net *net, struct dst_cache *cache, const struct in6_addr *daddr,
-			u32 mark, bool known_nh, struct dst_entry **dst, struct in6_addr *saddr,
+int lvs_route_output_v4(struct net *net, __be32 daddr, u32 mark, bool known_nh,
+			struct dst_entry **dst, __be32 *saddr, bool *local);
+int lvs_route_output_v6(struct net *net, const struct in6_addr *daddr, u32 mark,
+			bool known_nh, struct dst_entry **dst, struct in6_addr *saddr,
 			bool *local);
 void lvs_dst_release(struct dst_entry *dst);
 unsigned int lvs_dst_mtu(struct dst_entry *dst);

@@ -3,40 +3,7 @@
 
 use super::bindings;
 use super::netns::Net;
-use core::ptr::NonNull;
 use kernel::prelude::*;
-
-/// One route remembered per CPU (the kernel's `dst_cache`), for the
-/// packets of one real server: they skip the routing lookup while the
-/// route stays valid (until the routing tables change, or [`Self::reset`]).
-pub struct RouteCache(NonNull<bindings::dst_cache>);
-
-// SAFETY: the cache is per CPU inside; every use goes through helpers
-// that disable bottom halves around it, so any CPU may use it.
-unsafe impl Send for RouteCache {}
-// SAFETY: as above.
-unsafe impl Sync for RouteCache {}
-
-impl RouteCache {
-    /// An empty cache.
-    pub fn new() -> Result<Self> {
-        // SAFETY: no preconditions; process context (GFP_KERNEL).
-        NonNull::new(unsafe { bindings::lvs_dst_cache_new() }).map(Self).ok_or(ENOMEM)
-    }
-
-    /// Forgets the remembered routes: each CPU looks its route up again.
-    pub fn reset(&self) {
-        // SAFETY: the cache is live (owned by `self`).
-        unsafe { bindings::lvs_dst_cache_reset(self.0.as_ptr()) };
-    }
-}
-
-impl Drop for RouteCache {
-    fn drop(&mut self) {
-        // SAFETY: the cache is live and no one else uses it any more.
-        unsafe { bindings::lvs_dst_cache_free(self.0.as_ptr()) };
-    }
-}
 
 /// A route (a reference to it), IPv4 or IPv6, released on drop unless
 /// handed to a packet with [`super::skb::Skb::set_route`].
@@ -54,28 +21,18 @@ impl Route {
     /// first four bytes) for packets with firewall mark `mark`. With
     /// `via_daddr`, the route sends packets for any address to `daddr` as
     /// the next hop (VS/DR: the real server's MAC address on a packet for
-    /// the virtual address). Unmarked packets take the route remembered
-    /// in `cache`, if any, while it holds, and leave theirs there: the
-    /// caller keeps one cache per `daddr` and `via_daddr`.
-    pub fn output(
-        net: &Net,
-        cache: Option<&RouteCache>,
-        v6: bool,
-        daddr: &[u8; 16],
-        mark: u32,
-        via_daddr: bool,
-    ) -> Result<Self> {
-        let cache = cache.map_or(core::ptr::null_mut(), |c| c.0.as_ptr());
+    /// the virtual address).
+    pub fn output(net: &Net, v6: bool, daddr: &[u8; 16], mark: u32, via_daddr: bool) -> Result<Self> {
         let mut dst = core::ptr::null_mut();
         let mut source = [0u8; 16];
         let mut local = false;
         if v6 {
             let addr = bindings::in6_addr { in6_u: bindings::in6_addr__bindgen_ty_1 { u6_addr8: *daddr } };
             let mut saddr = bindings::in6_addr { in6_u: bindings::in6_addr__bindgen_ty_1 { u6_addr8: [0; 16] } };
-            // SAFETY: `net` and `cache` (if not null) are live; the helper
-            // fills every output on success.
+            // SAFETY: `net` is live; the helper fills every output on
+            // success.
             kernel::error::to_result(unsafe {
-                bindings::lvs_route_output_v6(net.as_ptr(), cache, &addr, mark, via_daddr, &mut dst, &mut saddr, &mut local)
+                bindings::lvs_route_output_v6(net.as_ptr(), &addr, mark, via_daddr, &mut dst, &mut saddr, &mut local)
             })?;
             // SAFETY: every bit pattern is a valid byte array.
             source = unsafe { saddr.in6_u.u6_addr8 };
@@ -84,7 +41,7 @@ impl Route {
             let mut saddr = 0;
             // SAFETY: as above.
             kernel::error::to_result(unsafe {
-                bindings::lvs_route_output_v4(net.as_ptr(), cache, addr, mark, via_daddr, &mut dst, &mut saddr, &mut local)
+                bindings::lvs_route_output_v4(net.as_ptr(), addr, mark, via_daddr, &mut dst, &mut saddr, &mut local)
             })?;
             source[..4].copy_from_slice(&saddr.to_ne_bytes());
         }
