@@ -19,6 +19,7 @@ pub mod overload;
 pub mod packet;
 pub mod persist;
 pub mod proc_text;
+pub mod regex;
 pub mod sched_dh;
 pub mod sched_fo;
 pub mod sched_gs;
