@@ -13,6 +13,7 @@ pub mod conn_hash;
 pub mod conn_shard;
 pub mod csum;
 pub mod gs_table;
+pub mod http;
 pub mod icmp;
 pub mod nlattr;
 pub mod overload;

@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-2.0
+//! HTTP/1.x request heads and message bodies, as KTCPVS's content switch
+//! reads them (thesis §6.5; RFC 9112): enough to schedule each request
+//! of a keep-alive connection on its own and to know where its body ends,
+//! strict where leniency lets one request hide in another (smuggling),
+//! and bounded: a head longer than its limit, or with too many fields,
+//! is refused without reading further.
+
+/// Limits on a request head.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Longest head (request line, fields, blank line), in bytes.
+    pub max_head: usize,
+    /// Most header fields.
+    pub max_fields: usize,
+}
+
+impl Limits {
+    /// 8 KiB and 100 fields, as common servers allow.
+    pub const DEFAULT: Limits = Limits { max_head: 8192, max_fields: 100 };
+}
+
+/// Why a request is refused: the status to answer with before closing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// 400: malformed.
+    BadRequest = 400,
+    /// 431: the head is too long or has too many fields.
+    HeadTooLarge = 431,
+    /// 501: a transfer coding other than chunked.
+    NotImplemented = 501,
+    /// 505: not HTTP/1.x.
+    VersionNotSupported = 505,
+}
+
+/// HTTP/1.0 or HTTP/1.1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// HTTP/1.0: the connection closes unless keep-alive is asked.
+    Http10,
+    /// HTTP/1.1: the connection stays unless close is asked.
+    Http11,
+}
+
+/// How the body of a request is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Body {
+    /// No body.
+    None,
+    /// Exactly this many bytes.
+    Length(u64),
+    /// Chunked: [`Chunked`] finds its end.
+    Chunked,
+}
+
+/// A parsed request head; slices point into the bytes parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head<'a> {
+    /// The method (a token).
+    pub method: &'a [u8],
+    /// The request target (origin form: the path and query).
+    pub target: &'a [u8],
+    /// The protocol version.
+    pub version: Version,
+    /// The Host field's value.
+    pub host: Option<&'a [u8]>,
+    /// How its body is delimited.
+    pub body: Body,
+    /// Whether the connection stays open after the response.
+    pub keep_alive: bool,
+    /// Bytes of the head, blank line included: the body starts there.
+    pub len: usize,
+}
+
+/// What the bytes received so far hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parsed<'a> {
+    /// A whole head.
+    Head(Head<'a>),
+    /// Not yet a whole head: read more.
+    Partial,
+    /// A head that must be refused.
+    Refused(Refusal),
+}
+
+/// RFC 9110 `tchar`: what tokens (methods, field names) are made of.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Field values may hold visible bytes, blanks and obs-text.
+fn is_field_byte(b: u8) -> bool {
+    b == b'\t' || b == b' ' || b.is_ascii_graphic() || b >= 0x80
+}
+
+fn trim(mut v: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = v {
+        v = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = v {
+        v = rest;
+    }
+    v
+}
+
+/// The comma-separated elements of a field value, trimmed, empty ones
+/// skipped.
+fn elements(v: &[u8]) -> impl Iterator<Item = &[u8]> {
+    v.split(|&b| b == b',').map(trim).filter(|e| !e.is_empty())
+}
+
+/// A decimal number without sign or blanks, as Content-Length has.
+fn decimal(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(v.iter().fold(0, |n, &d| n * 10 + u64::from(d - b'0')))
+}
+
+/// Reads a request head from the start of `buf`.
+pub fn parse_head<'a>(buf: &'a [u8], limits: &Limits) -> Parsed<'a> {
+    // A client may send blank lines before a request (RFC 9112 §2.2).
+    let mut at = 0;
+    while buf[at..].starts_with(b"\r\n") {
+        at += 2;
+    }
+    let Some(end) = find_head_end(&buf[at..]) else {
+        return if buf.len() > limits.max_head { Parsed::Refused(Refusal::HeadTooLarge) } else { Parsed::Partial };
+    };
+    let len = at + end;
+    if len > limits.max_head {
+        return Parsed::Refused(Refusal::HeadTooLarge);
+    }
+    match parse_complete(&buf[at..len], limits) {
+        Ok(mut head) => {
+            head.len = len;
+            Parsed::Head(head)
+        }
+        Err(refusal) => Parsed::Refused(refusal),
+    }
+}
+
+/// Where the blank line ending the head ends, if it is there.
+fn find_head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+}
+
+/// Parses a whole head (up to and with its blank line).
+fn parse_complete<'a>(head: &'a [u8], limits: &Limits) -> Result<Head<'a>, Refusal> {
+    // Every line, the request line's too, ends in CRLF: without the
+    // blank line's CRLF and the last LF, the lines split at LF each end
+    // in CR (a bare LF leaves one that does not).
+    let mut lines = head[..head.len() - 3].split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r"));
+    let request_line = lines.next().flatten().ok_or(Refusal::BadRequest)?;
+    let mut parts = request_line.split(|&b| b == b' ');
+    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Refusal::BadRequest);
+    };
+    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
+        return Err(Refusal::BadRequest);
+    }
+    if target.is_empty() || !target.iter().all(u8::is_ascii_graphic) {
+        return Err(Refusal::BadRequest);
+    }
+    let version = match version {
+        b"HTTP/1.1" => Version::Http11,
+        b"HTTP/1.0" => Version::Http10,
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor] if major.is_ascii_digit() && minor.is_ascii_digit() => {
+            return Err(Refusal::VersionNotSupported)
+        }
+        _ => return Err(Refusal::BadRequest),
+    };
+
+    let mut host = None;
+    let mut hosts = 0;
+    let mut length: Option<u64> = None;
+    let mut chunked = None;
+    let mut close = false;
+    let mut keep_alive_asked = false;
+    let mut fields = 0;
+    for line in lines {
+        let line = line.ok_or(Refusal::BadRequest)?;
+        fields += 1;
+        if fields > limits.max_fields {
+            return Err(Refusal::HeadTooLarge);
+        }
+        let colon = line.iter().position(|&b| b == b':').ok_or(Refusal::BadRequest)?;
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
+        // No blank before the colon, no folded lines (RFC 9112 §5).
+        if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+            return Err(Refusal::BadRequest);
+        }
+        if !value.iter().all(|&b| is_field_byte(b)) {
+            return Err(Refusal::BadRequest);
+        }
+        let value = trim(value);
+        if name.eq_ignore_ascii_case(b"host") {
+            hosts += 1;
+            host = Some(value);
+        } else if name.eq_ignore_ascii_case(b"content-length") {
+            // "5, 5" is one length said twice; differing ones are not.
+            for element in value.split(|&b| b == b',').map(trim) {
+                let n = decimal(element).ok_or(Refusal::BadRequest)?;
+                if length.is_some_and(|l| l != n) {
+                    return Err(Refusal::BadRequest);
+                }
+                length = Some(n);
+            }
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            for coding in elements(value) {
+                if chunked == Some(true) {
+                    // Nothing may follow chunked.
+                    return Err(Refusal::BadRequest);
+                }
+                chunked = Some(coding.eq_ignore_ascii_case(b"chunked"));
+            }
+            if chunked.is_none() {
+                return Err(Refusal::BadRequest);
+            }
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for option in elements(value) {
+                close |= option.eq_ignore_ascii_case(b"close");
+                keep_alive_asked |= option.eq_ignore_ascii_case(b"keep-alive");
+            }
+        }
+    }
+    if version == Version::Http11 && hosts != 1 || hosts > 1 {
+        return Err(Refusal::BadRequest);
+    }
+    let body = match (chunked, length) {
+        // Both: a request that one reader would split differently from
+        // another. Refused, not repaired.
+        (Some(_), Some(_)) => return Err(Refusal::BadRequest),
+        (Some(true), None) if version == Version::Http11 => Body::Chunked,
+        (Some(true), None) => return Err(Refusal::BadRequest),
+        (Some(false), None) => return Err(Refusal::NotImplemented),
+        (None, Some(0)) | (None, None) => Body::None,
+        (None, Some(n)) => Body::Length(n),
+    };
+    let keep_alive = match version {
+        Version::Http11 => !close,
+        Version::Http10 => keep_alive_asked && !close,
+    };
+    Ok(Head { method, target, version, host, body, keep_alive, len: 0 })
+}
+
+/// Finds where a chunked body ends, fed its bytes as they come (RFC
+/// 9112 §7.1): chunk sizes in hex with optional extensions, the chunks,
+/// the last (zero) chunk, trailer fields, the blank line. Lines of sizes,
+/// extensions and trailers are bounded by `max_line`.
+#[derive(Clone, Copy, Debug)]
+pub struct Chunked {
+    state: ChunkState,
+    /// Bytes of the current size, extension or trailer line so far.
+    line: usize,
+    max_line: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ChunkState {
+    /// Reading a chunk size's hex digits (`size` so far, `digits` read).
+    Size { size: u64, digits: u8 },
+    /// After the size: an extension, up to the line's end.
+    Extension { size: u64 },
+    /// Expecting the LF of a line whose CR was read (`then` after it).
+    Lf { then: AfterLf },
+    /// Inside a chunk's data, this many bytes left.
+    Data(u64),
+    /// After a chunk's data: its CR.
+    DataCr,
+    /// A trailer line (`empty`: nothing in it yet).
+    Trailer { empty: bool },
+    /// The body is over.
+    Done,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AfterLf {
+    Data(u64),
+    Size,
+    Trailer,
+    Done,
+}
+
+/// What [`Chunked::feed`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChunkedEnd {
+    /// The body goes on past these bytes.
+    More,
+    /// The body ends after this many of the bytes fed.
+    At(usize),
+    /// The body is malformed.
+    Bad,
+}
+
+impl Chunked {
+    /// Before the first chunk size.
+    pub const fn new(max_line: usize) -> Self {
+        Chunked { state: ChunkState::Size { size: 0, digits: 0 }, line: 0, max_line }
+    }
+
+    /// Reads `bytes`, the body's next ones.
+    pub fn feed(&mut self, bytes: &[u8]) -> ChunkedEnd {
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let next = match self.state {
+                ChunkState::Done => return ChunkedEnd::At(i),
+                ChunkState::Data(left) => {
+                    let take = (bytes.len() - i).min(usize::try_from(left).unwrap_or(usize::MAX));
+                    i += take;
+                    let left = left - take as u64;
+                    self.state = if left == 0 { ChunkState::DataCr } else { ChunkState::Data(left) };
+                    continue;
+                }
+                ChunkState::DataCr if b == b'\r' => ChunkState::Lf { then: AfterLf::Size },
+                ChunkState::DataCr => return ChunkedEnd::Bad,
+                ChunkState::Size { size, digits } => match b {
+                    b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' => {
+                        // 15 hex digits: sizes up to 2^60, no overflow.
+                        if digits == 15 {
+                            return ChunkedEnd::Bad;
+                        }
+                        let d = (b as char).to_digit(16).unwrap_or(0);
+                        ChunkState::Size { size: size << 4 | u64::from(d), digits: digits + 1 }
+                    }
+                    b';' | b' ' | b'\t' if digits > 0 => ChunkState::Extension { size },
+                    b'\r' if digits > 0 => ChunkState::Lf { then: Self::after_size(size) },
+                    _ => return ChunkedEnd::Bad,
+                },
+                ChunkState::Extension { size } => match b {
+                    b'\r' => ChunkState::Lf { then: Self::after_size(size) },
+                    b'\n' => return ChunkedEnd::Bad,
+                    _ => ChunkState::Extension { size },
+                },
+                ChunkState::Lf { then } if b == b'\n' => {
+                    self.line = 0;
+                    match then {
+                        AfterLf::Data(n) => ChunkState::Data(n),
+                        AfterLf::Size => ChunkState::Size { size: 0, digits: 0 },
+                        AfterLf::Trailer => ChunkState::Trailer { empty: true },
+                        AfterLf::Done => {
+                            self.state = ChunkState::Done;
+                            return ChunkedEnd::At(i + 1);
+                        }
+                    }
+                }
+                ChunkState::Lf { .. } => return ChunkedEnd::Bad,
+                ChunkState::Trailer { empty } => match b {
+                    b'\r' => ChunkState::Lf { then: if empty { AfterLf::Done } else { AfterLf::Trailer } },
+                    b'\n' => return ChunkedEnd::Bad,
+                    _ => ChunkState::Trailer { empty: false },
+                },
+            };
+            if !matches!(next, ChunkState::Data(_)) {
+                self.line += 1;
+                if self.line > self.max_line {
+                    return ChunkedEnd::Bad;
+                }
+            }
+            self.state = next;
+            i += 1;
+        }
+        if self.state == ChunkState::Done {
+            ChunkedEnd::At(bytes.len())
+        } else {
+            ChunkedEnd::More
+        }
+    }
+
+    fn after_size(size: u64) -> AfterLf {
+        if size == 0 {
+            AfterLf::Trailer
+        } else {
+            AfterLf::Data(size)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(text: &str) -> Head<'_> {
+        match parse_head(text.as_bytes(), &Limits::DEFAULT) {
+            Parsed::Head(h) => h,
+            other => panic!("{text:?}: {other:?}"),
+        }
+    }
+
+    fn refused(text: &str) -> Refusal {
+        match parse_head(text.as_bytes(), &Limits::DEFAULT) {
+            Parsed::Refused(r) => r,
+            other => panic!("{text:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_a_request_head() {
+        let text = "GET /images/a.gif?x=1 HTTP/1.1\r\nHost: example.com \r\nAccept: */*\r\n\r\nrest";
+        let h = head(text);
+        assert_eq!((h.method, h.target, h.version), (&b"GET"[..], &b"/images/a.gif?x=1"[..], Version::Http11));
+        assert_eq!((h.host, h.body, h.keep_alive), (Some(&b"example.com"[..]), Body::None, true));
+        assert_eq!(h.len, text.len() - 4);
+        // Blank lines before a request are skipped and counted.
+        assert_eq!(head("\r\nGET / HTTP/1.0\r\n\r\n").len, 20);
+    }
+
+    #[test]
+    fn keep_alive_by_version_and_connection() {
+        assert!(!head("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").keep_alive);
+        assert!(!head("GET / HTTP/1.0\r\n\r\n").keep_alive);
+        assert!(head("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keep_alive);
+        assert!(!head("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n").keep_alive);
+    }
+
+    #[test]
+    fn bodies() {
+        let h = head("POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n");
+        assert_eq!(h.body, Body::Length(12));
+        let h = head("POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 7, 7\r\n\r\n");
+        assert_eq!(h.body, Body::Length(7));
+        let h = head("POST /f HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+        assert_eq!(h.body, Body::Chunked);
+        assert_eq!(head("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n").body, Body::None);
+    }
+
+    #[test]
+    fn smuggling_and_malformed_heads_are_refused() {
+        use Refusal::*;
+        for (text, why) in [
+            ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", BadRequest),
+            ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", BadRequest),
+            ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\n", BadRequest),
+            ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n", BadRequest),
+            ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", BadRequest),
+            ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", NotImplemented),
+            ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", BadRequest),
+            ("GET / HTTP/1.1\r\nHost : a\r\n\r\n", BadRequest),
+            ("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", BadRequest),
+            ("GET / HTTP/1.1\r\n\r\n", BadRequest),
+            ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", BadRequest),
+            ("GET / HTTP/1.1\nHost: a\r\n\r\n", BadRequest),
+            ("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", BadRequest),
+            ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", VersionNotSupported),
+            ("GET / FTP/1.0\r\n\r\n", BadRequest),
+            ("G(T / HTTP/1.1\r\nHost: a\r\n\r\n", BadRequest),
+            ("GET / HTTP/1.1\r\nHost: a\u{1}b\r\n\r\n", BadRequest),
+        ] {
+            assert_eq!(refused(text), why, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn limits() {
+        let limits = Limits { max_head: 64, max_fields: 2 };
+        assert_eq!(parse_head(b"GET / HTTP/1.1\r\nHost: a\r\n", &limits), Parsed::Partial);
+        let long = [b'x'; 100];
+        assert_eq!(parse_head(&long, &limits), Parsed::Refused(Refusal::HeadTooLarge));
+        let many = b"GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\n\r\n";
+        assert_eq!(parse_head(many, &limits), Parsed::Refused(Refusal::HeadTooLarge));
+    }
+
+    #[test]
+    fn chunked_bodies_end_where_they_end() {
+        let body = b"5\r\nhello\r\n1a;ext=1\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nTrailer: x\r\n\r\nNEXT";
+        let mut c = Chunked::new(1024);
+        assert_eq!(c.feed(body), ChunkedEnd::At(body.len() - 4));
+        // The same, a byte at a time.
+        let mut c = Chunked::new(1024);
+        for (i, &b) in body.iter().enumerate() {
+            let end = c.feed(&[b]);
+            if i + 4 < body.len() - 1 {
+                assert_eq!(end, ChunkedEnd::More, "byte {i}");
+            } else if i + 4 == body.len() - 1 {
+                assert_eq!(end, ChunkedEnd::At(1));
+                break;
+            }
+        }
+        assert_eq!(Chunked::new(1024).feed(b"0\r\n\r\n"), ChunkedEnd::At(5));
+        for bad in [&b"x\r\n"[..], b"5\r\nhelloX", b"\r\n", b"1000000000000000\r\n", b"5\nhello", b"0\r\nA: b\n"] {
+            assert_eq!(Chunked::new(1024).feed(bad), ChunkedEnd::Bad, "{bad:?}");
+        }
+        let mut c = Chunked::new(8);
+        assert_eq!(c.feed(b"5;aaaaaaaaaaaaaaaa\r\n"), ChunkedEnd::Bad);
+    }
+}
