@@ -21,6 +21,7 @@ pub mod packet;
 pub mod persist;
 pub mod proc_text;
 pub mod regex;
+pub mod sched_content;
 pub mod sched_dh;
 pub mod sched_fo;
 pub mod sched_gs;
