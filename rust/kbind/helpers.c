@@ -288,7 +288,8 @@ int lvs_skb_push_tunnel(struct sk_buff *skb, bool v6, u8 inner_proto, u8 encap_p
 {
 	struct net_device *dev = skb_dst(skb)->dev;
 	unsigned int len = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
-	int gso_type = inner_proto == IPPROTO_IPIP ? SKB_GSO_IPXIP4 : SKB_GSO_IPXIP6;
+	/* GSO segments by the outer header's family (upstream's __tun_gso_type_mask). */
+	int gso_type = v6 ? SKB_GSO_IPXIP6 : SKB_GSO_IPXIP4;
 	int err;
 
 	if (encap_proto == IPPROTO_UDP)
