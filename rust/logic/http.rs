@@ -58,16 +58,23 @@ pub enum Body {
 pub struct Head<'a> {
     /// The method (a token).
     pub method: &'a [u8],
-    /// The request target (origin form: the path and query).
+    /// The path and query the request is for: its origin-form target,
+    /// or the path of an absolute-form one (`http://host/path`), or `*`
+    /// (OPTIONS only).
     pub target: &'a [u8],
     /// The protocol version.
     pub version: Version,
-    /// The Host field's value.
+    /// The host it is for: an absolute-form target's authority, else
+    /// the Host field's value (RFC 9112 §3.2.2).
     pub host: Option<&'a [u8]>,
     /// How its body is delimited.
     pub body: Body,
     /// Whether the connection stays open after the response.
     pub keep_alive: bool,
+    /// Whether the client asks to switch protocols (`Connection: upgrade`
+    /// with `Upgrade`): after a 101 the connection no longer carries
+    /// HTTP requests, and must stay with one server.
+    pub upgrade: bool,
     /// Bytes of the head, blank line included: the body starts there.
     pub len: usize,
 }
@@ -160,9 +167,10 @@ fn parse_complete<'a>(head: &'a [u8], limits: &Limits) -> Result<Head<'a>, Refus
     if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
         return Err(Refusal::BadRequest);
     }
-    if target.is_empty() || !target.iter().all(u8::is_ascii_graphic) {
+    if !target.iter().all(u8::is_ascii_graphic) {
         return Err(Refusal::BadRequest);
     }
+    let (target, authority) = split_target(method, target)?;
     let version = match version {
         b"HTTP/1.1" => Version::Http11,
         b"HTTP/1.0" => Version::Http10,
@@ -178,6 +186,8 @@ fn parse_complete<'a>(head: &'a [u8], limits: &Limits) -> Result<Head<'a>, Refus
     let mut chunked = None;
     let mut close = false;
     let mut keep_alive_asked = false;
+    let mut upgrade_asked = false;
+    let mut upgrade_field = false;
     let mut fields = 0;
     for line in lines {
         let line = line.ok_or(Refusal::BadRequest)?;
@@ -222,7 +232,10 @@ fn parse_complete<'a>(head: &'a [u8], limits: &Limits) -> Result<Head<'a>, Refus
             for option in elements(value) {
                 close |= option.eq_ignore_ascii_case(b"close");
                 keep_alive_asked |= option.eq_ignore_ascii_case(b"keep-alive");
+                upgrade_asked |= option.eq_ignore_ascii_case(b"upgrade");
             }
+        } else if name.eq_ignore_ascii_case(b"upgrade") {
+            upgrade_field = true;
         }
     }
     if version == Version::Http11 && hosts != 1 || hosts > 1 {
@@ -242,7 +255,36 @@ fn parse_complete<'a>(head: &'a [u8], limits: &Limits) -> Result<Head<'a>, Refus
         Version::Http11 => !close,
         Version::Http10 => keep_alive_asked && !close,
     };
-    Ok(Head { method, target, version, host, body, keep_alive, len: 0 })
+    let host = authority.or(host);
+    let upgrade = upgrade_asked && upgrade_field;
+    Ok(Head { method, target, version, host, body, keep_alive, upgrade, len: 0 })
+}
+
+/// A request target as the path it names and the authority an
+/// absolute-form one carries: origin form (`/path?query`), absolute
+/// form (`http://host/path`, whose host overrides the Host field), or
+/// `*` for OPTIONS. Authority form (CONNECT) and the rest: 400.
+fn split_target<'a>(method: &[u8], target: &'a [u8]) -> Result<(&'a [u8], Option<&'a [u8]>), Refusal> {
+    if target.first() == Some(&b'/') {
+        return Ok((target, None));
+    }
+    if target == b"*" && method == b"OPTIONS" {
+        return Ok((target, None));
+    }
+    let scheme_len = target.iter().position(|&b| b == b':').ok_or(Refusal::BadRequest)?;
+    let scheme = &target[..scheme_len];
+    if !(scheme.eq_ignore_ascii_case(b"http") || scheme.eq_ignore_ascii_case(b"https")) {
+        return Err(Refusal::BadRequest);
+    }
+    let rest = target[scheme_len + 1..].strip_prefix(b"//").ok_or(Refusal::BadRequest)?;
+    let path_at = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(path_at);
+    // An empty path is "/" (RFC 9112 §3.2.1); a query right after the
+    // authority has no path to hand on: refused.
+    if authority.is_empty() || authority.contains(&b'?') || authority.contains(&b'#') {
+        return Err(Refusal::BadRequest);
+    }
+    Ok((if path.is_empty() { b"/" } else { path }, Some(authority)))
 }
 
 /// Finds where a chunked body ends, fed its bytes as they come (RFC
@@ -405,6 +447,33 @@ mod tests {
         assert_eq!(h.len, text.len() - 4);
         // Blank lines before a request are skipped and counted.
         assert_eq!(head("\r\nGET / HTTP/1.0\r\n\r\n").len, 20);
+    }
+
+    #[test]
+    fn target_forms() {
+        let h = head("GET http://example.com:8080/admin?x HTTP/1.1\r\nHost: other\r\n\r\n");
+        assert_eq!((h.target, h.host), (&b"/admin?x"[..], Some(&b"example.com:8080"[..])));
+        let h = head("GET HTTP://a HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_eq!((h.target, h.host), (&b"/"[..], Some(&b"a"[..])));
+        assert_eq!(head("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").target, b"*");
+        for bad in [
+            "GET * HTTP/1.1\r\nHost: a\r\n\r\n",
+            "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET ftp://a/x HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET http://a?x HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET http:/a/x HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET admin HTTP/1.1\r\nHost: a\r\n\r\n",
+        ] {
+            assert_eq!(refused(bad), Refusal::BadRequest, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn upgrades_are_told() {
+        let h = head("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+        assert!(h.upgrade);
+        assert!(!head("GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n").upgrade);
+        assert!(!head("GET / HTTP/1.1\r\nHost: a\r\n\r\n").upgrade);
     }
 
     #[test]

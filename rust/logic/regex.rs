@@ -135,6 +135,8 @@ pub struct Scratch {
     seen: [u32; MAX_INSTS],
     stack: [Thread; MAX_INSTS],
     nodes: [Node; MAX_NODES],
+    /// Per node, the instructions it compiles to (saturated).
+    sizes: [u16; MAX_NODES],
     pending: [u16; MAX_NODES],
 }
 
@@ -147,6 +149,7 @@ impl Scratch {
             seen: [0; MAX_INSTS],
             stack: [T; MAX_INSTS],
             nodes: [Node::Empty; MAX_NODES],
+            sizes: [0; MAX_NODES],
             pending: [0; MAX_NODES],
         }
     }
@@ -163,6 +166,7 @@ struct Parser<'a> {
     pat: &'a [u8],
     at: usize,
     nodes: &'a mut [Node; MAX_NODES],
+    sizes: &'a mut [u16; MAX_NODES],
     len: usize,
     classes: &'a mut [ByteSet; MAX_CLASSES],
     nclasses: usize,
@@ -171,11 +175,38 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
+    /// Adds node `n`, with the size of the code it compiles to: a
+    /// program over [`MAX_INSTS`] is refused here, before compiling
+    /// (whose repetitions could otherwise run for ages on nothing).
     fn node(&mut self, n: Node) -> Result<u16, Error> {
         if self.len == MAX_NODES {
             return Err(Error::TooBig);
         }
+        let size = |id: u16| usize::from(self.sizes[usize::from(id)]);
+        let size = match n {
+            Node::Empty => 0,
+            Node::Byte(_) | Node::Any | Node::Class(_) | Node::Bol | Node::Eol => 1,
+            Node::Concat(a, b) => size(a) + size(b),
+            Node::Alt(a, b) => size(a) + size(b) + 2,
+            Node::Group(cap, inner) => size(inner) + if cap > 0 { 2 } else { 0 },
+            Node::Repeat(child, min, max) => {
+                let child = size(child);
+                let optional = match max {
+                    None => child + 2,
+                    Some(max) => usize::from(max - min) * (child + 1),
+                };
+                if child == 0 {
+                    0
+                } else {
+                    usize::from(min) * child + optional
+                }
+            }
+        };
+        if size > MAX_INSTS {
+            return Err(Error::TooBig);
+        }
         self.nodes[self.len] = n;
+        self.sizes[self.len] = size as u16;
         self.len += 1;
         Ok((self.len - 1) as u16)
     }
@@ -208,25 +239,28 @@ impl Parser<'_> {
         Ok(left)
     }
 
-    /// piece := atom ('*' | '+' | '?' | '{m,n}')*
+    /// piece := atom ('*' | '+' | '?' | '{m,n}')?
+    ///
+    /// One quantifier per atom: POSIX leaves `a**` undefined, and chains
+    /// of them would nest as deep as the pattern is long.
     fn piece(&mut self) -> Result<u16, Error> {
-        let mut atom = self.atom()?;
-        while let Some(c) = self.peek() {
-            let (min, max) = match c {
-                b'*' => (0, None),
-                b'+' => (1, None),
-                b'?' => (0, Some(1)),
-                b'{' => {
-                    self.at += 1;
-                    self.bounds()?
-                }
-                _ => break,
-            };
-            // Past the quantifier (or the `}` of a bound).
-            self.at += 1;
-            atom = self.node(Node::Repeat(atom, min, max))?;
+        let atom = self.atom()?;
+        let (min, max) = match self.peek() {
+            Some(b'*') => (0, None),
+            Some(b'+') => (1, None),
+            Some(b'?') => (0, Some(1)),
+            Some(b'{') => {
+                self.at += 1;
+                self.bounds()?
+            }
+            _ => return Ok(atom),
+        };
+        // Past the quantifier (or the `}` of a bound).
+        self.at += 1;
+        if matches!(self.peek(), Some(b'*' | b'+' | b'?' | b'{')) {
+            return Err(Error::Repeat);
         }
-        Ok(atom)
+        self.node(Node::Repeat(atom, min, max))
     }
 
     /// `m}`, `m,}` or `m,n}` after a `{`; leaves `at` on the `}`.
@@ -377,6 +411,7 @@ impl Parser<'_> {
 /// deep as groups nest.
 struct Compiler<'a> {
     nodes: &'a [Node],
+    sizes: &'a [u16],
     insts: &'a mut [Inst; MAX_INSTS],
     len: usize,
     pending: &'a mut [u16; MAX_NODES],
@@ -445,6 +480,11 @@ impl Compiler<'_> {
     }
 
     fn node(&mut self, id: u16) -> Result<(), Error> {
+        // Code of no size (`x{0}`, a repeat of nothing) is not walked: a
+        // repeat of it would otherwise loop with nothing to show.
+        if self.sizes[usize::from(id)] == 0 {
+            return Ok(());
+        }
         match self.nodes[usize::from(id)] {
             Node::Empty => {}
             Node::Byte(b) => _ = self.emit(Inst::Byte(b))?,
@@ -539,6 +579,7 @@ impl Regex {
             pat: pattern,
             at: 0,
             nodes: &mut scratch.nodes,
+            sizes: &mut scratch.sizes,
             len: 0,
             classes: &mut self.classes,
             nclasses: 0,
@@ -552,6 +593,7 @@ impl Regex {
         let (nodes, groups) = (p.len, p.groups);
         let mut c = Compiler {
             nodes: &scratch.nodes[..nodes],
+            sizes: &scratch.sizes[..nodes],
             insts: &mut self.insts,
             len: 0,
             pending: &mut scratch.pending,
@@ -839,9 +881,27 @@ mod tests {
             ("a\\", Error::Escape),
             ("(a{255}){255}", Error::TooBig),
             ("((((((((((a))))))))))", Error::TooBig),
+            ("a**", Error::Repeat),
+            ("a{1}{2}", Error::Repeat),
+            ("a+?", Error::Repeat),
         ] {
             assert_eq!(compile(p).err(), Some(e), "{p}");
         }
+    }
+
+    #[test]
+    fn repeats_of_nothing_compile_at_once() {
+        // Groups past the ninth record nothing: 255^4 copies of nothing
+        // would take ages to walk.
+        let re = compile("()()()()()()()()()((((a{0}){255}){255}){255}){255}b").unwrap();
+        assert_eq!(find_with(&re, "xab", 0).map(|m| (m.start, m.end)), Some((2, 3)));
+        let re = compile("(x{0})*c").unwrap();
+        assert_eq!(find_with(&re, "abc", 0).map(|m| (m.start, m.end)), Some((2, 3)));
+        assert_eq!(compile("(a{255}){5}").err(), Some(Error::TooBig));
+    }
+
+    fn find_with(re: &Regex, text: &str, group: usize) -> Option<Match> {
+        re.find(text.as_bytes(), group, &mut Box::new(Scratch::new()))
     }
 
     #[test]
