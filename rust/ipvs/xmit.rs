@@ -239,11 +239,7 @@ fn tunnel(mut skb: HookSkb<'_>, net: &Net, target: &Target, route: Route, pmtu_d
     let outer_proto = tunnel.outer_proto(inner.proto());
     let mut outer = [0u8; IPV6_HEADER];
     let outer_len = if target.v6 {
-        let Some(header) = packet::ipv6_tunnel_header(&inner, outer_proto, len + encap_len, route.source(), &target.daddr)
-        else {
-            return Verdict::DROP;
-        };
-        outer = header;
+        outer = packet::ipv6_tunnel_header(&inner, outer_proto, len + encap_len, route.source(), &target.daddr);
         IPV6_HEADER
     } else {
         let header =
@@ -255,8 +251,7 @@ fn tunnel(mut skb: HookSkb<'_>, net: &Net, target: &Target, route: Route, pmtu_d
     let encap = match tunnel.kind {
         tunnel::TYPE_GUE => {
             let sport = skb.flow_src_port(net);
-            let Some(header) = tunnel.gue_header(sport, inner.proto(), len, remote_csum) else { return Verdict::DROP };
-            gue = header;
+            gue = tunnel.gue_header(sport, inner.proto(), len, remote_csum);
             Encap::Udp {
                 ip_in_ip: inner.proto(),
                 header: &gue.0[..gue.1],

@@ -288,10 +288,10 @@ pub fn ipv4_tunnel_header(inner: &Inner, next: u8, saddr: [u8; 4], daddr: [u8; 4
 /// describes, or of its encapsulation (protocol `next`), `payload_len`
 /// bytes with it (RFC 2473): from `saddr` to
 /// `daddr`, with the inner hop limit and traffic class, no flow label,
-/// as upstream; `None` if the inner packet is too long for a payload
-/// length.
-pub fn ipv6_tunnel_header(inner: &Inner, next: u8, payload_len: usize, saddr: &[u8; 16], daddr: &[u8; 16]) -> Option<[u8; IPV6_HEADER]> {
-    let payload_len = u16::try_from(payload_len).ok()?;
+/// as upstream. A payload too long for its length field (only a GSO
+/// packet's can be) gets 0 there, as the stack writes on the way out.
+pub fn ipv6_tunnel_header(inner: &Inner, next: u8, payload_len: usize, saddr: &[u8; 16], daddr: &[u8; 16]) -> [u8; IPV6_HEADER] {
+    let payload_len = u16::try_from(payload_len).unwrap_or(0);
     let mut outer = [0u8; IPV6_HEADER];
     outer[0] = 0x60 | (inner.ds >> 4);
     outer[1] = inner.ds << 4;
@@ -300,7 +300,7 @@ pub fn ipv6_tunnel_header(inner: &Inner, next: u8, payload_len: usize, saddr: &[
     outer[7] = inner.hops;
     outer[8..24].copy_from_slice(saddr);
     outer[24..40].copy_from_slice(daddr);
-    Some(outer)
+    outer
 }
 
 #[cfg(test)]
@@ -452,20 +452,20 @@ mod tests {
         inner[2..4].copy_from_slice(&[0x23, 0x45]);
         let (s, d) = ([1u8; 16], [2u8; 16]);
         let fields = Inner::read(&inner).unwrap();
-        let outer = ipv6_tunnel_header(&fields, PROTO_IPV6, 60, &s, &d).unwrap();
+        let outer = ipv6_tunnel_header(&fields, PROTO_IPV6, 60, &s, &d);
         assert_eq!(&outer[..8], &[0x6b, 0x90, 0, 0, 0, 60, PROTO_IPV6, 64]);
         assert_eq!((&outer[8..24], &outer[24..]), (&s[..], &d[..]));
         // CE inside is ECT(0) outside.
         inner[0] = 0x60;
         inner[1] = 0x30;
-        assert_eq!(&ipv6_tunnel_header(&Inner::read(&inner).unwrap(), PROTO_IPV6, 60, &s, &d).unwrap()[..2], &[0x60, 0x20]);
-        assert!(ipv6_tunnel_header(&fields, PROTO_IPV6, 70000, &s, &d).is_none());
+        assert_eq!(&ipv6_tunnel_header(&Inner::read(&inner).unwrap(), PROTO_IPV6, 60, &s, &d)[..2], &[0x60, 0x20]);
+        assert_eq!(&ipv6_tunnel_header(&fields, PROTO_IPV6, 70000, &s, &d)[4..6], &[0, 0]);
         // IPv4 inside IPv6: protocol 4, TTL as hop limit.
         let four = Inner::read(&packet(PROTO_UDP, 0)).unwrap();
-        let outer = ipv6_tunnel_header(&four, four.proto(), 40, &s, &d).unwrap();
+        let outer = ipv6_tunnel_header(&four, four.proto(), 40, &s, &d);
         assert_eq!((outer[6], outer[7]), (PROTO_IPIP, 0));
         // In GUE: UDP next, the payload length counting its headers.
-        let outer = ipv6_tunnel_header(&four, 17, 52, &s, &d).unwrap();
+        let outer = ipv6_tunnel_header(&four, 17, 52, &s, &d);
         assert_eq!((outer[5], outer[6]), (52, 17));
         assert!(Inner::read(&[0x50; 40]).is_none());
     }

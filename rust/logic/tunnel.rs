@@ -106,14 +106,15 @@ impl Tunnel {
     /// IP-in-IP protocol is `ip_in_ip`, from UDP port `sport`; with
     /// `remote_csum` (the packet's checksum starts at byte `start` of it
     /// and goes at `start + offset`) the GUE option telling the receiver
-    /// to finish it. The UDP checksum is left zero. `None` if the datagram
-    /// would be too long for UDP.
-    pub fn gue_header(&self, sport: u16, ip_in_ip: u8, len: usize, remote_csum: Option<(u16, u16)>) -> Option<([u8; GUE_MAX], usize)> {
+    /// to finish it. The UDP checksum is left zero, and so is the length
+    /// of a datagram too long for it: only a GSO packet can be, and
+    /// segmenting it writes each segment's.
+    pub fn gue_header(&self, sport: u16, ip_in_ip: u8, len: usize, remote_csum: Option<(u16, u16)>) -> ([u8; GUE_MAX], usize) {
         const GUE_FLAG_PRIV: u16 = 1 << 0;
         const GUE_PFLAG_REMCSUM: u32 = 1 << 31;
         let option_len = if remote_csum.is_some() { GUE_REMCSUM_OPTION } else { 0 };
         let header_len = UDP_HEADER + GUE_HEADER + option_len;
-        let udp_len = u16::try_from(header_len + len).ok()?;
+        let udp_len = u16::try_from(header_len + len).unwrap_or(0);
         let mut h = [0u8; GUE_MAX];
         h[0..2].copy_from_slice(&sport.to_be_bytes());
         h[2..4].copy_from_slice(&self.port.to_be_bytes());
@@ -127,7 +128,7 @@ impl Tunnel {
             h[16..18].copy_from_slice(&start.to_be_bytes());
             h[18..20].copy_from_slice(&start.wrapping_add(offset).to_be_bytes());
         }
-        Some((h, header_len))
+        (h, header_len)
     }
 }
 
@@ -167,13 +168,14 @@ mod tests {
 
     #[test]
     fn gue_header_bytes() {
-        let (h, n) = GUE.gue_header(40000, 4, 100, None).unwrap();
+        let (h, n) = GUE.gue_header(40000, 4, 100, None);
         assert_eq!(&h[..n], &[0x9c, 0x40, 0x17, 0xc0, 0, 112, 0, 0, 0, 4, 0, 0]);
         let remcsum = Tunnel { flags: FLAG_REMCSUM, ..GUE };
-        let (h, n) = remcsum.gue_header(1, 41, 100, Some((40, 16))).unwrap();
+        let (h, n) = remcsum.gue_header(1, 41, 100, Some((40, 16)));
         assert_eq!(n, 20);
         assert_eq!(&h[4..6], &120u16.to_be_bytes());
         assert_eq!(&h[8..n], &[2, 41, 0, 1, 0x80, 0, 0, 0, 0, 40, 0, 56]);
-        assert_eq!(GUE.gue_header(1, 4, 65536 - 12, None), None);
+        // Too long for a UDP length: a GSO packet, whose segments get theirs.
+        assert_eq!(&GUE.gue_header(1, 4, 65536 - 12, None).0[4..6], &[0, 0]);
     }
 }
