@@ -17,6 +17,7 @@ use crate::nlattr::Attrs;
 use crate::sched::SchedBinding;
 use crate::sched_api::DestsEdit;
 use crate::service::{Dest, DestConfig, Service, SvcConfig, SvcKey, AF_INET, AF_INET6};
+use crate::stats::Stats;
 use crate::tcp_state::Timeouts;
 use crate::tunnel::Tunnel;
 use core::sync::atomic::Ordering;
@@ -68,15 +69,7 @@ impl GenlFamily for IpvsFamily {
                 flushed.retire(&ipvs.trash);
                 Ok(())
             }
-            // Statistics are not kept yet: there is nothing to zero, but
-            // the service named must exist, as upstream checks.
-            b::IPVS_CMD_ZERO => match top.get(b::IPVS_CMD_ATTR_SERVICE) {
-                None => Ok(()),
-                Some(svc) => {
-                    let spec = parse_service(svc, false)?;
-                    ipvs.services.get().position(&spec.key).map(|_| ()).ok_or(ESRCH)
-                }
-            },
+            b::IPVS_CMD_ZERO => zero(ipvs, &top),
             cmd => set_cmd(cmd, req.net(), ipvs, &top),
         }
     }
@@ -311,7 +304,7 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
                     restored = Some(dest.clone());
                     dest
                 }
-                None => Dest::new(af, d.addr, d.port, &config)?,
+                None => Dest::new(af, d.addr, d.port, &config, &svc.stats)?,
             };
             dests.push(dest, GFP_KERNEL)?;
             dests.extend_from_slice(&svc.dests, GFP_KERNEL)?;
@@ -335,7 +328,10 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
         _ => return Err(EINVAL),
     };
     // Nothing fails from here on.
-    restored.inspect(|d| ipvs.trash.restore(d));
+    if let (Some(d), Some(svc)) = (&restored, current) {
+        d.rebind(&svc.stats);
+        ipvs.trash.restore(d);
+    }
     ipvs.services.replace(new_table);
     retired.inspect(|s| s.retire(&ipvs.trash));
     if let (Some(d), Some(svc)) = (retired_dest, current) {
@@ -345,6 +341,28 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
 }
 
 /// An IPv6 persistence netmask is a prefix length, 1 to 128.
+/// `ipvsadm -Z`: the statistics of one service and its real servers,
+/// or of all and the namespace's, count from zero.
+fn zero(ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
+    let table = ipvs.services.get();
+    let zero_service = |svc: &Service| {
+        svc.dests.iter().for_each(|d| d.stats.zero());
+        svc.stats.zero();
+    };
+    match top.get(b::IPVS_CMD_ATTR_SERVICE) {
+        None => {
+            table.services.iter().for_each(|svc| zero_service(svc));
+            ipvs.stats.zero();
+        }
+        Some(svc) => {
+            let spec = parse_service(svc, false)?;
+            let i = table.position(&spec.key).ok_or(ESRCH)?;
+            zero_service(&table.services[i]);
+        }
+    }
+    Ok(())
+}
+
 fn check_netmask(af: u16, netmask: u32) -> Result {
     if af == AF_INET6 && !(1..=128).contains(&netmask) {
         return Err(EINVAL);
@@ -426,18 +444,35 @@ fn dump_dests(dump: &mut GenlDump<'_>, ipvs: &IpvsNet) -> Result {
     Ok(())
 }
 
-/// Statistics attributes; counters are not kept yet, so all are zero.
-fn fill_stats(msg: &mut GenlMsg<'_>, attr: u32, wide: bool) -> Result {
-    msg.nest(attr as u16, |msg| {
-        for stat in b::IPVS_STATS_ATTR_CONNS..=b::IPVS_STATS_ATTR_OUTBPS {
-            if wide {
-                msg.put_u64(stat as u16, 0, b::IPVS_STATS_ATTR_PAD as u16)?;
-            } else {
-                msg.put_u32(stat as u16, 0)?;
+/// Statistics attributes `attr` (all 64-bit) and `attr32` (bytes
+/// 64-bit, the rest cut to 32 bits, as upstream's older attribute).
+fn fill_stats(msg: &mut GenlMsg<'_>, stats: &Stats, attr32: u32, attr: u32) -> Result {
+    let (c, r) = stats.read();
+    let values = [
+        (b::IPVS_STATS_ATTR_CONNS, c.conns, false),
+        (b::IPVS_STATS_ATTR_INPKTS, c.inpkts, false),
+        (b::IPVS_STATS_ATTR_OUTPKTS, c.outpkts, false),
+        (b::IPVS_STATS_ATTR_INBYTES, c.inbytes, true),
+        (b::IPVS_STATS_ATTR_OUTBYTES, c.outbytes, true),
+        (b::IPVS_STATS_ATTR_CPS, r.cps, false),
+        (b::IPVS_STATS_ATTR_INPPS, r.inpps, false),
+        (b::IPVS_STATS_ATTR_OUTPPS, r.outpps, false),
+        (b::IPVS_STATS_ATTR_INBPS, r.inbps, false),
+        (b::IPVS_STATS_ATTR_OUTBPS, r.outbps, false),
+    ];
+    for (nest, wide) in [(attr32, false), (attr, true)] {
+        msg.nest(nest as u16, |msg| {
+            for &(stat, value, always_wide) in values.iter() {
+                if wide || always_wide {
+                    msg.put_u64(stat as u16, value, b::IPVS_STATS_ATTR_PAD as u16)?;
+                } else {
+                    msg.put_u32(stat as u16, value as u32)?;
+                }
             }
-        }
-        Ok(())
-    })
+            Ok(())
+        })?;
+    }
+    Ok(())
 }
 
 fn fill_service(msg: &mut GenlMsg<'_>, svc: &Service) -> Result {
@@ -458,8 +493,7 @@ fn fill_service(msg: &mut GenlMsg<'_>, svc: &Service) -> Result {
         msg.put_bytes(b::IPVS_SVC_ATTR_FLAGS as u16, &flags)?;
         msg.put_u32(b::IPVS_SVC_ATTR_TIMEOUT as u16, svc.config.timeout)?;
         msg.put_u32(b::IPVS_SVC_ATTR_NETMASK as u16, svc.config.netmask)?;
-        fill_stats(msg, b::IPVS_SVC_ATTR_STATS, false)?;
-        fill_stats(msg, b::IPVS_SVC_ATTR_STATS64, true)
+        fill_stats(msg, &svc.stats, b::IPVS_SVC_ATTR_STATS, b::IPVS_SVC_ATTR_STATS64)
     })
 }
 
@@ -479,7 +513,6 @@ fn fill_dest(msg: &mut GenlMsg<'_>, d: &Dest) -> Result {
         msg.put_u32(b::IPVS_DEST_ATTR_INACT_CONNS as u16, d.inactive.load(Ordering::Relaxed))?;
         msg.put_u32(b::IPVS_DEST_ATTR_PERSIST_CONNS as u16, d.persist.load(Ordering::Relaxed))?;
         msg.put_u16(b::IPVS_DEST_ATTR_ADDR_FAMILY as u16, d.af)?;
-        fill_stats(msg, b::IPVS_DEST_ATTR_STATS, false)?;
-        fill_stats(msg, b::IPVS_DEST_ATTR_STATS64, true)
+        fill_stats(msg, &d.stats, b::IPVS_DEST_ATTR_STATS, b::IPVS_DEST_ATTR_STATS64)
     })
 }

@@ -113,9 +113,13 @@ fn icmp_local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError) -
         vaddr: err.saddr,
         vport: err.sport,
     };
+    let bytes = skb.len();
     let target = ipvs.conn_tab.with_conn(af(err.v6), key, |conn| {
-        let target = Target::of(conn);
-        (conn.dest.is_available().then_some(target), Then::Keep)
+        if !conn.dest.is_available() {
+            return (None, Then::Keep);
+        }
+        count_inbound(ipvs, conn, bytes);
+        (Some(Target::of(conn)), Then::Keep)
     });
     match target {
         Some(Some(target)) => xmit::icmp_to_real_server(skb, net, err, &target, ipvs.sysctls.pmtu_disc()),
@@ -136,13 +140,34 @@ fn icmp_forward(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError) ->
         daddr: err.daddr,
         dport: err.dport,
     };
+    let bytes = skb.len();
     let virtual_end = ipvs.conn_tab.with_conn(af(err.v6), key, |conn| {
-        let nat = u32::from(conn.fwd) == b::IP_VS_CONN_F_MASQ;
-        (nat.then_some((conn.vaddr, conn.vport)), Then::Keep)
+        if u32::from(conn.fwd) != b::IP_VS_CONN_F_MASQ {
+            return (None, Then::Keep);
+        }
+        count_outbound(ipvs, conn, bytes);
+        (Some((conn.vaddr, conn.vport)), Then::Keep)
     });
     match virtual_end.flatten() {
         Some((vaddr, vport)) => xmit::icmp_nat_reply(skb, err, &vaddr, vport),
         None => Verdict::ACCEPT,
+    }
+}
+
+/// Counts a packet of `bytes` from a client of `conn`, as upstream only
+/// while its real server is in service.
+fn count_inbound(ipvs: &IpvsNet, conn: &Conn, bytes: u32) {
+    if conn.dest.is_available() {
+        conn.dest.count_inbound(bytes);
+        ipvs.stats.inbound(bytes);
+    }
+}
+
+/// Counts a packet of `bytes` to a client of `conn` (VS/NAT replies).
+fn count_outbound(ipvs: &IpvsNet, conn: &Conn, bytes: u32) {
+    if conn.dest.is_available() {
+        conn.dest.count_outbound(bytes);
+        ipvs.stats.outbound(bytes);
     }
 }
 
@@ -177,6 +202,7 @@ fn local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict
     let opens = flow.proto == PROTO_TCP && flow.tcp_flags & SYN != 0;
     let reuse_mode = ipvs.sysctls.conn_reuse_mode();
     let expire_nodest = ipvs.sysctls.expire_nodest_conn();
+    let bytes = skb.len();
     let known = ipvs.conn_tab.with_conn(af(flow.v6), key, |conn| {
         let input_only = conn.flags & F_NOOUTPUT != 0;
         let quiesced = conn.dest.weight.load(Ordering::Relaxed) == 0;
@@ -201,12 +227,13 @@ fn local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict
             let dir = if input_only { Direction::InputOnly } else { Direction::Input };
             conn.set_state(conn.state.next(dir, flow.tcp_flags));
         }
+        count_inbound(ipvs, conn, bytes);
         (Known::To(Target::of(conn)), Then::Expire(timeout_of(ipvs, conn)))
     });
     let target = match known {
         Some(Known::To(target)) => target,
         Some(Known::Dropped) => return Verdict::DROP,
-        Some(Known::Reopened) | None => match schedule(net, ipvs, flow, skb.mark()) {
+        Some(Known::Reopened) | None => match schedule(net, ipvs, flow, skb.mark(), bytes) {
             Scheduled::To(target) => target,
             Scheduled::NotOurs => return Verdict::ACCEPT,
             Scheduled::Drop => return Verdict::DROP,
@@ -232,8 +259,9 @@ enum Scheduled {
 }
 
 /// A new connection to a virtual service (the packet has firewall mark
-/// `mark`): pick a real server and enter the connection in the table.
-fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32) -> Scheduled {
+/// `mark`, `bytes` long): pick a real server, enter the connection in the
+/// table and count it and the packet.
+fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32) -> Scheduled {
     // Only a connection's first packet schedules it, as upstream: a SYN,
     // or with sloppy_tcp anything but a RST.
     let sloppy = ipvs.sysctls.sloppy_tcp();
@@ -288,6 +316,9 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32) -> Scheduled {
     };
     let target = Target::of(&conn);
     let timeout = timeout_of(ipvs, &conn);
+    conn.dest.count_conn();
+    ipvs.stats.conn();
+    count_inbound(ipvs, &conn, bytes);
     match ipvs.conn_tab.insert(conn, timeout) {
         Ok(()) => Scheduled::To(target),
         Err(_) => Scheduled::Drop,
@@ -305,10 +336,12 @@ fn forward(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict 
         daddr: flow.saddr,
         dport: flow.sport,
     };
+    let bytes = skb.len();
     let virtual_end = ipvs.conn_tab.with_conn(af(flow.v6), key, |conn| {
         if u32::from(conn.fwd) != b::IP_VS_CONN_F_MASQ {
             return (None, Then::Expire(timeout_of(ipvs, conn)));
         }
+        count_outbound(ipvs, conn, bytes);
         if flow.proto == PROTO_TCP {
             conn.set_state(conn.state.next(Direction::Output, flow.tcp_flags));
         } else {

@@ -42,6 +42,8 @@ pub mod sched_lblc;
 pub mod sched_wrr;
 #[path = "../logic/slow_timer.rs"]
 pub mod slow_timer;
+#[path = "../logic/stats_math.rs"]
+pub mod stats_math;
 #[path = "../logic/tcp_state.rs"]
 pub mod tcp_state;
 #[path = "../logic/tunnel.rs"]
@@ -56,6 +58,7 @@ mod proc;
 mod sched;
 pub mod sched_api;
 mod service;
+mod stats;
 mod sysctl;
 mod template;
 mod trash;

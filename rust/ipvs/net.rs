@@ -4,13 +4,15 @@
 
 use crate::conn::{self, ConnTab};
 use crate::gs::GsFile;
-use crate::proc::{ConnFile, HookCountsFile, ServicesFile};
+use crate::proc::{ConnFile, HookCountsFile, ServicesFile, StatsFile, StatsPercpuFile};
 use crate::hooks::{HookCounts, IpvsHooks, HOOKS};
 use crate::kbind::global::RcuArc;
 use crate::kbind::netfilter::{Ipv6Defrag, NetHooks};
 use crate::kbind::netns::{Net, PernetId, PernetState};
 use crate::kbind::procfs::NetProcFile;
+use crate::kbind::timer::PeriodicTimer;
 use crate::service::ServiceTable;
+use crate::stats::{self, Estimation, Stats};
 use crate::sysctl::IpvsSysctls;
 use crate::tcp_state::Timeouts;
 use crate::trash::DestTrash;
@@ -27,10 +29,15 @@ pub(crate) struct IpvsNet {
     _conn_file: NetProcFile<ConnFile>,
     _services_file: NetProcFile<ServicesFile>,
     _gs_file: NetProcFile<GsFile>,
+    _stats_file: NetProcFile<StatsFile>,
+    _stats_percpu_file: NetProcFile<StatsPercpuFile>,
+    _estimation: PeriodicTimer<Estimation>,
     /// `/proc/sys/net/ipv4/vs/`.
     pub(crate) sysctls: IpvsSysctls,
     /// The namespace's services.
-    pub(crate) services: RcuArc<ServiceTable>,
+    pub(crate) services: Arc<RcuArc<ServiceTable>>,
+    /// The namespace's traffic, all services together.
+    pub(crate) stats: Arc<Stats>,
     /// The shared connection table.
     pub(crate) conn_tab: Arc<ConnTab>,
     /// Removed real servers that connections still use.
@@ -91,8 +98,12 @@ impl PernetState for IpvsNet {
 
     fn init(net: &Net) -> Result<Self> {
         let t = Timeouts::default();
+        let services = Arc::new(RcuArc::new(ServiceTable::empty()?), GFP_KERNEL)?;
+        let stats = Stats::new()?;
         Ok(Self {
-            services: RcuArc::new(ServiceTable::empty()?),
+            _estimation: stats::start_estimation(services.clone(), stats.clone())?,
+            services,
+            stats,
             conn_tab: conn::get().ok_or(ENODEV)?,
             trash: DestTrash::new()?,
             hook_counts: HookCounts::default(),
@@ -103,6 +114,8 @@ impl PernetState for IpvsNet {
             _conn_file: NetProcFile::create(net, kernel::c_str!("ip_vs_conn"))?,
             _services_file: NetProcFile::create(net, kernel::c_str!("ip_vs"))?,
             _gs_file: NetProcFile::create_writable(net, kernel::c_str!("ip_vs_gs"))?,
+            _stats_file: NetProcFile::create(net, kernel::c_str!("ip_vs_stats"))?,
+            _stats_percpu_file: NetProcFile::create(net, kernel::c_str!("ip_vs_stats_percpu"))?,
             sysctls: IpvsSysctls::register(net)?,
             hooks: Some(NetHooks::register::<IpvsHooks>(net, &HOOKS)?),
         })

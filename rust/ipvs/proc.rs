@@ -11,6 +11,7 @@ use crate::net::IpvsNet;
 use crate::packet::PROTO_TCP;
 use crate::proc_text::{fwd_name, proto_name, HexAddr};
 use crate::service::{Service, AF_INET6};
+use crate::stats_math;
 use core::fmt::{self, Write};
 use core::sync::atomic::Ordering;
 
@@ -120,6 +121,33 @@ fn show_conn(out: &mut SeqFile, c: &Conn, left: u32) -> fmt::Result {
         state,
         left
     )
+}
+
+/// `/proc/net/ip_vs_stats`: the namespace's traffic, all services
+/// together.
+pub(crate) struct StatsFile;
+
+impl NetProcShow for StatsFile {
+    fn show(net: &Net, out: &mut SeqFile) -> fmt::Result {
+        let Some(ipvs) = IpvsNet::get(net) else { return Ok(()) };
+        let (counters, rates) = ipvs.stats.read();
+        stats_math::write_totals(out, &counters, &rates)
+    }
+}
+
+/// `/proc/net/ip_vs_stats_percpu`: the same, per CPU.
+pub(crate) struct StatsPercpuFile;
+
+impl NetProcShow for StatsPercpuFile {
+    fn show(net: &Net, out: &mut SeqFile) -> fmt::Result {
+        let Some(ipvs) = IpvsNet::get(net) else { return Ok(()) };
+        stats_math::write_percpu_head(out)?;
+        for (cpu, counters) in ipvs.stats.per_cpu() {
+            stats_math::write_cpu_row(out, cpu, &counters)?;
+        }
+        let (counters, rates) = ipvs.stats.read();
+        stats_math::write_percpu_tail(out, &counters, &rates)
+    }
 }
 
 /// `/proc/net/lvs_ipvs_hooks`: packets each hook has seen in this

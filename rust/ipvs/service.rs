@@ -18,6 +18,8 @@ use crate::sched_api::{DestsEdit, LocalityTimes, SchedData, SvcInfo};
 use crate::sched_gs::Route;
 use crate::sched_input::{DestInfo, FlowKey};
 use crate::sched_lblc::{Entry, CACHE_SLOTS};
+use crate::stats::Stats;
+use crate::kbind::global::RcuArc;
 use crate::trash::DestTrash;
 use crate::tunnel::Tunnel;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
@@ -90,6 +92,12 @@ pub(crate) struct Dest {
     /// Still in its service. Once removed it lives on while connections
     /// hold it (upstream's trash), but their packets are dropped.
     available: AtomicBool,
+    /// Its traffic.
+    pub(crate) stats: Arc<Stats>,
+    /// Its service's traffic, which its packets count in too. Replaced
+    /// only if it comes back from the trash into a new service of the
+    /// same address.
+    svc_stats: RcuArc<Stats>,
 }
 
 /// The settings of a real server that `ipvsadm -a/-e` gives.
@@ -108,8 +116,9 @@ pub(crate) struct DestConfig {
 }
 
 impl Dest {
-    /// A real server with no connections yet.
-    pub(crate) fn new(af: u16, addr: [u8; 16], port: u16, config: &DestConfig) -> Result<Arc<Self>> {
+    /// A real server with no connections yet, of the service whose
+    /// statistics are `svc_stats`.
+    pub(crate) fn new(af: u16, addr: [u8; 16], port: u16, config: &DestConfig, svc_stats: &Arc<Stats>) -> Result<Arc<Self>> {
         let dest = Arc::new(
             Self {
                 af,
@@ -127,6 +136,8 @@ impl Dest {
                 inactive: AtomicU32::new(0),
                 persist: AtomicU32::new(0),
                 available: AtomicBool::new(true),
+                stats: Stats::new()?,
+                svc_stats: RcuArc::new(svc_stats.clone()),
             },
             GFP_KERNEL,
         )?;
@@ -196,6 +207,35 @@ impl Dest {
         self.available.store(true, Ordering::Relaxed);
     }
 
+    /// Makes it count in `svc_stats` from now on, its own statistics
+    /// from zero, if that is another service's than before: it comes back
+    /// from the trash into a service that was removed and added again,
+    /// as upstream. May sleep.
+    pub(crate) fn rebind(&self, svc_stats: &Arc<Stats>) {
+        if !self.svc_stats.with(|s| core::ptr::eq(s, &**svc_stats)) {
+            self.svc_stats.replace(svc_stats.clone());
+            self.stats.zero();
+        }
+    }
+
+    /// A connection was scheduled to it.
+    pub(crate) fn count_conn(&self) {
+        self.stats.conn();
+        self.svc_stats.with(|s| s.conn());
+    }
+
+    /// A packet of `bytes` from a client went to it.
+    pub(crate) fn count_inbound(&self, bytes: u32) {
+        self.stats.inbound(bytes);
+        self.svc_stats.with(|s| s.inbound(bytes));
+    }
+
+    /// A packet of `bytes` from it went to a client.
+    pub(crate) fn count_outbound(&self, bytes: u32) {
+        self.stats.outbound(bytes);
+        self.svc_stats.with(|s| s.outbound(bytes));
+    }
+
     /// Whether no connection or template uses it.
     pub(crate) fn is_idle(&self) -> bool {
         self.current_load().conns() == 0 && self.persist.load(Ordering::Relaxed) == 0
@@ -251,6 +291,8 @@ pub(crate) struct Service {
     /// the order they were added; kept whatever its scheduler, shared by
     /// its snapshots until changed.
     pub(crate) routes: Arc<KVec<Route>>,
+    /// Its traffic, shared by its snapshots.
+    pub(crate) stats: Arc<Stats>,
 }
 
 impl Service {
@@ -263,6 +305,7 @@ impl Service {
         sched: SchedBinding,
         dests: KVec<Arc<Dest>>,
         routes: Arc<KVec<Route>>,
+        stats: Arc<Stats>,
         prev: Option<SchedData>,
         edit: DestsEdit,
     ) -> Result<Arc<Self>> {
@@ -272,12 +315,12 @@ impl Service {
         }
         let data = sched.prepare(prev, edit, &infos, &svc_info(&key, &config, LocalityTimes::default()), &routes)?;
         let sched_slot = KBox::pin_init(kernel::new_spinlock!(SchedSlot { dests: infos, data }, "lvs_sched_slot"), GFP_KERNEL)?;
-        Ok(Arc::new(Self { key, config, sched, sched_slot, dests, routes }, GFP_KERNEL)?)
+        Ok(Arc::new(Self { key, config, sched, sched_slot, dests, routes, stats }, GFP_KERNEL)?)
     }
 
     /// A new service, without real servers.
     pub(crate) fn new(key: SvcKey, config: SvcConfig, sched: SchedBinding) -> Result<Arc<Self>> {
-        Self::build(key, config, sched, KVec::new(), no_routes()?, None, DestsEdit::Same)
+        Self::build(key, config, sched, KVec::new(), no_routes()?, Stats::new()?, None, DestsEdit::Same)
     }
 
     /// A copy of this service with `dests` (this one's, changed by
@@ -333,7 +376,7 @@ impl Service {
                 (self.sched.try_clone()?, Some(carried))
             }
         };
-        Self::build(self.key, config, sched, dests, routes, prev, edit)
+        Self::build(self.key, config, sched, dests, routes, self.stats.clone(), prev, edit)
     }
 
     /// Whether its connections persist (`-p`).

@@ -89,6 +89,20 @@ impl<T: Send + Sync> RcuArc<T> {
         value
     }
 
+    /// Runs `f` on the current value without taking a reference: for
+    /// the packet path, where counting one would bounce a shared cache
+    /// line between CPUs.
+    pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        // SAFETY: plain RCU read-side section, closed below.
+        unsafe { bindings::lvs_rcu_read_lock() };
+        // SAFETY: as in `get`; the value stays alive for the whole section,
+        // which `f` runs inside.
+        let result = f(unsafe { &*self.0.load(Ordering::Acquire) });
+        // SAFETY: closes the section opened above.
+        unsafe { bindings::lvs_rcu_read_unlock() };
+        result
+    }
+
     /// Installs `value`; waits for readers of the old value (may sleep).
     pub fn replace(&self, value: Arc<T>) {
         let old = self.0.swap(Arc::into_raw(value).cast_mut(), Ordering::AcqRel);

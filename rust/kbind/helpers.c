@@ -434,6 +434,29 @@ void lvs_timer_setup(struct timer_list *timer, void (*fn)(struct timer_list *))
 	timer_setup(timer, fn, 0);
 }
 
+void __percpu *lvs_alloc_percpu(size_t size, size_t align)
+{
+	return __alloc_percpu_gfp(size, align, GFP_KERNEL);
+}
+
+void *lvs_raw_cpu_ptr(void __percpu *ptr)
+{
+	return raw_cpu_ptr(ptr);
+}
+
+void *lvs_per_cpu_ptr(void __percpu *ptr, int cpu)
+{
+	return per_cpu_ptr(ptr, cpu);
+}
+
+/* The possible CPU after @cpu (-1: the first), or -1 after the last. */
+int lvs_next_possible_cpu(int cpu)
+{
+	unsigned int next = cpumask_next(cpu, cpu_possible_mask);
+
+	return next < nr_cpu_ids ? next : -1;
+}
+
 unsigned long lvs_jiffies(void)
 {
 	return jiffies;

@@ -17,6 +17,13 @@
 #include <linux/timer.h>
 #include <linux/module.h>
 #include <net/route.h>
+#include <linux/percpu.h>
+
+/* per-CPU memory */
+void __percpu *lvs_alloc_percpu(size_t size, size_t align);
+void *lvs_raw_cpu_ptr(void __percpu *ptr);
+void *lvs_per_cpu_ptr(void __percpu *ptr, int cpu);
+int lvs_next_possible_cpu(int cpu);
 
 /* network namespaces */
 void *lvs_net_generic(const struct net *net, unsigned int id);

@@ -16,6 +16,7 @@ pub mod global;
 pub mod module;
 pub mod netfilter;
 pub mod netns;
+pub mod percpu;
 pub mod procfs;
 pub mod route;
 pub mod skb;

@@ -40,5 +40,6 @@ pub mod sched_wlc;
 pub mod sched_wrr;
 pub mod siphash;
 pub mod slow_timer;
+pub mod stats_math;
 pub mod tcp_state;
 pub mod tunnel;
