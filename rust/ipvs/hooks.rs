@@ -119,10 +119,10 @@ fn icmp_local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError) -
             return (None, Then::Keep);
         }
         count_inbound(ipvs, conn, bytes);
-        (Some(Target::of(conn)), Then::Keep)
+        (Some(Target::of(conn, net)), Then::Keep)
     });
     match target {
-        Some(Some(target)) => xmit::icmp_to_real_server(skb, net, err, &target, ipvs.sysctls.pmtu_disc()),
+        Some(Some(target)) => xmit::icmp_to_real_server(skb, net, err, target, ipvs.sysctls.pmtu_disc()),
         Some(None) => Verdict::DROP,
         None => Verdict::ACCEPT,
     }
@@ -228,7 +228,7 @@ fn local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict
             conn.set_state(conn.state.next(dir, flow.tcp_flags));
         }
         count_inbound(ipvs, conn, bytes);
-        (Known::To(Target::of(conn)), Then::Expire(timeout_of(ipvs, conn)))
+        (Known::To(Target::of(conn, net)), Then::Expire(timeout_of(ipvs, conn)))
     });
     let target = match known {
         Some(Known::To(target)) => target,
@@ -239,7 +239,7 @@ fn local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict
             Scheduled::Drop => return Verdict::DROP,
         },
     };
-    xmit::to_real_server(skb, net, flow, &target, ipvs.sysctls.pmtu_disc())
+    xmit::to_real_server(skb, net, flow, target, ipvs.sysctls.pmtu_disc())
 }
 
 /// What a packet of a known connection gets.
@@ -314,7 +314,7 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32) -> Sc
         flags: no_output | inactive,
         control,
     };
-    let target = Target::of(&conn);
+    let target = Target::of(&conn, net);
     let timeout = timeout_of(ipvs, &conn);
     conn.dest.count_conn();
     ipvs.stats.conn();

@@ -66,7 +66,9 @@ mod xmit;
 
 use kbind::genl::GenlRegistration;
 use kbind::global::Published;
+use kbind::netdev::NetdevNotifier;
 use kbind::netns::Pernet;
+use kbind::route::RouteCacheFrees;
 
 module! {
     type: LvsIpvs,
@@ -81,14 +83,17 @@ module! {
 /// services and connections), then shared tables.
 struct LvsIpvs {
     _genl: GenlRegistration<ctl::IpvsFamily>,
+    _device_events: NetdevNotifier<net::DeviceGone>,
     _pernet: Pernet<net::IpvsNet>,
     _ctl_lock: Published<ctl::CtlLock>,
     _schedulers: Published<sched::Registry>,
     _conn_tab: conn::ConnTabHandle,
+    _route_cache_frees: RouteCacheFrees,
 }
 
 impl kernel::Module for LvsIpvs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        let route_cache_frees = RouteCacheFrees;
         let conn_tab = conn::publish()?;
         let schedulers = sched::publish()?;
         let ctl_lock = ctl::publish()?;
@@ -101,7 +106,16 @@ impl kernel::Module for LvsIpvs {
             }
         })?;
         let pernet = Pernet::register()?;
+        let device_events = NetdevNotifier::register()?;
         pr_info!("IPVS (Rust) loaded\n");
-        Ok(Self { _genl: genl, _pernet: pernet, _ctl_lock: ctl_lock, _schedulers: schedulers, _conn_tab: conn_tab })
+        Ok(Self {
+            _genl: genl,
+            _device_events: device_events,
+            _pernet: pernet,
+            _ctl_lock: ctl_lock,
+            _schedulers: schedulers,
+            _conn_tab: conn_tab,
+            _route_cache_frees: route_cache_frees,
+        })
     }
 }

@@ -7,6 +7,7 @@ use crate::gs::GsFile;
 use crate::proc::{ConnFile, HookCountsFile, ServicesFile, StatsFile, StatsPercpuFile};
 use crate::hooks::{HookCounts, IpvsHooks, HOOKS};
 use crate::kbind::global::RcuArc;
+use crate::kbind::netdev::{DeviceEvents, NetDevice};
 use crate::kbind::netfilter::{Ipv6Defrag, NetHooks};
 use crate::kbind::netns::{Net, PernetId, PernetState};
 use crate::kbind::procfs::NetProcFile;
@@ -86,6 +87,21 @@ impl Drop for IpvsNet {
         // Unhook first: then no packet can add a connection any more.
         drop(self.hooks.take());
         self.conn_tab.flush_net(self.net_id);
+    }
+}
+
+/// Lets go of the routes through network devices that go down or away:
+/// a route held in a real server's cache would keep its device from ever
+/// being unregistered (its namespace could not go).
+pub(crate) struct DeviceGone;
+
+impl DeviceEvents for DeviceGone {
+    fn device_gone(net: &Net, dev: &NetDevice) {
+        let Some(ipvs) = IpvsNet::get(net) else { return };
+        for svc in ipvs.services.get().services.iter() {
+            svc.dests.iter().for_each(|d| d.forget_device(dev));
+        }
+        ipvs.trash.for_each(|d| d.forget_device(dev));
     }
 }
 

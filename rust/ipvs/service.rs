@@ -20,6 +20,9 @@ use crate::sched_input::{DestInfo, FlowKey};
 use crate::sched_lblc::{Entry, CACHE_SLOTS};
 use crate::stats::Stats;
 use crate::kbind::global::RcuArc;
+use crate::kbind::netdev::NetDevice;
+use crate::kbind::netns::Net;
+use crate::kbind::route::{self, RouteCache};
 use crate::trash::DestTrash;
 use crate::tunnel::Tunnel;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
@@ -94,6 +97,8 @@ pub(crate) struct Dest {
     available: AtomicBool,
     /// Its traffic.
     pub(crate) stats: Arc<Stats>,
+    /// The route to it, reused while valid.
+    route: RouteCache,
     /// Its service's traffic, which its packets count in too. Replaced
     /// only if it comes back from the trash into a new service of the
     /// same address.
@@ -137,6 +142,7 @@ impl Dest {
                 persist: AtomicU32::new(0),
                 available: AtomicBool::new(true),
                 stats: Stats::new()?,
+                route: RouteCache::new(),
                 svc_stats: RcuArc::new(svc_stats.clone()),
             },
             GFP_KERNEL,
@@ -216,6 +222,23 @@ impl Dest {
             self.svc_stats.replace(svc_stats.clone());
             self.stats.zero();
         }
+    }
+
+    /// The route from `net` (its namespace) to it; with `via_daddr` for
+    /// packets to other addresses (VS/DR). Any context.
+    pub(crate) fn route(&self, net: &Net, via_daddr: bool) -> Result<route::Route> {
+        if let Some(route) = self.route.get(via_daddr) {
+            return Ok(route);
+        }
+        let v6 = self.af == AF_INET6;
+        let route = route::Route::output(net, v6, &self.addr, via_daddr)?;
+        self.route.set(&route, v6, via_daddr);
+        Ok(route)
+    }
+
+    /// Forgets its route if it goes through `dev`, which is going away.
+    pub(crate) fn forget_device(&self, dev: &NetDevice) {
+        self.route.forget_device(dev);
     }
 
     /// A connection was scheduled to it.

@@ -59,6 +59,11 @@ impl DestTrash {
         self.0.lock().iter().find(is_it).map(|t| t.dest.clone())
     }
 
+    /// Calls `f` on every real server in the trash.
+    pub(crate) fn for_each(&self, f: impl Fn(&Dest)) {
+        self.0.lock().iter().for_each(|t| f(&t.dest));
+    }
+
     /// Puts `dest`, found in the trash, back in service: its service is
     /// about to hold it again.
     pub(crate) fn restore(&self, dest: &Arc<Dest>) {

@@ -19,7 +19,6 @@ use crate::tunnel::{self, Tunnel};
 const IPV4_HEADER: usize = 20;
 
 /// Where a connection's packets go.
-#[derive(Clone, Copy, Debug)]
 pub(crate) struct Target {
     /// Forwarding method (`IP_VS_CONN_F_*`).
     pub(crate) fwd: u8,
@@ -31,12 +30,26 @@ pub(crate) struct Target {
     pub(crate) dport: u16,
     /// VS/TUN's tunnel type and its settings.
     pub(crate) tunnel: Tunnel,
+    /// The route to the real server (none: no route, or to this host
+    /// with the local-node method).
+    route: Option<Route>,
 }
 
 impl Target {
-    /// Where connection `conn`'s packets go.
-    pub(crate) fn of(conn: &Conn) -> Self {
-        Self { fwd: conn.fwd, v6: conn.dest.af == AF_INET6, daddr: conn.daddr, dport: conn.dport, tunnel: conn.dest.tunnel() }
+    /// Where connection `conn` of namespace `net` sends its packets.
+    pub(crate) fn of(conn: &Conn, net: &Net) -> Self {
+        let fwd = u32::from(conn.fwd);
+        let route = (fwd != b::IP_VS_CONN_F_LOCALNODE)
+            .then(|| conn.dest.route(net, fwd == b::IP_VS_CONN_F_DROUTE).ok())
+            .flatten();
+        Self {
+            fwd: conn.fwd,
+            v6: conn.dest.af == AF_INET6,
+            daddr: conn.daddr,
+            dport: conn.dport,
+            tunnel: conn.dest.tunnel(),
+            route,
+        }
     }
 }
 
@@ -111,11 +124,9 @@ enum Routed {
 /// must fragment (IPv4 with DF, all IPv6) is refused with the size that
 /// fits (path MTU discovery) unless, with `pmtu_disc` off, VS/TUN may
 /// fragment the outer IPv4 packet.
-fn route_to(skb: &mut Skb, net: &Net, target: &Target, carry: Carry, packet_v6: bool, pmtu_disc: bool) -> Routed {
+fn route_to(skb: &mut Skb, target: &mut Target, carry: Carry, packet_v6: bool, pmtu_disc: bool) -> Routed {
     const DF: u8 = 0x40;
-    let Ok(route) = Route::output(net, target.v6, &target.daddr, skb.mark(), carry == Carry::Framed) else {
-        return Routed::Dropped;
-    };
+    let Some(route) = target.route.take() else { return Routed::Dropped };
     if route.is_local() {
         return Routed::Local;
     }
@@ -143,11 +154,11 @@ fn route_to(skb: &mut Skb, net: &Net, target: &Target, carry: Carry, packet_v6: 
 
 /// Sends a client's packet to its real server.
 /// `pmtu_disc` is the namespace's sysctl.
-pub(crate) fn to_real_server(mut skb: HookSkb<'_>, net: &Net, flow: &Flow, target: &Target, pmtu_disc: bool) -> Verdict {
+pub(crate) fn to_real_server(mut skb: HookSkb<'_>, net: &Net, flow: &Flow, mut target: Target, pmtu_disc: bool) -> Verdict {
     if u32::from(target.fwd) != b::IP_VS_CONN_F_MASQ {
         return carry(skb, net, target, flow.v6, pmtu_disc);
     }
-    let route = match route_to(&mut skb, net, target, Carry::Addressed, flow.v6, pmtu_disc) {
+    let route = match route_to(&mut skb, &mut target, Carry::Addressed, flow.v6, pmtu_disc) {
         Routed::Via(route) => route,
         // A real server at one of our own addresses: delivered here, as
         // it came (VS/NAT to another local port is not supported yet).
@@ -168,13 +179,13 @@ pub(crate) fn icmp_to_real_server(
     mut skb: HookSkb<'_>,
     net: &Net,
     err: &IcmpError,
-    target: &Target,
+    mut target: Target,
     pmtu_disc: bool,
 ) -> Verdict {
     if u32::from(target.fwd) != b::IP_VS_CONN_F_MASQ {
         return carry(skb, net, target, err.v6, pmtu_disc);
     }
-    let route = match route_to(&mut skb, net, target, Carry::Addressed, err.v6, pmtu_disc) {
+    let route = match route_to(&mut skb, &mut target, Carry::Addressed, err.v6, pmtu_disc) {
         Routed::Via(route) => route,
         Routed::Local => return Verdict::ACCEPT,
         Routed::Dropped => return Verdict::DROP,
@@ -201,7 +212,7 @@ pub(crate) fn icmp_nat_reply(mut skb: HookSkb<'_>, err: &IcmpError, vaddr: &[u8;
 
 /// Sends a packet (IPv6 if `packet_v6`), unchanged, to the real server of
 /// a connection that is not VS/NAT.
-fn carry(mut skb: HookSkb<'_>, net: &Net, target: &Target, packet_v6: bool, pmtu_disc: bool) -> Verdict {
+fn carry(mut skb: HookSkb<'_>, net: &Net, mut target: Target, packet_v6: bool, pmtu_disc: bool) -> Verdict {
     let carry = match u32::from(target.fwd) {
         // The frame goes to the real server, the packet is unchanged: the
         // server owns the virtual address too.
@@ -212,14 +223,14 @@ fn carry(mut skb: HookSkb<'_>, net: &Net, target: &Target, packet_v6: bool, pmtu
         b::IP_VS_CONN_F_LOCALNODE => return Verdict::ACCEPT,
         _ => return Verdict::DROP,
     };
-    let route = match route_to(&mut skb, net, target, carry, packet_v6, pmtu_disc) {
+    let route = match route_to(&mut skb, &mut target, carry, packet_v6, pmtu_disc) {
         Routed::Via(route) => route,
         // The real server is this host: the packet is delivered here.
         Routed::Local => return Verdict::ACCEPT,
         Routed::Dropped => return Verdict::DROP,
     };
     if carry == Carry::Tunneled {
-        return tunnel(skb, net, target, route, pmtu_disc);
+        return tunnel(skb, net, &target, route, pmtu_disc);
     }
     skb.set_route(route);
     skb.local_out(net, target.v6)

@@ -189,17 +189,16 @@ void lvs_skb_csum_rewritten(struct sk_buff *skb)
 }
 
 /*
- * The route from @net to @daddr for packets marked @mark, in @dst (a
+ * The route from @net to @daddr, in @dst (a
  * reference), with the source address it picks in @saddr and whether it
  * leads to this host in @local. With @known_nh, @daddr is the next hop
  * even for packets to elsewhere.
  */
-int lvs_route_output_v4(struct net *net, __be32 daddr, u32 mark, bool known_nh,
+int lvs_route_output_v4(struct net *net, __be32 daddr, bool known_nh,
 			struct dst_entry **dst, __be32 *saddr, bool *local)
 {
 	struct flowi4 fl4 = {
 		.daddr = daddr,
-		.flowi4_mark = mark,
 		.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
 	};
 	struct rtable *rt = ip_route_output_key(net, &fl4);
@@ -213,13 +212,12 @@ int lvs_route_output_v4(struct net *net, __be32 daddr, u32 mark, bool known_nh,
 }
 
 /* As lvs_route_output_v4, for IPv6. */
-int lvs_route_output_v6(struct net *net, const struct in6_addr *daddr, u32 mark,
-			bool known_nh, struct dst_entry **dst, struct in6_addr *saddr,
+int lvs_route_output_v6(struct net *net, const struct in6_addr *daddr, bool known_nh,
+			struct dst_entry **dst, struct in6_addr *saddr,
 			bool *local)
 {
 	struct flowi6 fl6 = {
 		.daddr = *daddr,
-		.flowi6_mark = mark,
 		.flowi6_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
 	};
 	struct dst_entry *d = ip6_route_output(net, NULL, &fl6);
@@ -241,6 +239,41 @@ int lvs_route_output_v6(struct net *net, const struct in6_addr *daddr, u32 mark,
 void lvs_dst_release(struct dst_entry *dst)
 {
 	dst_release(dst);
+}
+
+void lvs_dst_hold(struct dst_entry *dst)
+{
+	dst_hold(dst);
+}
+
+/* What tells a cached IPv6 route from a stale one (0 for IPv4). */
+u32 lvs_dst_cookie(struct dst_entry *dst, bool v6)
+{
+	return v6 ? rt6_get_cookie(dst_rt6_info(dst)) : 0;
+}
+
+/*
+ * Takes a reference to cached route @dst if it is still valid; inside an
+ * RCU read-side section, as @dst may be on its way to being freed.
+ */
+bool lvs_dst_check_hold(struct dst_entry *dst, u32 cookie)
+{
+	return dst_check(dst, cookie) && dst_hold_safe(dst);
+}
+
+struct net_device *lvs_dst_dev(const struct dst_entry *dst)
+{
+	return dst->dev;
+}
+
+struct net_device *lvs_netdev_notifier_dev(void *info)
+{
+	return netdev_notifier_info_to_dev(info);
+}
+
+struct net *lvs_dev_net(const struct net_device *dev)
+{
+	return dev_net(dev);
 }
 
 unsigned int lvs_dst_mtu(struct dst_entry *dst)

@@ -63,12 +63,18 @@ void lvs_local_bh_enable(void);
 /* packets on their way out */
 bool lvs_skb_csum_partial(const struct sk_buff *skb);
 void lvs_skb_csum_rewritten(struct sk_buff *skb);
-int lvs_route_output_v4(struct net *net, __be32 daddr, u32 mark, bool known_nh,
+int lvs_route_output_v4(struct net *net, __be32 daddr, bool known_nh,
 			struct dst_entry **dst, __be32 *saddr, bool *local);
-int lvs_route_output_v6(struct net *net, const struct in6_addr *daddr, u32 mark,
-			bool known_nh, struct dst_entry **dst, struct in6_addr *saddr,
+int lvs_route_output_v6(struct net *net, const struct in6_addr *daddr, bool known_nh,
+			struct dst_entry **dst, struct in6_addr *saddr,
 			bool *local);
 void lvs_dst_release(struct dst_entry *dst);
+void lvs_dst_hold(struct dst_entry *dst);
+u32 lvs_dst_cookie(struct dst_entry *dst, bool v6);
+bool lvs_dst_check_hold(struct dst_entry *dst, u32 cookie);
+struct net_device *lvs_dst_dev(const struct dst_entry *dst);
+struct net_device *lvs_netdev_notifier_dev(void *info);
+struct net *lvs_dev_net(const struct net_device *dev);
 unsigned int lvs_dst_mtu(struct dst_entry *dst);
 void lvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst);
 u32 lvs_skb_mark(const struct sk_buff *skb);

@@ -14,6 +14,7 @@ pub mod bh;
 pub mod genl;
 pub mod global;
 pub mod module;
+pub mod netdev;
 pub mod netfilter;
 pub mod netns;
 pub mod percpu;
