@@ -72,7 +72,7 @@ echo "$percpu"
 sums=(0 0 0 0 0)
 while read -r -a row; do
 	for f in 0 1 2 3 4; do sums[f]=$((sums[f] + 16#${row[f + 1]})); done
-done < <(echo "$percpu" | awk 'NR > 2 && $1 ~ /^[0-9A-F]+$/')
+done < <(echo "$percpu" | awk 'NR > 2 && NF == 6 && $1 ~ /^[0-9A-F]+$/')
 cpus=$(printf '%X %X %X %X %X' "${sums[@]}")
 tilde=$(echo "$percpu" | awk '$1 == "~" {print $2, $3, $4, $5, $6}')
 assert_eq "per-CPU rows' sum" "$tilde" "$cpus"
