@@ -46,6 +46,9 @@ impl GenlFamily for IpvsFamily {
         op(b::IPVS_CMD_SET_DEST, true, false),
         op(b::IPVS_CMD_DEL_DEST, true, false),
         op(b::IPVS_CMD_GET_DEST, false, true),
+        op(b::IPVS_CMD_NEW_DAEMON, true, false),
+        op(b::IPVS_CMD_DEL_DAEMON, true, false),
+        op(b::IPVS_CMD_GET_DAEMON, false, true),
         op(b::IPVS_CMD_SET_CONFIG, true, false),
         op(b::IPVS_CMD_GET_CONFIG, true, false),
         op(b::IPVS_CMD_GET_INFO, true, false),
@@ -70,6 +73,7 @@ impl GenlFamily for IpvsFamily {
                 Ok(())
             }
             b::IPVS_CMD_ZERO => zero(ipvs, &top),
+            b::IPVS_CMD_NEW_DAEMON | b::IPVS_CMD_DEL_DAEMON => daemon_cmd(req.cmd().into(), &top),
             cmd => set_cmd(cmd, req.net(), ipvs, &top),
         }
     }
@@ -81,6 +85,8 @@ impl GenlFamily for IpvsFamily {
         match dump.cmd() as u32 {
             b::IPVS_CMD_GET_SERVICE => dump_services(dump, ipvs),
             b::IPVS_CMD_GET_DEST => dump_dests(dump, ipvs),
+            // No sync daemon runs (see `daemon_cmd`).
+            b::IPVS_CMD_GET_DAEMON => Ok(()),
             _ => Err(EINVAL),
         }
     }
@@ -107,6 +113,7 @@ pub(crate) fn publish() -> Result<Published<CtlLock>> {
 type CmdAttrs<'a> = Attrs<'a, { b::__IPVS_CMD_ATTR_MAX as usize }>;
 type SvcAttrs<'a> = Attrs<'a, { b::__IPVS_SVC_ATTR_MAX as usize }>;
 type DestAttrs<'a> = Attrs<'a, { b::__IPVS_DEST_ATTR_MAX as usize }>;
+type DaemonAttrs<'a> = Attrs<'a, { b::__IPVS_DAEMON_ATTR_MAX as usize }>;
 
 /// `ip_vs_flags`: new flag bits and which bits to change.
 struct FlagsUpdate {
@@ -341,6 +348,43 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
 }
 
 /// An IPv6 persistence netmask is a prefix length, 1 to 128.
+/// Starting and stopping connection-sync daemons. They are not
+/// implemented (yet): a request is checked as upstream checks it, then
+/// stopping finds no daemon running (`ESRCH`, upstream's answer then)
+/// and starting is refused (`EOPNOTSUPP`).
+fn daemon_cmd(cmd: u32, top: &CmdAttrs<'_>) -> Result {
+    let a = DaemonAttrs::parse(top.get(b::IPVS_CMD_ATTR_DAEMON).ok_or(EINVAL)?).map_err(|_| EINVAL)?;
+    // Upstream's attribute policy.
+    let bad = |_| EINVAL;
+    let state = a.u32(b::IPVS_DAEMON_ATTR_STATE).map_err(bad)?;
+    let ifname = a.nul_str(b::IPVS_DAEMON_ATTR_MCAST_IFN, b::IP_VS_IFNAME_MAXLEN as usize - 1).map_err(bad)?;
+    let sync_id = a.u32(b::IPVS_DAEMON_ATTR_SYNC_ID).map_err(bad)?;
+    a.u16(b::IPVS_DAEMON_ATTR_SYNC_MAXLEN).map_err(bad)?;
+    let group = a.fixed::<4>(b::IPVS_DAEMON_ATTR_MCAST_GROUP).map_err(bad)?;
+    let group6 = a.fixed::<16>(b::IPVS_DAEMON_ATTR_MCAST_GROUP6).map_err(bad)?;
+    a.u16(b::IPVS_DAEMON_ATTR_MCAST_PORT).map_err(bad)?;
+    a.fixed::<1>(b::IPVS_DAEMON_ATTR_MCAST_TTL).map_err(bad)?;
+    if cmd == b::IPVS_CMD_DEL_DAEMON {
+        return match state {
+            Some(b::IP_VS_STATE_MASTER | b::IP_VS_STATE_BACKUP) => Err(ESRCH),
+            _ => Err(EINVAL),
+        };
+    }
+    if state.is_none() || ifname.is_none() || sync_id.is_none() {
+        return Err(EINVAL);
+    }
+    // A group, if given, must be multicast (224/4, ff00::/8).
+    let multicast = match (group, group6) {
+        (Some([first, ..]), _) => first & 0xf0 == 0xe0,
+        (None, Some([first, ..])) => first == 0xff,
+        (None, None) => true,
+    };
+    if !multicast {
+        return Err(EINVAL);
+    }
+    Err(kb::error(b::EOPNOTSUPP))
+}
+
 /// `ipvsadm -Z`: the statistics of one service and its real servers,
 /// or of all and the namespace's, count from zero.
 fn zero(ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
