@@ -4,9 +4,9 @@
 # servers, `ipvsadm -Ln --stats` counts 12 connections (4 per server) and
 # the packets and bytes both ways, the service the sum of its servers;
 # /proc/net/ip_vs_stats and ip_vs_stats_percpu show the namespace's
-# totals; `--rate` shows traffic per second; `-Z` of an idle service
-# leaves the busy one alone, `-Z` of the busy one zeroes it and its
-# servers (not the totals), `-Z` alone zeroes everything.
+# totals; `-Z` of an idle service leaves the busy one alone, `-Z` of the
+# busy one zeroes it and its servers (not the totals), `-Z` alone zeroes
+# everything; `--rate` shows traffic per second while it flows.
 . "$(dirname "$0")/lib.sh"
 
 cluster
@@ -78,11 +78,6 @@ tilde=$(echo "$percpu" | awk '$1 == "~" {print $2, $3, $4, $5, $6}')
 assert_eq "per-CPU rows' sum" "$tilde" "$cpus"
 assert_eq "per-CPU total" "$(hex "$conns") $(hex "$inpkts") $(hex "$outpkts") $(hex "$inbytes") $(hex "$outbytes")" "$tilde"
 
-# Rates: bytes went both ways within the last few seconds.
-read -r cps inpps outpps inbps outbps <<< "$(stats_of --rate "$VIP:80")"
-[ "$inbps" -gt 0 ] && [ "$outbps" -gt 0 ] && [ "$inpps" -gt 0 ] ||
-	fail "rates after traffic: $cps $inpps $outpps $inbps $outbps"
-
 # Zeroing.
 ipvs -Z -t "$VIP:81"
 assert_eq "zeroing the idle service" "$conns" "$(stats_of --stats "$VIP:80" | awk '{print $1}')"
@@ -103,4 +98,13 @@ assert_eq "zeroed per-CPU total" "0 0 0 0 0" \
 on "$CLIENT" curl -sf -m 20 -o /dev/null "http://$VIP/blob" || fail "a download after zeroing failed"
 sleep 2.5
 assert_eq "one connection after zeroing" 1 "$(stats_of --stats "$VIP:80" | awk '{print $1}')"
+# Rates, while downloads go on (they fade within seconds after).
+on "$CLIENT" bash -c "while curl -sf -m 20 -o /dev/null http://$VIP/blob; do :; done" &
+downloads=$!
+sleep 6
+read -r cps inpps outpps inbps outbps <<< "$(stats_of --rate "$VIP:80")"
+kill "$downloads"
+wait "$downloads" || true
+[ "$inpps" -gt 0 ] && [ "$outpps" -gt 0 ] && [ "$inbps" -gt 0 ] && [ "$outbps" -gt 0 ] ||
+	fail "rates during downloads: $cps $inpps $outpps $inbps $outbps"
 echo "statistics: 12 connections counted as C IPVS counts them; zeroing and rates work"
