@@ -7,7 +7,7 @@ use crate::gs::GsFile;
 use crate::proc::{ConnFile, HookCountsFile, ServicesFile, StatsFile, StatsPercpuFile};
 use crate::hooks::{HookCounts, IpvsHooks, HOOKS};
 use crate::kbind::global::RcuArc;
-use crate::kbind::netdev::{DeviceEvents, NetDevice};
+use crate::kbind::netdev::DeviceEvents;
 use crate::kbind::netfilter::{Ipv6Defrag, NetHooks};
 use crate::kbind::netns::{Net, PernetId, PernetState};
 use crate::kbind::procfs::NetProcFile;
@@ -90,18 +90,23 @@ impl Drop for IpvsNet {
     }
 }
 
-/// Lets go of the routes through network devices that go down or away:
-/// a route held in a real server's cache would keep its device from ever
-/// being unregistered (its namespace could not go).
+/// Lets go of the cached routes of a namespace's real servers when one
+/// of its network devices goes down or away: a route held in a cache
+/// would keep its device from ever being unregistered (and its namespace
+/// from going). All of them, not only those through the device (rare
+/// events; each server's route is looked up again at its next packet). Those
+/// of services, of the trash and of connections (which may hold a server
+/// neither lists).
 pub(crate) struct DeviceGone;
 
 impl DeviceEvents for DeviceGone {
-    fn device_gone(net: &Net, dev: &NetDevice) {
+    fn device_gone(net: &Net) {
         let Some(ipvs) = IpvsNet::get(net) else { return };
         for svc in ipvs.services.get().services.iter() {
-            svc.dests.iter().for_each(|d| d.forget_device(dev));
+            svc.dests.iter().for_each(|d| d.forget_route());
         }
-        ipvs.trash.for_each(|d| d.forget_device(dev));
+        ipvs.trash.for_each(|d| d.forget_route());
+        ipvs.conn_tab.for_each(ipvs.net_id, |c, _| c.dest.forget_route());
     }
 }
 

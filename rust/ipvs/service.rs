@@ -20,7 +20,6 @@ use crate::sched_input::{DestInfo, FlowKey};
 use crate::sched_lblc::{Entry, CACHE_SLOTS};
 use crate::stats::Stats;
 use crate::kbind::global::RcuArc;
-use crate::kbind::netdev::NetDevice;
 use crate::kbind::netns::Net;
 use crate::kbind::route::{self, RouteCache};
 use crate::trash::DestTrash;
@@ -236,9 +235,9 @@ impl Dest {
         Ok(route)
     }
 
-    /// Forgets its route if it goes through `dev`, which is going away.
-    pub(crate) fn forget_device(&self, dev: &NetDevice) {
-        self.route.forget_device(dev);
+    /// Forgets its route (a network device went down or away).
+    pub(crate) fn forget_route(&self) {
+        self.route.forget();
     }
 
     /// A connection was scheduled to it.

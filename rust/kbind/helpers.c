@@ -261,11 +261,6 @@ bool lvs_dst_check_hold(struct dst_entry *dst, u32 cookie)
 	return dst_check(dst, cookie) && dst_hold_safe(dst);
 }
 
-struct net_device *lvs_dst_dev(const struct dst_entry *dst)
-{
-	return dst->dev;
-}
-
 struct net_device *lvs_netdev_notifier_dev(void *info)
 {
 	return netdev_notifier_info_to_dev(info);

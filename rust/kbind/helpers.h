@@ -72,7 +72,6 @@ void lvs_dst_release(struct dst_entry *dst);
 void lvs_dst_hold(struct dst_entry *dst);
 u32 lvs_dst_cookie(struct dst_entry *dst, bool v6);
 bool lvs_dst_check_hold(struct dst_entry *dst, u32 cookie);
-struct net_device *lvs_dst_dev(const struct dst_entry *dst);
 struct net_device *lvs_netdev_notifier_dev(void *info);
 struct net *lvs_dev_net(const struct net_device *dev);
 unsigned int lvs_dst_mtu(struct dst_entry *dst);

@@ -9,22 +9,11 @@ use core::marker::PhantomData;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
-/// A network device, borrowed for the duration of an event.
-#[repr(transparent)]
-pub struct NetDevice(Opaque<bindings::net_device>);
-
-impl NetDevice {
-    /// The raw pointer, for comparisons and calls into the kernel.
-    pub(crate) fn as_ptr(&self) -> *const bindings::net_device {
-        self.0.get()
-    }
-}
-
 /// What a module does when a device goes down or is unregistered.
 pub trait DeviceEvents: 'static {
-    /// Device `dev` of namespace `net` went down or is being
-    /// unregistered (process context, RTNL held).
-    fn device_gone(net: &Net, dev: &NetDevice);
+    /// A device of namespace `net` went down or is being unregistered
+    /// (process context, RTNL held).
+    fn device_gone(net: &Net);
 }
 
 /// Tells `T` of devices going away, until dropped.
@@ -50,8 +39,7 @@ unsafe extern "C" fn event<T: DeviceEvents>(
         // live device, which lives in a live namespace during the call.
         unsafe {
             let dev = bindings::lvs_netdev_notifier_dev(info);
-            let net = Net::from_ptr(bindings::lvs_dev_net(dev));
-            T::device_gone(net, &*dev.cast::<NetDevice>());
+            T::device_gone(Net::from_ptr(bindings::lvs_dev_net(dev)));
         }
     }
     0 // NOTIFY_DONE

@@ -2,7 +2,6 @@
 //! Routes looked up for packets the director sends on.
 
 use super::bindings;
-use super::netdev::NetDevice;
 use super::netns::Net;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::prelude::*;
@@ -149,25 +148,9 @@ impl RouteCache {
         retire(self.0.swap(KBox::into_raw(cached), Ordering::AcqRel));
     }
 
-    /// Forgets the cached route, if it goes through network device `dev`
-    /// (which is going away: its routes must let go of it).
-    pub fn forget_device(&self, dev: &NetDevice) {
-        // SAFETY: RCU read-side section, closed below.
-        unsafe { bindings::lvs_rcu_read_lock() };
-        let cached = self.0.load(Ordering::Acquire);
-        // SAFETY: as in `get`.
-        let uses = unsafe { cached.as_ref() }.is_some_and(|c| {
-            // SAFETY: a route we hold a reference to.
-            core::ptr::eq(unsafe { bindings::lvs_dst_dev(c.dst) }, dev.as_ptr())
-        });
-        // SAFETY: closes the section opened above.
-        unsafe { bindings::lvs_rcu_read_unlock() };
-        if uses {
-            // Only this one: a newer route replacing it meanwhile stays.
-            if self.0.compare_exchange(cached, core::ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire).is_ok() {
-                retire(cached);
-            }
-        }
+    /// Forgets the cached route (any context).
+    pub fn forget(&self) {
+        retire(self.0.swap(core::ptr::null_mut(), Ordering::AcqRel));
     }
 }
 
