@@ -722,3 +722,62 @@ impl Ipvs {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A service nest holding statistics `kind`: every value 64 bits wide,
+    /// each with a high half, but `leave_out` not there.
+    fn with_stats(kind: SvcAttr, leave_out: Option<StatsAttr>) -> Attrs<SvcAttr> {
+        let values = [
+            (StatsAttr::Conns, 1),
+            (StatsAttr::InPkts, 2),
+            (StatsAttr::OutPkts, 3),
+            (StatsAttr::InBytes, 4),
+            (StatsAttr::OutBytes, 5),
+            (StatsAttr::Cps, 6),
+            (StatsAttr::InPps, 7),
+            (StatsAttr::OutPps, 8),
+            (StatsAttr::InBps, 9),
+            (StatsAttr::OutBps, 10),
+        ];
+        let mut stats = attr(kind, &[]).unwrap();
+        for (ty, low) in values {
+            if Some(ty) != leave_out {
+                let value: u64 = (1 << 32) | low;
+                stats = nest(stats, attr(ty, &value.to_ne_bytes()).unwrap()).unwrap();
+            }
+        }
+        let mut outer = nest(attr(CmdAttr::Service, &[]).unwrap(), stats).unwrap();
+        outer = nest(outer, attr(SvcAttr::Af, &2u16.to_ne_bytes()).unwrap()).unwrap();
+        nested(&vec![outer], CmdAttr::Service).unwrap()
+    }
+
+    #[test]
+    fn statistics_as_libipvs_reads_them() {
+        let both = [(SvcAttr::Stats64, true), (SvcAttr::Stats, false)];
+        let wide = stats_in(&with_stats(SvcAttr::Stats64, None), both).unwrap();
+        assert_eq!(
+            (wide.conns, wide.inbytes, wide.outbps),
+            ((1 << 32) | 1, (1 << 32) | 4, (1 << 32) | 10)
+        );
+        // The 32-bit parser: counters and rates keep their low half, the
+        // bytes stay whole.
+        let narrow = stats_in(&with_stats(SvcAttr::Stats, None), both).unwrap();
+        assert_eq!(
+            (narrow.conns, narrow.cps, narrow.inbytes, narrow.outbytes),
+            (1, 6, (1 << 32) | 4, (1 << 32) | 5)
+        );
+        // None sent: zeros; one value missing: a bad reply.
+        let none = stats_in(
+            &with_stats(SvcAttr::Stats, None),
+            [(SvcAttr::Stats64, true); 2],
+        );
+        assert_eq!(none, Some(Stats::default()));
+        assert_eq!(
+            stats_in(&with_stats(SvcAttr::Stats64, Some(StatsAttr::InPps)), both),
+            None
+        );
+    }
+}
