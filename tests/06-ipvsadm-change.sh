@@ -2,12 +2,14 @@
 # Our ipvsadm changes the table as Debian's ipvsadm 1.31 does: every
 # script of tests/corpus/ipvsadm-change.txt (adding, editing and deleting
 # services and real servers of every kind, flush, zero, timeouts, tunnel
-# types, and the errors: duplicates, missing objects, bad addresses,
-# ports, weights, thresholds, timeouts, conflicting options) runs once
+# types, sync daemons, -S and -R and their round trips, the listings of
+# statistics, rates, timeouts, daemons and connections, names, and the
+# errors: duplicates, missing objects, bad addresses, ports, weights,
+# thresholds, timeouts, conflicting options, bad restore lines) runs once
 # with each, in a fresh network namespace of its own; every command must
 # print the same stdout and stderr and exit with the same status, and
-# the table must end up the same. Run against our module and against C IPVS, this covers the four
-# ways: either ipvsadm on either IPVS.
+# the table must end up the same. Run against our module and against C
+# IPVS, this covers the four ways: either ipvsadm on either IPVS.
 . "$(dirname "$0")/lib.sh"
 
 theirs=/usr/sbin/ipvsadm
@@ -34,17 +36,22 @@ awk -v dir="$tmp" '
 # runner TMP WHO THEIRS: every script with one ipvsadm (the first in
 # PATH), in the namespace it runs in, into scriptNNN.WHO: each command,
 # its stdout, stderr and status; then the table as Debian's ipvsadm
-# lists it (test 05 compares the listings). Between scripts the table is
-# emptied (timeouts stay: no listing here shows them). One `ip netns
-# exec` for all: under emulation each costs more than the commands.
+# lists it (test 05 compares the listings). A line is shell words after
+# "ipvsadm", eval'd so that it may redirect (`-R < $SAVED`); its stdin is
+# /dev/null unless it says otherwise, and $SAVED is a scratch file of
+# the namespace's own, emptied for each script. Between scripts the
+# table is emptied (timeouts stay: both sides run the same scripts in
+# the same order). One `ip netns exec` for all: under emulation each
+# costs more than the commands.
 cat > "$tmp/runner" <<'RUNNER'
 tmp=$1 who=$2 theirs=$3
+SAVED=$tmp/saved.$who
 for script in "$tmp"/script[0-9][0-9][0-9]; do
+	: > "$SAVED"
 	while IFS= read -r line; do
 		echo "\$ ipvsadm $line"
 		rc=0
-		# shellcheck disable=SC2086 # the words of $line are the arguments
-		ipvsadm $line < /dev/null 2> "$tmp/err.$who" || rc=$?
+		eval "ipvsadm $line" < /dev/null 2> "$tmp/err.$who" || rc=$?
 		sed 's/^/stderr: /' "$tmp/err.$who"
 		echo "exit $rc"
 	done < "$script" > "$script.$who"
@@ -70,6 +77,6 @@ for script in "$tmp"/script[0-9][0-9][0-9]; do
 	fi
 done
 [ "$differ" -eq 0 ] || cat "$tmp/diffs" >&2
-[ "$scripts" -ge 25 ] || fail "only $scripts scripts in $corpus"
+[ "$scripts" -ge 70 ] || fail "only $scripts scripts in $corpus"
 [ "$differ" -eq 0 ] || fail "$differ of $scripts scripts differ (diffs above)"
 echo "$scripts scripts: the same output and table from both ipvsadms"

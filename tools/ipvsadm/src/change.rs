@@ -1,8 +1,10 @@
-//! The commands that change the table (`-A -E -D -C -Z -a -e -d --set`):
-//! what the command line asks, as libipvs' `ipvs_service_t` and
-//! `ipvs_dest_t` hold it, and the request each one sends.
+//! The commands that change the table (`-A -E -D -C -Z -a -e -d --set`)
+//! or start and stop sync daemons: what the command line asks, as
+//! libipvs' `ipvs_service_t`, `ipvs_dest_t` and `ipvs_daemon_t` hold it,
+//! and the request each one sends.
 
 use crate::errors::{Errno, Op};
+use crate::model::Daemon;
 use crate::netlink::{Ipvs, ServiceKey};
 
 /// Forwarding method ipvsadm uses when none is given: direct routing.
@@ -73,6 +75,10 @@ pub enum Change {
     DelDest(ServiceSpec, DestSpec),
     /// `--set TCP TCPFIN UDP` (seconds; 0 leaves one unchanged).
     Timeouts([u32; 3]),
+    /// `--start-daemon master|backup` and its daemon options.
+    StartDaemon(Daemon),
+    /// `--stop-daemon master|backup` (only the state and sync id count).
+    StopDaemon(Daemon),
 }
 
 impl Change {
@@ -88,6 +94,8 @@ impl Change {
             Change::EditDest(..) => Op::UpdateDest,
             Change::DelDest(..) => Op::DelDest,
             Change::Timeouts(_) => Op::SetTimeout,
+            Change::StartDaemon(_) => Op::StartDaemon,
+            Change::StopDaemon(_) => Op::StopDaemon,
         }
     }
 }
@@ -109,6 +117,8 @@ pub fn run(ipvs: &mut Ipvs, change: &Change) -> Result<(), (Op, Errno)> {
         Change::EditDest(svc, dest) => ipvs.edit_dest(svc, dest),
         Change::DelDest(svc, dest) => ipvs.del_dest(svc, dest),
         Change::Timeouts(t) => ipvs.set_timeouts(t),
+        Change::StartDaemon(d) => ipvs.start_daemon(d),
+        Change::StopDaemon(d) => ipvs.stop_daemon(d),
     };
     sent.map_err(|errno| (change.op(), errno))
 }

@@ -10,6 +10,7 @@
 //! upstream's, with its exit status: 2 for `fail()`, 255 for popt errors.
 
 use std::ffi::OsString;
+use std::net::IpAddr;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, ArgMatches, Command};
@@ -18,15 +19,17 @@ use crate::args::{inet_aton, parse_fwmark, parse_service, string_to_number};
 use crate::change::{Change, DestSpec, ServiceSpec, DEFAULT_PERSISTENT_TIMEOUT, DEFAULT_SCHED};
 use crate::format::Style;
 use crate::model::{
-    AF_INET, AF_INET6, CONN_F_DROUTE, CONN_F_FWD_MASK, CONN_F_MASQ, CONN_F_TUNNEL, IPPROTO_SCTP,
-    IPPROTO_TCP, IPPROTO_UDP, SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2,
-    SVC_F_SCHED3,
+    Daemon, AF_INET, AF_INET6, CONN_F_DROUTE, CONN_F_FWD_MASK, CONN_F_MASQ, CONN_F_TUNNEL,
+    IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, STATE_BACKUP, STATE_MASTER, SVC_F_ONEPACKET,
+    SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3,
 };
+use crate::netlink::{ServiceKey, IFNAME_MAX};
+use crate::resolve;
 
 /// Longest persistence engine name libipvs keeps (`IP_VS_PENAME_MAXLEN`).
 const PE_NAME_MAX: usize = 16;
-use crate::netlink::ServiceKey;
-use crate::resolve;
+/// Interface of `--start-daemon` when `--mcast-interface` gives none.
+const DEFAULT_MCAST_IFN: &str = "eth0";
 
 /// ipvsadm's commands, in upstream's `CMD_*` order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -261,7 +264,7 @@ const SPECS: &[Spec] = &[
 /// The clap id of the non-option arguments.
 const ARGS: &str = "args";
 
-/// What to list, and how.
+/// What to list, and how: `-L` or `-S` (`Style::Rule`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListRequest {
     /// `-t/-u/--sctp-service/-f`: that service only, without the
@@ -269,20 +272,32 @@ pub struct ListRequest {
     pub service: Option<ServiceKey>,
     pub style: Style,
     pub nosort: bool,
+    /// `--exact`: counters in full.
+    pub exact: bool,
+    /// `-n`: addresses and ports as numbers, not names.
+    pub numeric: bool,
 }
 
-/// What the command line asks for, as far as this ipvsadm can do it.
+/// What the command line asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// `-h`: the usage text on stdout.
     Help,
     /// `-v`: the version line on stdout.
     Version,
+    /// `-L` of services, or `-S`.
     List(ListRequest),
-    /// A command that changes the table.
+    /// `-L -c`: the connections, with `--persistent-conn` (`pe`) their
+    /// persistence engine columns too.
+    Connections { numeric: bool, pe: bool },
+    /// `-L --timeout`.
+    Timeouts,
+    /// `-L --daemon`.
+    Daemons,
+    /// `-R`: command lines from stdin.
+    Restore,
+    /// A command that changes the table or starts or stops a daemon.
     Change(Change),
-    /// Valid for upstream, but not implemented here yet.
-    Unimplemented(String),
 }
 
 /// A refused command line: the message for stderr and the exit status.
@@ -290,6 +305,10 @@ pub enum Action {
 pub struct Failure {
     pub message: String,
     pub code: u8,
+    /// Whether upstream exits here (`fail`, `tryhelp_exit`) rather than
+    /// return -1 from `process_options` (popt's errors): within `-R`
+    /// that decides whether the next line runs.
+    pub exits: bool,
 }
 
 /// upstream's `fail(2, ...)`.
@@ -297,14 +316,16 @@ fn fail(message: impl Into<String>) -> Failure {
     Failure {
         message: message.into(),
         code: 2,
+        exits: true,
     }
 }
 
 /// `tryhelp_exit(argv[0], -1)`.
-fn tryhelp(prog: &str) -> Failure {
+pub fn tryhelp(prog: &str) -> Failure {
     Failure {
         message: format!("Try `{prog} -h' or '{prog} --help' for more information."),
         code: 255,
+        exits: true,
     }
 }
 
@@ -428,6 +449,8 @@ struct State {
     dest: DestSpec,
     /// `--set` values.
     timeouts: [u32; 3],
+    /// `--start-daemon`, `--stop-daemon` and the daemon options.
+    daemon: Daemon,
 }
 
 impl State {
@@ -608,10 +631,13 @@ fn apply(st: &mut State, ev: &Event, argv: &[String], nth: usize) -> Result<(), 
         }
         "connection" => st.set_option(optc::CONNECTION)?,
         "numeric" => st.set_option(optc::NUMERIC)?,
-        "mcast-interface" => st.set_option(optc::MCAST)?,
+        "mcast-interface" => {
+            st.set_option(optc::MCAST)?;
+            st.daemon.mcast_ifn = cut(v, IFNAME_MAX);
+        }
         "syncid" => {
             st.set_option(optc::SYNCID)?;
-            number(v, 0, 255, "illegal syncid specified")?;
+            st.daemon.syncid = number(v, 0, 255, "illegal syncid specified")? as u32;
         }
         "timeout" => st.set_option(optc::TIMEOUT)?,
         "daemon" => st.set_option(optc::DAEMON)?,
@@ -651,19 +677,20 @@ fn apply(st: &mut State, ev: &Event, argv: &[String], nth: usize) -> Result<(), 
         }
         "mcast-group" => {
             st.set_option(optc::MCAST_GROUP)?;
-            check_mcast_group(v)?;
+            st.daemon.mcast_group = Some(mcast_group(v)?);
         }
         "mcast-port" => {
             st.set_option(optc::MCAST_PORT)?;
-            number(v, 1, 65535, "illegal mcast-port specified")?;
+            st.daemon.mcast_port = number(v, 1, 65535, "illegal mcast-port specified")? as u16;
         }
         "mcast-ttl" => {
             st.set_option(optc::MCAST_TTL)?;
-            number(v, 1, 255, "illegal mcast-ttl specified")?;
+            st.daemon.mcast_ttl = number(v, 1, 255, "illegal mcast-ttl specified")? as u8;
         }
         "sync-maxlen" => {
             st.set_option(optc::SYNC_MAXLEN)?;
-            number(v, 1, 65535 - 20 - 8, "illegal sync-maxlen specified")?;
+            st.daemon.sync_maxlen =
+                number(v, 1, 65535 - 20 - 8, "illegal sync-maxlen specified")? as u16;
         }
         "tun-type" => {
             st.set_option(optc::TUN_TYPE)?;
@@ -696,18 +723,27 @@ fn apply(st: &mut State, ev: &Event, argv: &[String], nth: usize) -> Result<(), 
 }
 
 /// `--mcast-group`: a multicast address of either family.
-fn check_mcast_group(v: &str) -> Result<(), Failure> {
+fn mcast_group(v: &str) -> Result<IpAddr, Failure> {
     if v.contains(':') {
         match v.parse::<std::net::Ipv6Addr>() {
-            Ok(a) if a.is_multicast() => Ok(()),
+            Ok(a) if a.is_multicast() => Ok(a.into()),
             _ => Err(fail(format!("invalid IPv6 mcast-group `{v}'"))),
         }
     } else {
         match v.parse::<std::net::Ipv4Addr>() {
-            Ok(a) if a.is_multicast() => Ok(()),
+            Ok(a) if a.is_multicast() => Ok(a.into()),
             _ => Err(fail(format!("invalid IPv4 mcast-group `{v}'"))),
         }
     }
+}
+
+/// At most `max` bytes of `s`, as `strncpy` into a C buffer keeps.
+fn cut(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
 }
 
 /// `generic_opt_check`: the table's verdict on the options given.
@@ -850,15 +886,19 @@ pub fn parse(argv: &[String]) -> Result<Action, Failure> {
     let Some(cmd) = command_of(first.spec.id) else {
         return Err(tryhelp(prog));
     };
+    let mut daemon = Daemon::default();
     if cmd == Cmd::StartDaemon || cmd == Cmd::StopDaemon {
-        let v = first.value.as_deref().unwrap_or("");
-        if !matches!(v, "master" | "backup") {
-            return Err(fail(if cmd == Cmd::StartDaemon {
-                "illegal start-daemon parameter specified"
-            } else {
-                "illegal start_daemon specified"
-            }));
-        }
+        daemon.state = match first.value.as_deref().unwrap_or("") {
+            "master" => STATE_MASTER,
+            "backup" => STATE_BACKUP,
+            _ => {
+                return Err(fail(if cmd == Cmd::StartDaemon {
+                    "illegal start-daemon parameter specified"
+                } else {
+                    "illegal start_daemon specified"
+                }))
+            }
+        };
     }
 
     let mut st = State {
@@ -875,6 +915,7 @@ pub fn parse(argv: &[String]) -> Result<Action, Failure> {
         pe_name: String::new(),
         dest: DestSpec::default(),
         timeouts: [0; 3],
+        daemon,
     };
     let mut seen = std::collections::HashMap::new();
     *seen.entry(first.spec.id).or_insert(0) += 1;
@@ -885,7 +926,11 @@ pub fn parse(argv: &[String]) -> Result<Action, Failure> {
         apply(&mut st, ev, argv, nth)?;
     }
     if let Some(message) = bad_word {
-        return Err(Failure { message, code: 255 });
+        return Err(Failure {
+            message,
+            code: 255,
+            exits: false,
+        });
     }
 
     let mut rest: Vec<String> = matches
@@ -956,6 +1001,9 @@ fn change_action(cmd: Cmd, mut st: State) -> Result<Action, Failure> {
         }
         tunnel_opt_check(st.dest.tun_type, st.options)?;
     }
+    if cmd == Cmd::StartDaemon && st.daemon.mcast_ifn.is_empty() {
+        st.daemon.mcast_ifn = DEFAULT_MCAST_IFN.to_string();
+    }
     let svc = ServiceSpec {
         key: st.svc.clone(),
         sched_name: st.sched_name.clone(),
@@ -973,12 +1021,19 @@ fn change_action(cmd: Cmd, mut st: State) -> Result<Action, Failure> {
         Cmd::EditDest => Change::EditDest(svc, st.dest),
         Cmd::DelDest => Change::DelDest(svc, st.dest),
         Cmd::Timeout => Change::Timeouts(st.timeouts),
-        Cmd::List | Cmd::StartDaemon | Cmd::StopDaemon | Cmd::Restore | Cmd::Save => {
-            return Ok(Action::Unimplemented(format!(
-                "the '{}' command",
-                CMD_NAMES[cmd as usize]
-            )))
+        Cmd::StartDaemon => Change::StartDaemon(st.daemon),
+        Cmd::StopDaemon => Change::StopDaemon(st.daemon),
+        Cmd::Save => {
+            return Ok(Action::List(ListRequest {
+                service: None,
+                style: Style::Rule,
+                nosort: false,
+                exact: false,
+                numeric: st.has(optc::NUMERIC),
+            }))
         }
+        Cmd::Restore => return Ok(Action::Restore),
+        Cmd::List => unreachable!("listings are list_action's"),
     };
     Ok(Action::Change(change))
 }
@@ -1037,8 +1092,8 @@ fn tunnel_opt_check(tun_type: u8, options: u64) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `process_options` for a listing that passed the checks: what this
-/// ipvsadm does with it.
+/// `process_options` for a listing that passed the checks: which
+/// listing, in upstream's order of precedence.
 fn list_action(st: &State) -> Result<Action, Failure> {
     let any = |bits: &[usize]| bits.iter().any(|&b| st.has(b));
     if (any(&[optc::CONNECTION, optc::TIMEOUT, optc::DAEMON])
@@ -1047,23 +1102,30 @@ fn list_action(st: &State) -> Result<Action, Failure> {
     {
         return Err(fail("options conflicts in the list command"));
     }
-    let unimplemented = |what: &str| Ok(Action::Unimplemented(what.to_string()));
     if st.has(optc::CONNECTION) {
-        return unimplemented("listing connections (-c)");
+        return Ok(Action::Connections {
+            numeric: st.has(optc::NUMERIC),
+            pe: st.has(optc::PERSISTENTCONN),
+        });
     }
+    // The table lets at most one of a service, --timeout and --daemon
+    // through.
     if st.has(optc::TIMEOUT) {
-        return unimplemented("listing timeouts (--timeout)");
+        return Ok(Action::Timeouts);
     }
     if st.has(optc::DAEMON) {
-        return unimplemented("listing sync daemons (--daemon)");
+        return Ok(Action::Daemons);
     }
-    if any(&[optc::STATS, optc::RATE]) {
-        return unimplemented("listing statistics (--stats, --rate)");
-    }
-    if !st.has(optc::NUMERIC) {
-        return unimplemented("listing with host and service names (use -n)");
-    }
-    let style = if st.style_bits & (1 << optc::THRESHOLDS) != 0 {
+    Ok(Action::List(services_request(st)))
+}
+
+/// A listing of services (all, or `-t/-u/-f`'s) as the options ask.
+fn services_request(st: &State) -> ListRequest {
+    let style = if st.style_bits & (1 << optc::STATS) != 0 {
+        Style::Stats
+    } else if st.style_bits & (1 << optc::RATE) != 0 {
+        Style::Rate
+    } else if st.style_bits & (1 << optc::THRESHOLDS) != 0 {
         Style::Thresholds
     } else if st.style_bits & (1 << optc::PERSISTENTCONN) != 0 {
         Style::PersistentConn
@@ -1072,11 +1134,13 @@ fn list_action(st: &State) -> Result<Action, Failure> {
     } else {
         Style::Plain
     };
-    Ok(Action::List(ListRequest {
+    ListRequest {
         service: st.has(optc::SERVICE).then(|| st.svc.clone()),
         style,
         nosort: st.has(optc::NOSORT),
-    }))
+        exact: st.has(optc::EXACT),
+        numeric: st.has(optc::NUMERIC),
+    }
 }
 
 #[cfg(test)]
@@ -1097,6 +1161,16 @@ mod tests {
         Err(Failure {
             message: message.to_string(),
             code,
+            exits: true,
+        })
+    }
+
+    /// popt's errors: process_options returns -1.
+    fn popt(message: &str) -> Result<Action, Failure> {
+        Err(Failure {
+            message: message.to_string(),
+            code: 255,
+            exits: false,
         })
     }
 
@@ -1107,11 +1181,20 @@ mod tests {
         )
     }
 
-    fn list_all(style: Style, nosort: bool) -> Result<Action, Failure> {
-        Ok(Action::List(ListRequest {
+    fn all(style: Style) -> ListRequest {
+        ListRequest {
             service: None,
             style,
+            nosort: false,
+            exact: false,
+            numeric: true,
+        }
+    }
+
+    fn list_all(style: Style, nosort: bool) -> Result<Action, Failure> {
+        Ok(Action::List(ListRequest {
             nosort,
+            ..all(style)
         }))
     }
 
@@ -1137,7 +1220,13 @@ mod tests {
         assert_eq!(p("-Ln --sort"), list_all(Style::Plain, false));
         assert_eq!(p("-Ln --sort --sort"), list_all(Style::Plain, false));
         assert_eq!(p("-Ln --nosort"), list_all(Style::Plain, true));
-        assert_eq!(p("-Ln --exact"), list_all(Style::Plain, false));
+        assert_eq!(
+            p("-Ln --exact"),
+            Ok(Action::List(ListRequest {
+                exact: true,
+                ..all(Style::Plain)
+            }))
+        );
         assert_eq!(p("-Ln --thresholds"), list_all(Style::Thresholds, false));
         assert_eq!(
             p("-Ln --persistent-conn"),
@@ -1163,8 +1252,7 @@ mod tests {
         };
         let want = Ok(Action::List(ListRequest {
             service: Some(tcp.clone()),
-            style: Style::Plain,
-            nosort: false,
+            ..all(Style::Plain)
         }));
         for line in [
             "-Ln -t 1.2.3.4:80",
@@ -1210,18 +1298,15 @@ mod tests {
         assert_eq!(p("-nL"), tryhelp_msg());
         assert_eq!(p("--num -L"), tryhelp_msg());
         assert_eq!(p("foo"), tryhelp_msg());
-        assert_eq!(p("-L --foo"), failure(255, "--foo: unknown option"));
-        assert_eq!(p("-Lq"), failure(255, "-Lq: unknown option"));
-        assert_eq!(p("-Ln -t"), failure(255, "-t: missing argument"));
+        assert_eq!(p("-L --foo"), popt("--foo: unknown option"));
+        assert_eq!(p("-Lq"), popt("-Lq: unknown option"));
+        assert_eq!(p("-Ln -t"), popt("-t: missing argument"));
         assert_eq!(
             p("-L --numeric=x"),
-            failure(255, "--numeric=x: option does not take an argument")
+            popt("--numeric=x: option does not take an argument")
         );
-        assert_eq!(
-            p("-L -n=x"),
-            failure(255, "-n=x: option does not take an argument")
-        );
-        assert_eq!(p("-Lnq"), failure(255, "-Lnq: unknown option"));
+        assert_eq!(p("-L -n=x"), popt("-n=x: option does not take an argument"));
+        assert_eq!(p("-Lnq"), popt("-Lnq: unknown option"));
         assert_eq!(p("-LLq"), failure(2, "invalid option `-LLq'"));
         assert_eq!(p("-L -L"), failure(2, "invalid option `-L'"));
         assert_eq!(p("-L -l"), failure(2, "invalid option `-l'"));
@@ -1314,17 +1399,142 @@ mod tests {
     }
 
     #[test]
-    fn not_implemented_yet() {
-        let unimplemented = |line| matches!(p(line), Ok(Action::Unimplemented(_)));
-        assert!(unimplemented("-L"));
-        assert!(unimplemented("-Ln -c"));
-        assert!(unimplemented("-Ln --timeout"));
-        assert!(unimplemented("-Ln --daemon"));
-        assert!(unimplemented("-Ln --stats"));
-        assert!(unimplemented("-Ln --rate"));
-        assert!(unimplemented("-Sn"));
-        assert!(unimplemented("-R"));
-        assert!(unimplemented("--start-daemon master"));
+    fn other_listings() {
+        let list = |req| Ok(Action::List(req));
+        assert_eq!(
+            p("-L"),
+            list(ListRequest {
+                numeric: false,
+                ..all(Style::Plain)
+            })
+        );
+        assert_eq!(p("-Ln --stats"), list(all(Style::Stats)));
+        assert_eq!(p("-Ln --rate"), list(all(Style::Rate)));
+        // --stats over --rate over --thresholds.
+        assert_eq!(
+            p("-Ln --thresholds --rate --stats"),
+            list(all(Style::Stats))
+        );
+        assert_eq!(p("-Ln --thresholds --rate"), list(all(Style::Rate)));
+        assert_eq!(
+            p("-Ln --stats --exact --nosort"),
+            list(ListRequest {
+                exact: true,
+                nosort: true,
+                ..all(Style::Stats)
+            })
+        );
+        assert_eq!(
+            p("-Lc"),
+            Ok(Action::Connections {
+                numeric: false,
+                pe: false
+            })
+        );
+        assert_eq!(
+            p("-L -n -c --persistent-conn --exact"),
+            Ok(Action::Connections {
+                numeric: true,
+                pe: true
+            })
+        );
+        assert_eq!(p("-L --timeout"), Ok(Action::Timeouts));
+        assert_eq!(p("-l --daemon -n"), Ok(Action::Daemons));
+        assert_eq!(
+            p("-Lc --stats"),
+            failure(2, "options conflicts in the list command")
+        );
+        assert_eq!(
+            p("-L --daemon --persistent-conn"),
+            failure(2, "options conflicts in the list command")
+        );
+        assert_eq!(
+            p("-L --timeout --daemon"),
+            failure(
+                2,
+                "The option 'daemon' conflicts with the 'timeout' option in the 'list' command"
+            )
+        );
+        assert_eq!(p("-c"), tryhelp_msg());
+    }
+
+    #[test]
+    fn save_and_restore() {
+        assert_eq!(
+            p("-S"),
+            Ok(Action::List(ListRequest {
+                numeric: false,
+                ..all(Style::Rule)
+            }))
+        );
+        assert_eq!(p("-Sn"), Ok(Action::List(all(Style::Rule))));
+        assert_eq!(p("--save --numeric"), Ok(Action::List(all(Style::Rule))));
+        assert_eq!(
+            p("-S -t 10.0.0.1:80"),
+            failure(
+                2,
+                "Illegal 'service-address' option with the 'save' command"
+            )
+        );
+        assert_eq!(p("-R"), Ok(Action::Restore));
+        assert_eq!(
+            p("-R -n"),
+            failure(2, "Illegal 'numeric' option with the 'restore' command")
+        );
+        assert_eq!(p("-R x"), failure(2, "unexpected argument x"));
+    }
+
+    #[test]
+    fn daemons() {
+        let daemon = |line| match p(line) {
+            Ok(Action::Change(Change::StartDaemon(d) | Change::StopDaemon(d))) => d,
+            other => panic!("{line}: {other:?}"),
+        };
+        let d = daemon("--start-daemon master");
+        assert_eq!(
+            (d.state, d.mcast_ifn.as_str(), d.syncid),
+            (STATE_MASTER, "eth0", 0)
+        );
+        let d = daemon(
+            "--start-daemon backup --mcast-interface a-very-long-interface --syncid 7 \
+             --mcast-group 239.1.2.3 --mcast-port 9000 --mcast-ttl 3 --sync-maxlen 1000",
+        );
+        assert_eq!(
+            (
+                d.state,
+                d.mcast_ifn.as_str(),
+                d.syncid,
+                d.mcast_port,
+                d.mcast_ttl,
+                d.sync_maxlen
+            ),
+            (STATE_BACKUP, "a-very-long-int", 7, 9000, 3, 1000)
+        );
+        assert_eq!(d.mcast_group, Some("239.1.2.3".parse().unwrap()));
+        assert_eq!(
+            daemon("--start-daemon master --mcast-group ff02::1").mcast_group,
+            Some("ff02::1".parse().unwrap())
+        );
+        let d = daemon("--stop-daemon backup --syncid 9");
+        assert_eq!(
+            (d.state, d.mcast_ifn.as_str(), d.syncid),
+            (STATE_BACKUP, "", 9)
+        );
+        assert_eq!(
+            p("--start-daemon master --mcast-group 10.0.0.1"),
+            failure(2, "invalid IPv4 mcast-group `10.0.0.1'")
+        );
+        assert_eq!(
+            p("--stop-daemon master --mcast-interface lo"),
+            failure(
+                2,
+                "Illegal 'mcast-interface' option with the 'stop-daemon' command"
+            )
+        );
+        assert_eq!(
+            p("--stop-daemon other"),
+            failure(2, "illegal start_daemon specified")
+        );
     }
 
     fn svc(line: &str) -> ServiceSpec {

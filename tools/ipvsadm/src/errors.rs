@@ -23,6 +23,8 @@ pub enum Op {
     AddDest,
     UpdateDest,
     DelDest,
+    StartDaemon,
+    StopDaemon,
     /// Neither sets an operation of its own in libipvs: only the
     /// generic messages apply.
     Flush,
@@ -52,6 +54,8 @@ pub fn ipvs_strerror(op: Op, Errno(errno): Errno) -> String {
         (Op::AddDest | Op::UpdateDest | Op::DelDest, libc::ESRCH) => Some("Service not defined"),
         (Op::AddDest, libc::EEXIST) => Some("Destination already exists"),
         (Op::UpdateDest | Op::DelDest, libc::ENOENT) => Some("No such destination"),
+        (Op::StartDaemon, libc::EEXIST) => Some("Daemon has already run"),
+        (Op::StopDaemon, libc::ESRCH) => Some("No daemon is running"),
         _ => None,
     };
     let generic = match errno {
@@ -113,6 +117,18 @@ mod tests {
         assert_eq!(
             ipvs_strerror(Op::Flush, Errno(libc::ESRCH)),
             "No such process"
+        );
+        assert_eq!(
+            ipvs_strerror(Op::StartDaemon, Errno(libc::EEXIST)),
+            "Daemon has already run"
+        );
+        assert_eq!(
+            ipvs_strerror(Op::StopDaemon, Errno(libc::ESRCH)),
+            "No daemon is running"
+        );
+        assert_eq!(
+            ipvs_strerror(Op::StopDaemon, Errno(libc::EEXIST)),
+            "File exists"
         );
     }
 }

@@ -1,25 +1,60 @@
 //! The text of a listing, character for character as ipvsadm 1.31 prints
-//! it (`print_title`, `print_service_entry`, `addrport_to_anyname` in
-//! upstream's ipvsadm.c), including its quirks: fixed-size buffers that
-//! cut long names, a signed `%d` for the fwmark, "(null)" for a forwarding
-//! method it has no name for.
+//! it (`print_title`, `print_service_entry`, `print_largenum`,
+//! `addrport_to_anyname`, `list_timeout`, `list_daemon` in upstream's
+//! ipvsadm.c), including its quirks: fixed-size buffers that cut long
+//! names, a signed `%d` for the fwmark, "(null)" for a forwarding method
+//! it has no name for. The `-S` lines are save.rs's.
 
 use crate::model::{
-    version_string, Dest, Info, Service, AF_INET, AF_INET6, CONN_F_DROUTE, CONN_F_FWD_MASK,
-    CONN_F_LOCALNODE, CONN_F_MASQ, CONN_F_TUNNEL, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP,
-    SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3, TUNNEL_TYPE_GRE,
-    TUNNEL_TYPE_GUE, TUNNEL_TYPE_IPIP,
+    version_string, Daemon, Dest, Info, Service, Stats, Timeouts, AF_INET, AF_INET6, CONN_F_DROUTE,
+    CONN_F_FWD_MASK, CONN_F_LOCALNODE, CONN_F_MASQ, CONN_F_TUNNEL, IPPROTO_SCTP, IPPROTO_TCP,
+    IPPROTO_UDP, STATE_BACKUP, STATE_MASTER, SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1,
+    SVC_F_SCHED2, SVC_F_SCHED3, TUNNEL_TYPE_GRE, TUNNEL_TYPE_GUE, TUNNEL_TYPE_IPIP,
 };
 
-/// Which columns the real-server lines show (upstream's FMT_* bits; when
-/// several are given upstream honours the first of this order).
+/// What the lines show (upstream's FMT_* bits; when several are given
+/// upstream honours the first of this order). `Rule` is `-S`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Style {
-    #[default]
-    Plain,
+    Rule,
+    Stats,
+    Rate,
     Thresholds,
     PersistentConn,
     TunInfo,
+    #[default]
+    Plain,
+}
+
+/// Host and service names for addresses and ports: none with `-n`
+/// (`Numeric`), the system's without (resolve.rs).
+pub trait Names {
+    /// The name of a host address of family `af`.
+    fn host(&self, af: u16, addr: &[u8; 16]) -> Option<String>;
+    /// The name of a port of `protocol`.
+    fn service(&self, port: u16, protocol: u16) -> Option<String>;
+}
+
+/// `-n`: numbers only.
+pub struct Numeric;
+
+impl Names for Numeric {
+    fn host(&self, _af: u16, _addr: &[u8; 16]) -> Option<String> {
+        None
+    }
+
+    fn service(&self, _port: u16, _protocol: u16) -> Option<String> {
+        None
+    }
+}
+
+/// How to write the lines of a listing.
+#[derive(Clone, Copy)]
+pub struct Format<'a> {
+    pub style: Style,
+    /// `--exact`: counters in full, never cut to K, M, G or T.
+    pub exact: bool,
+    pub names: &'a dyn Names,
 }
 
 /// `addrport_to_anyname` writes into a 60-byte buffer.
@@ -38,11 +73,20 @@ pub fn header(info: &Info) -> String {
     )
 }
 
-/// The two title lines above the services.
+/// The two title lines above the services (none for `-S`).
 pub fn title(style: Style) -> String {
     const PROT: &str = "Prot LocalAddress:Port";
     const REMOTE: &str = "  -> RemoteAddress:Port";
     match style {
+        Style::Rule => String::new(),
+        Style::Stats => format!(
+            "{PROT:<33} {:>8} {:>8} {:>8} {:>8} {:>8}\n{REMOTE}\n",
+            "Conns", "InPkts", "OutPkts", "InBytes", "OutBytes"
+        ),
+        Style::Rate => format!(
+            "{PROT:<33} {:>8} {:>8} {:>8} {:>8} {:>8}\n{REMOTE}\n",
+            "CPS", "InPPS", "OutPPS", "InBPS", "OutBPS"
+        ),
         Style::Thresholds => format!(
             "{PROT:<33} {:<10} {:<10} {:<10} {:<10}\n{REMOTE}\n",
             "Uthreshold", "Lthreshold", "ActiveConn", "InActConn"
@@ -129,14 +173,23 @@ pub fn inet_ntop6(addr: &[u8; 16]) -> String {
     out
 }
 
-/// `addrport_to_anyname` with `-n`: "10.0.0.1:80", "[2001:db8::1]:80".
-/// An unknown family prints as glibc prints a NULL string.
-pub fn addrport(af: u16, addr: &[u8; 16], port: u16) -> String {
-    let host = match af {
+/// `inet_ntop`: an address as text; an unknown family prints as glibc
+/// prints a NULL string.
+pub fn inet_ntop(af: u16, addr: &[u8; 16]) -> String {
+    match af {
         AF_INET => format!("{}.{}.{}.{}", addr[0], addr[1], addr[2], addr[3]),
         AF_INET6 => inet_ntop6(addr),
         _ => "(null)".to_string(),
-    };
+    }
+}
+
+/// `addrport_to_anyname`: "10.0.0.1:80", "[2001:db8::1]:80", or with
+/// names "localhost:http"; a host or port without a name is a number.
+pub fn addrport(af: u16, addr: &[u8; 16], port: u16, protocol: u16, names: &dyn Names) -> String {
+    let host = names.host(af, addr).unwrap_or_else(|| inet_ntop(af, addr));
+    let port = names
+        .service(port, protocol)
+        .unwrap_or_else(|| port.to_string());
     let text = if af == AF_INET {
         format!("{host}:{port}")
     } else {
@@ -146,7 +199,7 @@ pub fn addrport(af: u16, addr: &[u8; 16], port: u16) -> String {
 }
 
 /// Truncate to at most `max` bytes, as a NUL written into a C buffer does.
-fn cut(mut s: String, max: usize) -> String {
+pub fn cut(mut s: String, max: usize) -> String {
     if s.len() > max {
         let mut end = max;
         while !s.is_char_boundary(end) {
@@ -157,7 +210,8 @@ fn cut(mut s: String, max: usize) -> String {
     s
 }
 
-fn protocol_name(protocol: u16) -> &'static str {
+/// The protocol column ("TCP", "?" for one upstream does not know).
+pub fn protocol_name(protocol: u16) -> &'static str {
     match protocol {
         IPPROTO_TCP => "TCP",
         IPPROTO_UDP => "UDP",
@@ -167,7 +221,7 @@ fn protocol_name(protocol: u16) -> &'static str {
 }
 
 /// The "Prot LocalAddress:Port" column: "TCP  10.0.0.1:80", "FWM  3 IPv6".
-pub fn service_name(se: &Service) -> String {
+pub fn service_name(se: &Service, names: &dyn Names) -> String {
     if se.fwmark != 0 {
         // Upstream prints the mark with %d.
         let mark = se.fwmark as i32;
@@ -180,7 +234,7 @@ pub fn service_name(se: &Service) -> String {
     let name = format!(
         "{:<4} {}",
         protocol_name(se.protocol),
-        addrport(se.af, &se.addr, se.port)
+        addrport(se.af, &se.addr, se.port, se.protocol, names)
     );
     if se.af != AF_INET6 {
         cut(name, SVC_NAME_MAX)
@@ -190,7 +244,7 @@ pub fn service_name(se: &Service) -> String {
 }
 
 /// Scheduler flags by name, comma-separated ("sh-fallback,sh-port").
-fn sched_flags(se: &Service) -> String {
+pub fn sched_flags(se: &Service) -> String {
     let names: &[(u32, &str)] = match se.sched_name.as_str() {
         "sh" => &[(SVC_F_SCHED1, "sh-fallback"), (SVC_F_SCHED2, "sh-port")],
         "mh" => &[(SVC_F_SCHED1, "mh-fallback"), (SVC_F_SCHED2, "mh-port")],
@@ -208,20 +262,59 @@ fn sched_flags(se: &Service) -> String {
         .join(",")
 }
 
-/// A service line (without its newline), the same for every `Style`.
-pub fn service_line(se: &Service) -> String {
-    let mut line = format!("{} {}", service_name(se), se.sched_name);
+/// `print_largenum`: a counter in a 9-character column, in thousands
+/// ("K"), millions, billions or trillions once it is too wide; with
+/// `--exact` in full, one blank before it.
+pub fn largenum(i: u64, exact: bool) -> String {
+    if exact {
+        let digits = i.to_string();
+        let width = if digits.len() <= 8 {
+            9
+        } else {
+            digits.len() + 1
+        };
+        return format!("{digits:>width$}");
+    }
+    match i {
+        0..=99_999_999 => format!("{i:>9}"),
+        100_000_000..=999_999_999 => format!("{:>8}K", i / 1_000),
+        1_000_000_000..=99_999_999_999 => format!("{:>8}M", i / 1_000_000),
+        100_000_000_000..=99_999_999_999_999 => format!("{:>8}G", i / 1_000_000_000),
+        _ => format!("{:>8}T", i / 1_000_000_000_000),
+    }
+}
+
+/// The five `--stats` columns.
+fn stats_columns(st: &Stats, exact: bool) -> String {
+    [st.conns, st.inpkts, st.outpkts, st.inbytes, st.outbytes]
+        .iter()
+        .map(|&n| largenum(n, exact))
+        .collect()
+}
+
+/// A service line (without its newline) of a listing (not `-S`).
+pub fn service_line(se: &Service, fmt: &Format) -> String {
+    let name = service_name(se, fmt.names);
+    match fmt.style {
+        Style::Stats => return format!("{name:<33}{}", stats_columns(&se.stats, fmt.exact)),
+        Style::Rate => {
+            let st = &se.stats;
+            let rates: String = [st.cps, st.inpps, st.outpps, st.inbps, st.outbps]
+                .iter()
+                .map(|&n| largenum(n, fmt.exact))
+                .collect();
+            return format!("{name:<33}{rates}");
+        }
+        _ => {}
+    }
+    let mut line = format!("{name} {}", se.sched_name);
     if se.flags & (SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_SCHED3) != 0 {
         line.push_str(&format!(" ({})", sched_flags(se)));
     }
     if se.flags & SVC_F_PERSISTENT != 0 {
         line.push_str(&format!(" persistent {}", se.timeout));
-        if se.af == AF_INET && se.netmask != 0xffff_ffff {
-            let m = se.netmask_v4();
-            line.push_str(&format!(" mask {}.{}.{}.{}", m[0], m[1], m[2], m[3]));
-        }
-        if se.af == AF_INET6 && se.netmask != 128 {
-            line.push_str(&format!(" mask {}", se.netmask as i32));
+        if let Some(mask) = persistence_mask(se) {
+            line.push_str(&format!(" mask {mask}"));
         }
         if !se.pe_name.is_empty() {
             line.push_str(&format!(" pe {}", se.pe_name));
@@ -231,6 +324,19 @@ pub fn service_line(se: &Service) -> String {
         line.push_str(" ops");
     }
     line
+}
+
+/// The persistence granularity, when it is not a single address: an
+/// IPv4 netmask ("255.255.255.0") or an IPv6 prefix length.
+pub fn persistence_mask(se: &Service) -> Option<String> {
+    match se.af {
+        AF_INET if se.netmask != 0xffff_ffff => {
+            let m = se.netmask_v4();
+            Some(format!("{}.{}.{}.{}", m[0], m[1], m[2], m[3]))
+        }
+        AF_INET6 if se.netmask != 128 => Some((se.netmask as i32).to_string()),
+        _ => None,
+    }
 }
 
 /// The "Forward" column; printf of upstream's NULL for anything else.
@@ -266,9 +372,10 @@ fn tun_info(d: &Dest) -> String {
     cut(info, 15)
 }
 
-/// The "RemoteAddress:Port" column of a real server.
-fn dest_name(d: &Dest) -> String {
-    let name = addrport(d.af, &d.addr, d.port);
+/// The "RemoteAddress:Port" column of a real server of a service of
+/// `protocol` (its names are looked up for that protocol).
+fn dest_name(d: &Dest, protocol: u16, names: &dyn Names) -> String {
+    let name = addrport(d.af, &d.addr, d.port, protocol, names);
     if d.af != AF_INET6 {
         cut(name, DEST_NAME_MAX)
     } else {
@@ -276,11 +383,24 @@ fn dest_name(d: &Dest) -> String {
     }
 }
 
-/// A real-server line (without its newline).
-pub fn dest_line(d: &Dest, style: Style) -> String {
-    let name = dest_name(d);
-    match style {
-        Style::Plain => format!(
+/// A line (without its newline) of real server `d` of service `se` in a
+/// listing (not `-S`).
+pub fn dest_line(d: &Dest, se: &Service, fmt: &Format) -> String {
+    let name = dest_name(d, se.protocol, fmt.names);
+    let st = &d.stats;
+    match fmt.style {
+        Style::Stats => format!("  -> {name:<28}{}", stats_columns(st, fmt.exact)),
+        // The packet rates never shrink to K or M here.
+        Style::Rate => format!(
+            "  -> {name:<28} {:>8} {:>8} {:>8}{}{}",
+            st.cps,
+            st.inpps,
+            st.outpps,
+            largenum(st.inbps, fmt.exact),
+            largenum(st.outbps, fmt.exact)
+        ),
+        // (`-S` lines are save.rs's.)
+        Style::Plain | Style::Rule => format!(
             "  -> {:<28} {:<7} {:<6} {:<10} {:<10}",
             name,
             fwd_name(d.conn_flags),
@@ -308,9 +428,72 @@ pub fn dest_line(d: &Dest, style: Style) -> String {
     }
 }
 
+/// `--timeout`: "Timeout (tcp tcpfin udp): 900 120 300".
+pub fn timeouts_line(t: &Timeouts) -> String {
+    format!(
+        "Timeout (tcp tcpfin udp): {} {} {}\n",
+        t.tcp as i32, t.tcp_fin as i32, t.udp as i32
+    )
+}
+
+/// `--daemon`: a line per daemon that is master or backup, the settings
+/// the kernel told (those it left out or at zero are not shown).
+pub fn daemon_line(d: &Daemon) -> Option<String> {
+    let kind = if d.state & STATE_MASTER != 0 {
+        "master"
+    } else if d.state & STATE_BACKUP != 0 {
+        "backup"
+    } else {
+        return None;
+    };
+    let mut line = format!(
+        "{kind} sync daemon (mcast={}, syncid={}",
+        d.mcast_ifn, d.syncid as i32
+    );
+    if d.sync_maxlen != 0 {
+        line.push_str(&format!(", maxlen={}", d.sync_maxlen));
+    }
+    match d.mcast_group {
+        Some(std::net::IpAddr::V4(a)) => line.push_str(&format!(", group={a}")),
+        Some(std::net::IpAddr::V6(a)) => {
+            line.push_str(&format!(", group={}", inet_ntop6(&a.octets())))
+        }
+        None => {}
+    }
+    if d.mcast_port != 0 {
+        line.push_str(&format!(", port={}", d.mcast_port));
+    }
+    if d.mcast_ttl != 0 {
+        line.push_str(&format!(", ttl={}", d.mcast_ttl));
+    }
+    line.push_str(")\n");
+    Some(line)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PLAIN: Format = Format {
+        style: Style::Plain,
+        exact: false,
+        names: &Numeric,
+    };
+
+    /// The service of the real servers below (its protocol names ports).
+    fn svc() -> Service {
+        Service {
+            af: AF_INET,
+            protocol: IPPROTO_TCP,
+            port: 80,
+            netmask: u32::MAX,
+            ..Default::default()
+        }
+    }
+
+    fn fmt(style: Style) -> Format<'static> {
+        Format { style, ..PLAIN }
+    }
 
     fn v4(a: [u8; 4]) -> [u8; 16] {
         let mut addr = [0; 16];
@@ -369,26 +552,35 @@ mod tests {
 
     #[test]
     fn addresses_and_ports() {
-        assert_eq!(addrport(AF_INET, &v4([10, 0, 0, 1]), 80), "10.0.0.1:80");
         assert_eq!(
-            addrport(AF_INET6, &v6("2001:db8::1"), 443),
+            addrport(AF_INET, &v4([10, 0, 0, 1]), 80, IPPROTO_TCP, &Numeric),
+            "10.0.0.1:80"
+        );
+        assert_eq!(
+            addrport(AF_INET6, &v6("2001:db8::1"), 443, IPPROTO_TCP, &Numeric),
             "[2001:db8::1]:443"
         );
-        assert_eq!(addrport(AF_INET, &v4([0, 0, 0, 0]), 0), "0.0.0.0:0");
-        assert_eq!(addrport(7, &[0; 16], 1), "[(null)]:1");
+        assert_eq!(
+            addrport(AF_INET, &v4([0, 0, 0, 0]), 0, IPPROTO_TCP, &Numeric),
+            "0.0.0.0:0"
+        );
+        assert_eq!(
+            addrport(7, &[0; 16], 1, IPPROTO_TCP, &Numeric),
+            "[(null)]:1"
+        );
     }
 
     #[test]
     fn service_lines() {
         let mut se = tcp_service([10, 0, 0, 1], 80);
-        assert_eq!(service_line(&se), "TCP  10.0.0.1:80 wlc");
+        assert_eq!(service_line(&se, &PLAIN), "TCP  10.0.0.1:80 wlc");
 
         se.protocol = IPPROTO_UDP;
         se.flags = SVC_F_PERSISTENT | SVC_F_ONEPACKET | 0x2;
         se.timeout = 300;
         se.netmask = u32::from_ne_bytes([255, 255, 255, 0]);
         assert_eq!(
-            service_line(&se),
+            service_line(&se, &PLAIN),
             "UDP  10.0.0.1:80 wlc persistent 300 mask 255.255.255.0 ops"
         );
 
@@ -397,13 +589,13 @@ mod tests {
         se.netmask = 0xffff_ffff;
         se.pe_name = "sip".into();
         assert_eq!(
-            service_line(&se),
+            service_line(&se, &PLAIN),
             "SCTP 10.0.0.1:80 wlc persistent 300 pe sip"
         );
 
         se.protocol = 50;
         se.flags = 0;
-        assert_eq!(service_line(&se), "?    10.0.0.1:80 wlc");
+        assert_eq!(service_line(&se, &PLAIN), "?    10.0.0.1:80 wlc");
     }
 
     #[test]
@@ -420,19 +612,19 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            service_line(&se),
+            service_line(&se, &PLAIN),
             "TCP  [2001:db8::1]:443 rr persistent 360"
         );
         se.netmask = 64;
         assert_eq!(
-            service_line(&se),
+            service_line(&se, &PLAIN),
             "TCP  [2001:db8::1]:443 rr persistent 360 mask 64"
         );
         // IPv6 names are never cut.
         se.addr = v6("2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff");
         se.flags = 0;
         assert_eq!(
-            service_line(&se),
+            service_line(&se, &PLAIN),
             "TCP  [2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff]:443 rr"
         );
     }
@@ -441,13 +633,13 @@ mod tests {
     fn fwmark_services() {
         let mut se = tcp_service([0, 0, 0, 0], 0);
         se.fwmark = 7;
-        assert_eq!(service_line(&se), "FWM  7 wlc");
+        assert_eq!(service_line(&se, &PLAIN), "FWM  7 wlc");
         se.af = AF_INET6;
         se.netmask = 128;
-        assert_eq!(service_line(&se), "FWM  7 IPv6 wlc");
+        assert_eq!(service_line(&se, &PLAIN), "FWM  7 IPv6 wlc");
         se.af = AF_INET;
         se.fwmark = u32::MAX;
-        assert_eq!(service_line(&se), "FWM  -1 wlc");
+        assert_eq!(service_line(&se, &PLAIN), "FWM  -1 wlc");
     }
 
     #[test]
@@ -456,19 +648,22 @@ mod tests {
         se.sched_name = "sh".into();
         se.flags = SVC_F_SCHED1 | SVC_F_SCHED2;
         assert_eq!(
-            service_line(&se),
+            service_line(&se, &PLAIN),
             "TCP  10.0.0.1:80 sh (sh-fallback,sh-port)"
         );
         se.sched_name = "mh".into();
         se.flags = SVC_F_SCHED2;
-        assert_eq!(service_line(&se), "TCP  10.0.0.1:80 mh (mh-port)");
+        assert_eq!(service_line(&se, &PLAIN), "TCP  10.0.0.1:80 mh (mh-port)");
         se.sched_name = "rr".into();
         se.flags = SVC_F_SCHED1 | SVC_F_SCHED3;
-        assert_eq!(service_line(&se), "TCP  10.0.0.1:80 rr (flag-1,flag-3)");
+        assert_eq!(
+            service_line(&se, &PLAIN),
+            "TCP  10.0.0.1:80 rr (flag-1,flag-3)"
+        );
         // sh has no third flag: upstream prints empty parentheses.
         se.sched_name = "sh".into();
         se.flags = SVC_F_SCHED3;
-        assert_eq!(service_line(&se), "TCP  10.0.0.1:80 sh ()");
+        assert_eq!(service_line(&se, &PLAIN), "TCP  10.0.0.1:80 sh ()");
     }
 
     fn dest(addr: [u8; 16], af: u16, port: u16, conn_flags: u32, weight: i32) -> Dest {
@@ -486,29 +681,29 @@ mod tests {
     fn dest_lines() {
         let d = dest(v4([192, 168, 1, 1]), AF_INET, 8080, CONN_F_MASQ, 3);
         assert_eq!(
-            dest_line(&d, Style::Plain),
+            dest_line(&d, &svc(), &fmt(Style::Plain)),
             "  -> 192.168.1.1:8080             Masq    3      0          0         "
         );
         let mut d = dest(v4([10, 1, 1, 1]), AF_INET, 80, CONN_F_DROUTE, 0);
         d.active_conns = 12;
         d.inact_conns = 4_000_000_000;
         assert_eq!(
-            dest_line(&d, Style::Plain),
+            dest_line(&d, &svc(), &fmt(Style::Plain)),
             "  -> 10.1.1.1:80                  Route   0      12         4000000000"
         );
         let d = dest(v4([127, 0, 0, 1]), AF_INET, 80, CONN_F_LOCALNODE, 65535);
         assert_eq!(
-            dest_line(&d, Style::Plain),
+            dest_line(&d, &svc(), &fmt(Style::Plain)),
             "  -> 127.0.0.1:80                 Local   65535  0          0         "
         );
         let d = dest(v6("2001:db8::5"), AF_INET6, 80, CONN_F_TUNNEL | 0x100, 1);
         assert_eq!(
-            dest_line(&d, Style::Plain),
+            dest_line(&d, &svc(), &fmt(Style::Plain)),
             "  -> [2001:db8::5]:80             Tunnel  1      0          0         "
         );
         let d = dest(v4([1, 2, 3, 4]), AF_INET, 1, 4, 1);
         assert_eq!(
-            dest_line(&d, Style::Plain),
+            dest_line(&d, &svc(), &fmt(Style::Plain)),
             "  -> 1.2.3.4:1                    (null)  1      0          0         "
         );
         // Wider than the column: pushes the rest right, never cut for IPv6.
@@ -520,7 +715,7 @@ mod tests {
             1,
         );
         assert_eq!(
-            dest_line(&d, Style::Plain),
+            dest_line(&d, &svc(), &fmt(Style::Plain)),
             "  -> [2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff]:65535 Masq    1      0          0         "
         );
     }
@@ -532,15 +727,15 @@ mod tests {
         d.l_threshold = 10;
         d.persist_conns = 5;
         assert_eq!(
-            dest_line(&d, Style::Thresholds),
+            dest_line(&d, &svc(), &fmt(Style::Thresholds)),
             "  -> 10.0.0.2:80                  100        10         0          0         "
         );
         assert_eq!(
-            dest_line(&d, Style::PersistentConn),
+            dest_line(&d, &svc(), &fmt(Style::PersistentConn)),
             "  -> 10.0.0.2:80                  2         5           0          0         "
         );
         assert_eq!(
-            dest_line(&d, Style::TunInfo),
+            dest_line(&d, &svc(), &fmt(Style::TunInfo)),
             "  -> 10.0.0.2:80                  Tunnel  ipip          2      0          0         "
         );
         d.tun_type = TUNNEL_TYPE_GUE;
@@ -552,5 +747,117 @@ mod tests {
         assert_eq!(tun_info(&d), "gre:+c");
         d.conn_flags = CONN_F_MASQ;
         assert_eq!(tun_info(&d), "n/a");
+    }
+
+    #[test]
+    fn large_numbers() {
+        assert_eq!(largenum(0, false), "        0");
+        assert_eq!(largenum(99_999_999, false), " 99999999");
+        assert_eq!(largenum(100_000_000, false), "  100000K");
+        assert_eq!(largenum(999_999_999, false), "  999999K");
+        assert_eq!(largenum(1_000_000_000, false), "    1000M");
+        assert_eq!(largenum(99_999_999_999, false), "   99999M");
+        assert_eq!(largenum(100_000_000_000, false), "     100G");
+        assert_eq!(largenum(99_999_999_999_999, false), "   99999G");
+        assert_eq!(largenum(100_000_000_000_000, false), "     100T");
+        assert_eq!(largenum(u64::MAX, false), "18446744T");
+        assert_eq!(largenum(12_345_678, true), " 12345678");
+        assert_eq!(largenum(123_456_789, true), " 123456789");
+        assert_eq!(largenum(u64::MAX, true), " 18446744073709551615");
+    }
+
+    #[test]
+    fn stats_lines() {
+        let mut se = Service {
+            af: AF_INET6,
+            protocol: IPPROTO_UDP,
+            addr: v6("2001:db8::1"),
+            port: 53,
+            netmask: 128,
+            ..Default::default()
+        };
+        se.stats.conns = 1;
+        se.stats.inbytes = 51;
+        se.stats.inbps = 4;
+        let stats = fmt(Style::Stats);
+        assert_eq!(
+            service_line(&se, &stats),
+            "UDP  [2001:db8::1]:53                    1        0        0       51        0"
+        );
+        assert_eq!(
+            service_line(&se, &fmt(Style::Rate)),
+            "UDP  [2001:db8::1]:53                    0        0        0        4        0"
+        );
+        // Longer than the column: no blank before the numbers.
+        se.addr = v6("2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff");
+        assert_eq!(
+            service_line(&se, &stats),
+            "UDP  [2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff]:53        1        0        0       51        0"
+        );
+        let mut d = dest(v4([10, 1, 1, 1]), AF_INET, 80, CONN_F_MASQ, 1);
+        d.stats.outbytes = 5_000_000_000;
+        d.stats.cps = 123_456_789;
+        assert_eq!(
+            dest_line(&d, &svc(), &stats),
+            "  -> 10.1.1.1:80                         0        0        0        0    5000M"
+        );
+        assert_eq!(
+            dest_line(&d, &svc(), &fmt(Style::Rate)),
+            "  -> 10.1.1.1:80                  123456789        0        0        0        0"
+        );
+    }
+
+    #[test]
+    fn names_when_the_system_has_them() {
+        struct Fake;
+        impl Names for Fake {
+            fn host(&self, af: u16, _addr: &[u8; 16]) -> Option<String> {
+                (af == AF_INET).then(|| "a-rather-long-host-name.example.org".to_string())
+            }
+            fn service(&self, port: u16, protocol: u16) -> Option<String> {
+                (port == 80 && protocol == IPPROTO_TCP).then(|| "http".to_string())
+            }
+        }
+        let mut se = tcp_service([10, 0, 0, 1], 80);
+        let named = Format {
+            names: &Fake,
+            ..PLAIN
+        };
+        // Cut at 33 bytes, as upstream's buffer.
+        assert_eq!(
+            service_line(&se, &named),
+            "TCP  a-rather-long-host-name.exam wlc"
+        );
+        se.port = 81;
+        se.af = AF_INET6;
+        se.addr = v6("2001:db8::1");
+        assert_eq!(service_line(&se, &named), "TCP  [2001:db8::1]:81 wlc");
+        let d = dest(v4([10, 1, 1, 1]), AF_INET, 80, CONN_F_MASQ, 1);
+        assert_eq!(
+            dest_line(&d, &svc(), &named),
+            "  -> a-rather-long-host-name.exam Masq    1      0          0         "
+        );
+    }
+
+    #[test]
+    fn timeouts_and_daemons() {
+        let t = Timeouts {
+            tcp: 900,
+            tcp_fin: 120,
+            udp: u32::MAX,
+        };
+        assert_eq!(timeouts_line(&t), "Timeout (tcp tcpfin udp): 900 120 -1\n");
+        let d = Daemon {
+            state: STATE_BACKUP | STATE_MASTER,
+            mcast_ifn: "eth0".into(),
+            syncid: 255,
+            mcast_group: Some("ff02::81".parse().unwrap()),
+            ..Default::default()
+        };
+        assert_eq!(
+            daemon_line(&d).unwrap(),
+            "master sync daemon (mcast=eth0, syncid=255, group=ff02::81)\n"
+        );
+        assert_eq!(daemon_line(&Daemon::default()), None);
     }
 }

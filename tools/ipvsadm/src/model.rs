@@ -68,6 +68,7 @@ pub struct Service {
     pub flags: u32,
     pub timeout: u32,
     pub netmask: u32,
+    pub stats: Stats,
 }
 
 impl Service {
@@ -93,4 +94,48 @@ pub struct Dest {
     pub tun_type: u8,
     pub tun_port: u16,
     pub tun_flags: u16,
+    pub stats: Stats,
+}
+
+/// Traffic counters and rates of a service or real server, as libipvs
+/// hands them to ipvsadm (`struct ip_vs_stats64`). The kernel sends 64-bit
+/// values, but libipvs reads a real server's with its 32-bit parser, so
+/// what arrives here may be cut (netlink.rs decides).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub conns: u64,
+    pub inpkts: u64,
+    pub outpkts: u64,
+    pub inbytes: u64,
+    pub outbytes: u64,
+    pub cps: u64,
+    pub inpps: u64,
+    pub outpps: u64,
+    pub inbps: u64,
+    pub outbps: u64,
+}
+
+/// The connection timeouts (`--set`, `--timeout`), in seconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub tcp: u32,
+    pub tcp_fin: u32,
+    pub udp: u32,
+}
+
+/// Sync daemon states (`IP_VS_STATE_*`).
+pub const STATE_MASTER: u32 = 0x0001;
+pub const STATE_BACKUP: u32 = 0x0002;
+
+/// A connection sync daemon as IPVS_CMD_GET_DAEMON describes it; the
+/// optional fields are zero (or `None`) when the kernel leaves them out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Daemon {
+    pub state: u32,
+    pub mcast_ifn: String,
+    pub syncid: u32,
+    pub sync_maxlen: u16,
+    pub mcast_group: Option<std::net::IpAddr>,
+    pub mcast_port: u16,
+    pub mcast_ttl: u8,
 }

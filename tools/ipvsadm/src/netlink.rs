@@ -21,9 +21,11 @@ use neli::{
     types::{Buffer, GenlBuffer},
 };
 
+use std::net::IpAddr;
+
 use crate::change::{DestSpec, ServiceSpec};
 use crate::errors::Errno;
-use crate::model::{Dest, Info, Service};
+use crate::model::{Daemon, Dest, Info, Service, Stats, Timeouts};
 
 const IPVS_GENL_NAME: &str = "IPVS";
 const IPVS_GENL_VERSION: u8 = 1;
@@ -31,6 +33,8 @@ const IPVS_GENL_VERSION: u8 = 1;
 /// persistence engine's whole `IP_VS_PENAME_MAXLEN`).
 const SCHED_NAME_MAX: usize = 15;
 const PE_NAME_MAX: usize = 16;
+/// Longest interface name libipvs keeps (`IP_VS_IFNAME_MAXLEN - 1`).
+pub const IFNAME_MAX: usize = 15;
 
 /// The IPVS commands we send (`IPVS_CMD_*`).
 #[neli_enum(serialized_type = "u8")]
@@ -43,7 +47,11 @@ pub enum IpvsCmd {
     SetDest = 6,
     DelDest = 7,
     GetDest = 8,
+    NewDaemon = 9,
+    DelDaemon = 10,
+    GetDaemon = 11,
     SetConfig = 12,
+    GetConfig = 13,
     GetInfo = 15,
     Zero = 16,
     Flush = 17,
@@ -55,6 +63,7 @@ impl neli::consts::genl::Cmd for IpvsCmd {}
 pub enum CmdAttr {
     Service = 1,
     Dest = 2,
+    Daemon = 3,
     TimeoutTcp = 4,
     TimeoutTcpFin = 5,
     TimeoutUdp = 6,
@@ -73,7 +82,9 @@ pub enum SvcAttr {
     Flags = 7,
     Timeout = 8,
     Netmask = 9,
+    Stats = 10,
     PeName = 11,
+    Stats64 = 12,
 }
 impl neli::consts::genl::NlAttrType for SvcAttr {}
 
@@ -89,12 +100,45 @@ pub enum DestAttr {
     ActiveConns = 7,
     InactConns = 8,
     PersistConns = 9,
+    Stats = 10,
     AddrFamily = 11,
+    Stats64 = 12,
     TunType = 13,
     TunPort = 14,
     TunFlags = 15,
 }
 impl neli::consts::genl::NlAttrType for DestAttr {}
+
+/// Attributes nested in the statistics of a service or real server
+/// (`IPVS_STATS_ATTR_*`).
+#[neli_enum(serialized_type = "u16")]
+pub enum StatsAttr {
+    Conns = 1,
+    InPkts = 2,
+    OutPkts = 3,
+    InBytes = 4,
+    OutBytes = 5,
+    Cps = 6,
+    InPps = 7,
+    OutPps = 8,
+    InBps = 9,
+    OutBps = 10,
+}
+impl neli::consts::genl::NlAttrType for StatsAttr {}
+
+/// Attributes nested in IPVS_CMD_ATTR_DAEMON (`IPVS_DAEMON_ATTR_*`).
+#[neli_enum(serialized_type = "u16")]
+pub enum DaemonAttr {
+    State = 1,
+    McastIfn = 2,
+    SyncId = 3,
+    SyncMaxlen = 4,
+    McastGroup = 5,
+    McastGroup6 = 6,
+    McastPort = 7,
+    McastTtl = 8,
+}
+impl neli::consts::genl::NlAttrType for DaemonAttr {}
 
 /// Attributes of the GET_INFO reply (`IPVS_INFO_ATTR_*`).
 #[neli_enum(serialized_type = "u16")]
@@ -286,6 +330,10 @@ impl<T: neli::consts::genl::NlAttrType> View<'_, T> {
         self.bytes(ty).map(u32::from_ne_bytes)
     }
 
+    fn u64(&self, ty: T) -> Option<u64> {
+        self.bytes(ty).map(u64::from_ne_bytes)
+    }
+
     /// An address attribute: up to 16 bytes, the rest zero.
     fn addr(&self, ty: T) -> Option<[u8; 16]> {
         let raw = self.raw(ty)?;
@@ -335,6 +383,7 @@ fn parse_service(attrs: &Attrs<CmdAttr>) -> Option<Service> {
     let (bits, mask) = flags.split_at(4);
     se.flags =
         u32::from_ne_bytes(bits.try_into().ok()?) & u32::from_ne_bytes(mask.try_into().ok()?);
+    se.stats = stats_in(&nest, [(SvcAttr::Stats64, true), (SvcAttr::Stats, false)])?;
     match v.u32(SvcAttr::Fwmark) {
         Some(mark) => se.fwmark = mark,
         None => {
@@ -365,7 +414,105 @@ fn parse_dest(attrs: &Attrs<CmdAttr>, svc_af: u16) -> Option<Dest> {
         tun_type: v.u8(DestAttr::TunType).unwrap_or(0),
         tun_port: v.be16(DestAttr::TunPort).unwrap_or(0),
         tun_flags: v.u16(DestAttr::TunFlags).unwrap_or(0),
+        // libipvs reads the 64-bit set of a real server with its 32-bit
+        // parser: counters and rates keep their low half (upstream's bug,
+        // kept: the listings must match).
+        stats: stats_in(
+            &nest,
+            [(DestAttr::Stats64, false), (DestAttr::Stats, false)],
+        )?,
     })
+}
+
+/// The statistics in `attrs`: the first of `kinds` the kernel sent, read
+/// 64-bit wide (`ipvs_parse_stats64`) or not (`ipvs_parse_stats`:
+/// counters and rates as 32-bit values, that is the first four bytes of a
+/// 64-bit attribute, bytes as 64-bit); zeros when there are none. All ten
+/// values must be there.
+fn stats_in<T>(attrs: &Attrs<T>, kinds: [(T, bool); 2]) -> Option<Stats>
+where
+    T: neli::consts::genl::NlAttrType + Copy,
+{
+    let Some((ty, wide)) = kinds
+        .into_iter()
+        .find(|&(ty, _)| View(attrs).raw(ty).is_some())
+    else {
+        return Some(Stats::default());
+    };
+    let nest: Attrs<StatsAttr> = nested(attrs, ty)?;
+    let v = View(&nest);
+    let value = |ty| {
+        if wide {
+            v.u64(ty)
+        } else {
+            v.u32(ty).map(u64::from)
+        }
+    };
+    Some(Stats {
+        conns: value(StatsAttr::Conns)?,
+        inpkts: value(StatsAttr::InPkts)?,
+        outpkts: value(StatsAttr::OutPkts)?,
+        inbytes: v.u64(StatsAttr::InBytes)?,
+        outbytes: v.u64(StatsAttr::OutBytes)?,
+        cps: value(StatsAttr::Cps)?,
+        inpps: value(StatsAttr::InPps)?,
+        outpps: value(StatsAttr::OutPps)?,
+        inbps: value(StatsAttr::InBps)?,
+        outbps: value(StatsAttr::OutBps)?,
+    })
+}
+
+/// A sync daemon as `ipvs_daemon_parse_cb` accepts it: state, interface
+/// and sync id are mandatory.
+fn parse_daemon(attrs: &Attrs<CmdAttr>) -> Option<Daemon> {
+    let nest: Attrs<DaemonAttr> = nested(attrs, CmdAttr::Daemon)?;
+    let v = View(&nest);
+    let group4 = v.bytes::<4>(DaemonAttr::McastGroup).map(IpAddr::from);
+    let group6 = || v.bytes::<16>(DaemonAttr::McastGroup6).map(IpAddr::from);
+    Some(Daemon {
+        state: v.u32(DaemonAttr::State)?,
+        mcast_ifn: v.string(DaemonAttr::McastIfn, IFNAME_MAX)?,
+        syncid: v.u32(DaemonAttr::SyncId)?,
+        sync_maxlen: v.u16(DaemonAttr::SyncMaxlen).unwrap_or(0),
+        mcast_group: group4.or_else(group6),
+        mcast_port: v.u16(DaemonAttr::McastPort).unwrap_or(0),
+        mcast_ttl: v.u8(DaemonAttr::McastTtl).unwrap_or(0),
+    })
+}
+
+/// The nested IPVS_CMD_ATTR_DAEMON of `--start-daemon` (`full`: with the
+/// optional settings that are given) or `--stop-daemon`, as libipvs'
+/// `ipvs_start_daemon` and `ipvs_stop_daemon` fill it.
+fn daemon_attr(d: &Daemon, full: bool) -> Result<Nlattr<CmdAttr, Buffer>, Errno> {
+    let mut out = nest(
+        attr(CmdAttr::Daemon, &[])?,
+        attr(DaemonAttr::State, &d.state.to_ne_bytes())?,
+    )?;
+    out = nest(out, attr(DaemonAttr::McastIfn, &c_string(&d.mcast_ifn))?)?;
+    out = nest(out, attr(DaemonAttr::SyncId, &d.syncid.to_ne_bytes())?)?;
+    if !full {
+        return Ok(out);
+    }
+    if d.sync_maxlen != 0 {
+        out = nest(
+            out,
+            attr(DaemonAttr::SyncMaxlen, &d.sync_maxlen.to_ne_bytes())?,
+        )?;
+    }
+    if d.mcast_port != 0 {
+        out = nest(
+            out,
+            attr(DaemonAttr::McastPort, &d.mcast_port.to_ne_bytes())?,
+        )?;
+    }
+    if d.mcast_ttl != 0 {
+        out = nest(out, attr(DaemonAttr::McastTtl, &[d.mcast_ttl])?)?;
+    }
+    match d.mcast_group {
+        Some(IpAddr::V6(a)) => nest(out, attr(DaemonAttr::McastGroup6, &a.octets())?),
+        Some(IpAddr::V4(a)) => nest(out, attr(DaemonAttr::McastGroup, &a.octets())?),
+        None => Ok(out),
+    }
 }
 
 /// neli 0.6's attributes are not `Clone`: rebuild one from its parts.
@@ -530,6 +677,39 @@ impl Ipvs {
         )
     }
 
+    /// IPVS_CMD_GET_CONFIG: the timeouts; one the kernel leaves out is 0.
+    pub fn timeouts(&mut self) -> Result<Timeouts, Errno> {
+        let replies = self.request::<CmdAttr>(IpvsCmd::GetConfig, &[], GenlBuffer::new())?;
+        let mut t = Timeouts::default();
+        for reply in &replies {
+            let v = View(reply);
+            t.tcp = v.u32(CmdAttr::TimeoutTcp).unwrap_or(t.tcp);
+            t.tcp_fin = v.u32(CmdAttr::TimeoutTcpFin).unwrap_or(t.tcp_fin);
+            t.udp = v.u32(CmdAttr::TimeoutUdp).unwrap_or(t.udp);
+        }
+        Ok(t)
+    }
+
+    /// Dump of IPVS_CMD_GET_DAEMON: the running sync daemons.
+    pub fn daemons(&mut self) -> Result<Vec<Daemon>, Errno> {
+        let replies =
+            self.request::<CmdAttr>(IpvsCmd::GetDaemon, &[NlmF::Dump], GenlBuffer::new())?;
+        replies
+            .iter()
+            .map(|r| parse_daemon(r).ok_or(Errno(libc::EINVAL)))
+            .collect()
+    }
+
+    /// IPVS_CMD_NEW_DAEMON.
+    pub fn start_daemon(&mut self, d: &Daemon) -> Result<(), Errno> {
+        self.change(IpvsCmd::NewDaemon, vec![daemon_attr(d, true)?])
+    }
+
+    /// IPVS_CMD_DEL_DAEMON.
+    pub fn stop_daemon(&mut self, d: &Daemon) -> Result<(), Errno> {
+        self.change(IpvsCmd::DelDaemon, vec![daemon_attr(d, false)?])
+    }
+
     /// IPVS_CMD_SET_CONFIG with the TCP, TCP FIN and UDP timeouts.
     pub fn set_timeouts(&mut self, t: &[u32; 3]) -> Result<(), Errno> {
         self.change(
@@ -540,5 +720,64 @@ impl Ipvs {
                 attr(CmdAttr::TimeoutUdp, &t[2].to_ne_bytes())?,
             ],
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A service nest holding statistics `kind`: every value 64 bits wide,
+    /// each with a high half, but `leave_out` not there.
+    fn with_stats(kind: SvcAttr, leave_out: Option<StatsAttr>) -> Attrs<SvcAttr> {
+        let values = [
+            (StatsAttr::Conns, 1),
+            (StatsAttr::InPkts, 2),
+            (StatsAttr::OutPkts, 3),
+            (StatsAttr::InBytes, 4),
+            (StatsAttr::OutBytes, 5),
+            (StatsAttr::Cps, 6),
+            (StatsAttr::InPps, 7),
+            (StatsAttr::OutPps, 8),
+            (StatsAttr::InBps, 9),
+            (StatsAttr::OutBps, 10),
+        ];
+        let mut stats = attr(kind, &[]).unwrap();
+        for (ty, low) in values {
+            if Some(ty) != leave_out {
+                let value: u64 = (1 << 32) | low;
+                stats = nest(stats, attr(ty, &value.to_ne_bytes()).unwrap()).unwrap();
+            }
+        }
+        let mut outer = nest(attr(CmdAttr::Service, &[]).unwrap(), stats).unwrap();
+        outer = nest(outer, attr(SvcAttr::Af, &2u16.to_ne_bytes()).unwrap()).unwrap();
+        nested(&vec![outer], CmdAttr::Service).unwrap()
+    }
+
+    #[test]
+    fn statistics_as_libipvs_reads_them() {
+        let both = [(SvcAttr::Stats64, true), (SvcAttr::Stats, false)];
+        let wide = stats_in(&with_stats(SvcAttr::Stats64, None), both).unwrap();
+        assert_eq!(
+            (wide.conns, wide.inbytes, wide.outbps),
+            ((1 << 32) | 1, (1 << 32) | 4, (1 << 32) | 10)
+        );
+        // The 32-bit parser: counters and rates keep their low half, the
+        // bytes stay whole.
+        let narrow = stats_in(&with_stats(SvcAttr::Stats, None), both).unwrap();
+        assert_eq!(
+            (narrow.conns, narrow.cps, narrow.inbytes, narrow.outbytes),
+            (1, 6, (1 << 32) | 4, (1 << 32) | 5)
+        );
+        // None sent: zeros; one value missing: a bad reply.
+        let none = stats_in(
+            &with_stats(SvcAttr::Stats, None),
+            [(SvcAttr::Stats64, true); 2],
+        );
+        assert_eq!(none, Some(Stats::default()));
+        assert_eq!(
+            stats_in(&with_stats(SvcAttr::Stats64, Some(StatsAttr::InPps)), both),
+            None
+        );
     }
 }

@@ -102,7 +102,7 @@ mod tests {
     }
 
     fn label(s: &Service) -> String {
-        crate::format::service_name(s)
+        crate::format::service_name(s, &crate::format::Numeric)
     }
 
     /// The kernel's dump order and the order Debian's ipvsadm 1.31 printed
