@@ -22,7 +22,7 @@ vs() { echo "/proc/sys/net/ipv4/vs/$1"; }
 # set NAME VALUE: the director's sysctl.
 set_vs() { on "$DIRECTOR" sh -c "echo $2 > $(vs "$1")"; }
 
-for pair in conn_reuse_mode=1 expire_nodest_conn=0 pmtu_disc=1 sloppy_tcp=0; do
+for pair in conn_reuse_mode=1 expire_nodest_conn=0 pmtu_disc=1 run_estimation=1 sloppy_tcp=0; do
 	assert_eq "default ${pair%=*}" "${pair#*=}" "$(on "$DIRECTOR" cat "$(vs "${pair%=*}")")"
 done
 set_vs sloppy_tcp 1

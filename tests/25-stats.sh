@@ -6,7 +6,8 @@
 # /proc/net/ip_vs_stats and ip_vs_stats_percpu show the namespace's
 # totals; `-Z` of an idle service leaves the busy one alone, `-Z` of the
 # busy one zeroes it and its servers (not the totals), `-Z` alone zeroes
-# everything; `--rate` shows traffic per second while it flows.
+# everything; `--rate` shows traffic per second while it flows, and
+# stays as it was with the run_estimation sysctl off.
 . "$(dirname "$0")/lib.sh"
 
 cluster
@@ -94,10 +95,13 @@ assert_eq "zeroed totals" "0 0 0 0 0" "$(on "$DIRECTOR" sed -n 3p /proc/net/ip_v
 assert_eq "zeroed per-CPU total" "0 0 0 0 0" \
 	"$(on "$DIRECTOR" awk '$1 == "~" {print $2, $3, $4, $5, $6}' /proc/net/ip_vs_stats_percpu)"
 
-# Counting goes on after zeroing.
+# Counting goes on after zeroing; with run_estimation off rates stay.
+on "$DIRECTOR" sysctl -qw net.ipv4.vs.run_estimation=0
 on "$CLIENT" curl -sf -m 20 -o /dev/null "http://$VIP/blob" || fail "a download after zeroing failed"
-sleep 2.5
+sleep 4.5
 assert_eq "one connection after zeroing" 1 "$(stats_of --stats "$VIP:80" | awk '{print $1}')"
+assert_eq "rates without run_estimation" "0 0 0 0 0" "$(stats_of --rate "$VIP:80" | xargs)"
+on "$DIRECTOR" sysctl -qw net.ipv4.vs.run_estimation=1
 # Rates, while downloads go on (they fade within seconds after).
 on "$CLIENT" bash -c "while curl -sf -m 20 -o /dev/null http://$VIP/blob; do :; done" &
 downloads=$!

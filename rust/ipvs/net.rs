@@ -34,7 +34,7 @@ pub(crate) struct IpvsNet {
     _stats_percpu_file: NetProcFile<StatsPercpuFile>,
     _estimation: PeriodicTimer<Estimation>,
     /// `/proc/sys/net/ipv4/vs/`.
-    pub(crate) sysctls: IpvsSysctls,
+    pub(crate) sysctls: Arc<IpvsSysctls>,
     /// The namespace's services.
     pub(crate) services: Arc<RcuArc<ServiceTable>>,
     /// The namespace's traffic, all services together.
@@ -121,8 +121,9 @@ impl PernetState for IpvsNet {
         let t = Timeouts::default();
         let services = Arc::new(RcuArc::new(ServiceTable::empty()?), GFP_KERNEL)?;
         let stats = Stats::new()?;
+        let sysctls = Arc::new(IpvsSysctls::register(net)?, GFP_KERNEL)?;
         Ok(Self {
-            _estimation: stats::start_estimation(services.clone(), stats.clone())?,
+            _estimation: stats::start_estimation(services.clone(), stats.clone(), sysctls.clone())?,
             services,
             stats,
             conn_tab: conn::get().ok_or(ENODEV)?,
@@ -137,7 +138,7 @@ impl PernetState for IpvsNet {
             _gs_file: NetProcFile::create_writable(net, kernel::c_str!("ip_vs_gs"))?,
             _stats_file: NetProcFile::create(net, kernel::c_str!("ip_vs_stats"))?,
             _stats_percpu_file: NetProcFile::create(net, kernel::c_str!("ip_vs_stats_percpu"))?,
-            sysctls: IpvsSysctls::register(net)?,
+            sysctls,
             hooks: Some(NetHooks::register::<IpvsHooks>(net, &HOOKS)?),
         })
     }

@@ -10,6 +10,7 @@ use crate::kbind::percpu::{PerCpu, ZeroedSync};
 use crate::kbind::timer::{self, PeriodicTimer, Tick};
 use crate::service::ServiceTable;
 use crate::stats_math::{Counters, Rates, Shown, ESTIMATOR_PERIOD};
+use crate::sysctl::IpvsSysctls;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
@@ -108,10 +109,14 @@ impl Stats {
 pub(crate) struct Estimation {
     services: Arc<RcuArc<ServiceTable>>,
     total: Arc<Stats>,
+    sysctls: Arc<IpvsSysctls>,
 }
 
 impl Tick for Estimation {
     fn tick(&self) {
+        if !self.sysctls.run_estimation() {
+            return;
+        }
         self.total.sample();
         for svc in self.services.get().services.iter() {
             svc.stats.sample();
@@ -123,7 +128,12 @@ impl Tick for Estimation {
 }
 
 /// Starts estimating the rates of `total` and of `services`' services and
-/// real servers, until dropped.
-pub(crate) fn start_estimation(services: Arc<RcuArc<ServiceTable>>, total: Arc<Stats>) -> Result<PeriodicTimer<Estimation>> {
-    PeriodicTimer::start(Estimation { services, total }, timer::hz() * ESTIMATOR_PERIOD as kernel::ffi::c_ulong)
+/// real servers, while `sysctls` say `run_estimation`, until dropped.
+pub(crate) fn start_estimation(
+    services: Arc<RcuArc<ServiceTable>>,
+    total: Arc<Stats>,
+    sysctls: Arc<IpvsSysctls>,
+) -> Result<PeriodicTimer<Estimation>> {
+    let period = timer::hz() * ESTIMATOR_PERIOD as kernel::ffi::c_ulong;
+    PeriodicTimer::start(Estimation { services, total, sysctls }, period)
 }

@@ -18,19 +18,21 @@ enum Var {
     LblcExpiration,
     LblcrExpiration,
     PmtuDisc,
+    RunEstimation,
     SloppyTcp,
 }
 
 /// Upstream's default for both locality expirations: a day, in seconds.
 const LOCALITY_EXPIRATION: i32 = 24 * 60 * 60;
 
-static SYSCTLS: [IntSysctl; 7] = [
+static SYSCTLS: [IntSysctl; 8] = [
     IntSysctl { name: kernel::c_str!("conn_reuse_mode"), default: 1 },
     IntSysctl { name: kernel::c_str!("expire_nodest_conn"), default: 0 },
     IntSysctl { name: kernel::c_str!("expire_quiescent_template"), default: 0 },
     IntSysctl { name: kernel::c_str!("lblc_expiration"), default: LOCALITY_EXPIRATION },
     IntSysctl { name: kernel::c_str!("lblcr_expiration"), default: LOCALITY_EXPIRATION },
     IntSysctl { name: kernel::c_str!("pmtu_disc"), default: 1 },
+    IntSysctl { name: kernel::c_str!("run_estimation"), default: 1 },
     IntSysctl { name: kernel::c_str!("sloppy_tcp"), default: 0 },
 ];
 
@@ -85,6 +87,11 @@ impl IpvsSysctls {
     /// is fragmented instead.
     pub(crate) fn pmtu_disc(&self) -> bool {
         self.get(Var::PmtuDisc) != 0
+    }
+
+    /// `run_estimation`: rates are estimated; off, they stay as they were.
+    pub(crate) fn run_estimation(&self) -> bool {
+        self.get(Var::RunEstimation) != 0
     }
 
     /// `sloppy_tcp`: any TCP packet but a RST may open a connection, not
