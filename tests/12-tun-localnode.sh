@@ -20,6 +20,10 @@ done
 tunnel_endpoint "${RS[1]}"
 tunnel_endpoint "${RS[2]}"
 use_sched rr
+# The director sees only the clients' side of these connections: once
+# closed they wait in FIN_WAIT for the tcpfin timeout (120 s), which a
+# loaded machine can outlast before the listing below; 10 minutes here.
+on "$DIRECTOR" ipvsadm --set 0 600 0
 on "$DIRECTOR" ipvsadm -A -t "$VIP:80" -s rr
 on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r 10.0.1.2:80 -i
 on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r 10.0.2.2:80 -i
