@@ -141,10 +141,8 @@ def encode(nodes):
     return b"".join(out)
 
 
-def nlmsg(family, flags, seq, cmd, body, version=1, reserved=0, pid=0, length=None):
-    n = 20 + len(body)
-    return struct.pack("=IHHIIBBH", n if length is None else length, family, flags, seq, pid,
-                       cmd, version, reserved) + body
+def nlmsg(family, flags, seq, cmd, body, version=1, reserved=0, pid=0):
+    return struct.pack("=IHHIIBBH", 20 + len(body), family, flags, seq, pid, cmd, version, reserved) + body
 
 
 # The baseline of the fuzzed namespace (set up first, what is missing again
@@ -482,7 +480,7 @@ class Fuzzer:
             flags = r.getrandbits(16) & ~NLM_F_ROOT if r.random() < 0.9 else r.getrandbits(16)
         seq = self.seq = (self.seq + 1) & 0xFFFFFFFF
         self.cmd_of_seq[seq] = cmd
-        version, reserved, length, family = 1, 0, None, self.family
+        version, reserved, family = 1, 0, self.family
         x = r.random()
         if x < 0.03:
             version = r.getrandbits(8)
@@ -705,7 +703,7 @@ class Fuzzer:
 
     # ---- the run ----------------------------------------------------------
 
-    def svc_msg(self, svc, cmd=NEW_SERVICE):
+    def svc_msg(self, svc):
         key, sched, flags, timeout, netmask = svc
         if key[0] == "fw":
             nodes = [node(S_AF, u16(key[1])), node(S_FWMARK, u32(key[2]))]
