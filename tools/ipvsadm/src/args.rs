@@ -172,13 +172,9 @@ pub fn parse_service(buf: &str, protocol: u16) -> Option<Endpoint> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::test_addr::v4;
     use crate::model::IPPROTO_TCP;
 
-    fn v4(a: [u8; 4]) -> [u8; 16] {
-        let mut addr = [0; 16];
-        addr[..4].copy_from_slice(&a);
-        addr
-    }
 
     #[test]
     fn numbers_as_strtol() {

@@ -1146,6 +1146,7 @@ fn services_request(st: &State) -> ListRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::test_addr::v4;
 
     const PROG: &str = "/usr/sbin/ipvsadm";
 
@@ -1198,11 +1199,6 @@ mod tests {
         }))
     }
 
-    fn v4(a: [u8; 4]) -> [u8; 16] {
-        let mut addr = [0; 16];
-        addr[..4].copy_from_slice(&a);
-        addr
-    }
 
     #[test]
     fn list_spellings() {

@@ -473,6 +473,7 @@ pub fn daemon_line(d: &Daemon) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::test_addr::{v4, v6};
 
     const PLAIN: Format = Format {
         style: Style::Plain,
@@ -495,15 +496,7 @@ mod tests {
         Format { style, ..PLAIN }
     }
 
-    fn v4(a: [u8; 4]) -> [u8; 16] {
-        let mut addr = [0; 16];
-        addr[..4].copy_from_slice(&a);
-        addr
-    }
 
-    fn v6(s: &str) -> [u8; 16] {
-        s.parse::<std::net::Ipv6Addr>().unwrap().octets()
-    }
 
     fn tcp_service(addr: [u8; 4], port: u16) -> Service {
         Service {

@@ -126,6 +126,7 @@ pub fn daemons(list: &[Daemon]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::test_addr::v4;
     use crate::format::Numeric;
     use crate::model::{
         Stats, AF_INET, CONN_F_DROUTE, CONN_F_MASQ, IPPROTO_TCP, IPPROTO_UDP, STATE_BACKUP,
@@ -160,11 +161,6 @@ mod tests {
         }
     }
 
-    fn v4(a: [u8; 4]) -> [u8; 16] {
-        let mut addr = [0; 16];
-        addr[..4].copy_from_slice(&a);
-        addr
-    }
 
     fn fake() -> Fake {
         let svc = |protocol, last, port, sched: &str| Service {

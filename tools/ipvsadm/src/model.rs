@@ -139,3 +139,19 @@ pub struct Daemon {
     pub mcast_port: u16,
     pub mcast_ttl: u8,
 }
+
+/// Addresses as the kernel's 16-byte fields hold them, for unit tests.
+#[cfg(test)]
+pub mod test_addr {
+    /// An IPv4 address in the first four bytes.
+    pub fn v4(a: [u8; 4]) -> [u8; 16] {
+        let mut addr = [0; 16];
+        addr[..4].copy_from_slice(&a);
+        addr
+    }
+
+    /// An IPv6 address from its text.
+    pub fn v6(s: &str) -> [u8; 16] {
+        s.parse::<std::net::Ipv6Addr>().unwrap().octets()
+    }
+}

@@ -108,18 +108,11 @@ pub fn dest_rule(d: &Dest, svc: &str, protocol: u16, names: &dyn Names) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::test_addr::{v4, v6};
     use crate::format::Numeric;
     use crate::model::AF_INET;
 
-    fn v4(a: [u8; 4]) -> [u8; 16] {
-        let mut addr = [0; 16];
-        addr[..4].copy_from_slice(&a);
-        addr
-    }
 
-    fn v6(s: &str) -> [u8; 16] {
-        s.parse::<std::net::Ipv6Addr>().unwrap().octets()
-    }
 
     fn service(af: u16, protocol: u16, addr: [u8; 16], port: u16) -> Service {
         Service {

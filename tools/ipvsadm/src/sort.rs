@@ -78,6 +78,7 @@ pub fn merge_sort<T: Clone>(items: &mut [T], cmp: &impl Fn(&T, &T) -> i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::test_addr::{v4, v6};
     use crate::model::{AF_INET, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
 
     fn svc(af: u16, protocol: u16, addr: [u8; 16], port: u16, fwmark: u32) -> Service {
@@ -91,15 +92,7 @@ mod tests {
         }
     }
 
-    fn v4(a: [u8; 4]) -> [u8; 16] {
-        let mut addr = [0; 16];
-        addr[..4].copy_from_slice(&a);
-        addr
-    }
 
-    fn v6(s: &str) -> [u8; 16] {
-        s.parse::<std::net::Ipv6Addr>().unwrap().octets()
-    }
 
     fn label(s: &Service) -> String {
         crate::format::service_name(s, &crate::format::Numeric)
