@@ -49,6 +49,10 @@ if [ "$mode" = run ]; then
 fi
 
 # Test mode: every test in a clean dmesg; any kernel complaint fails it.
+# A test may leave results for the host in $LVS_RESULTS/NAME (vmtest
+# compares the guests').
+export LVS_RESULTS=$shared/results
+mkdir -p "$LVS_RESULTS"
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 kmemleak=/sys/kernel/debug/kmemleak
 [ -w "$kmemleak" ] && echo clear > "$kmemleak"

@@ -32,7 +32,8 @@ make -s -C "$repo" --no-print-directory all
 kdir=${KDIR:-$("$repo/scripts/build-kernel.sh" --kdir)}
 
 shared=$(mktemp -d /tmp/lvs-vm.XXXXXX)
-trap 'rm -rf "$shared"' EXIT
+# LVS_RESULTS_TO=DIR keeps what the tests left in the guest's results.
+trap '[ -z "${LVS_RESULTS_TO:-}" ] || [ ! -d "$shared/results" ] || cp -r "$shared/results/." "$LVS_RESULTS_TO"; rm -rf "$shared"' EXIT
 # The command line travels as a file: no quoting through vng and qemu.
 : > "$shared/argv"
 [ $# -eq 0 ] || printf '%s\0' "$@" > "$shared/argv"
