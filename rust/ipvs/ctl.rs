@@ -13,7 +13,7 @@ use crate::kbind::global::{ModuleGlobal, Published};
 use crate::kbind::netns::{Net, PernetState};
 use crate::kbind::{self as kb};
 use crate::net::IpvsNet;
-use crate::nlattr::Attrs;
+use crate::nlattr::{Attrs, Policy, PolicyError};
 use crate::sched::SchedBinding;
 use crate::sched_api::DestsEdit;
 use crate::service::{Dest, DestConfig, Service, SvcConfig, SvcKey, AF_INET, AF_INET6};
@@ -58,7 +58,12 @@ impl GenlFamily for IpvsFamily {
 
     fn doit(req: &GenlRequest<'_>) -> Result {
         let ipvs = IpvsNet::get(req.net()).ok_or(ENOENT)?;
-        let top = CmdAttrs::parse(req.attrs()).map_err(|_| EINVAL)?;
+        // Upstream's top-level attributes are checked by genetlink, whose
+        // errno the request gets.
+        let top = CmdAttrs::parse(req.attrs(), &CMD_POLICY).map_err(|e| match e {
+            PolicyError::Invalid => EINVAL,
+            PolicyError::Range => ERANGE,
+        })?;
         let lock = CTL_LOCK.get().ok_or(ENODEV)?;
         let _guard = lock.lock();
         match req.cmd() as u32 {
@@ -110,10 +115,75 @@ pub(crate) fn publish() -> Result<Published<CtlLock>> {
     CTL_LOCK.publish(Arc::pin_init(kernel::new_mutex!(()), GFP_KERNEL)?)
 }
 
-type CmdAttrs<'a> = Attrs<'a, { b::__IPVS_CMD_ATTR_MAX as usize }>;
-type SvcAttrs<'a> = Attrs<'a, { b::__IPVS_SVC_ATTR_MAX as usize }>;
-type DestAttrs<'a> = Attrs<'a, { b::__IPVS_DEST_ATTR_MAX as usize }>;
-type DaemonAttrs<'a> = Attrs<'a, { b::__IPVS_DAEMON_ATTR_MAX as usize }>;
+const CMD_ATTRS: usize = b::__IPVS_CMD_ATTR_MAX as usize;
+const SVC_ATTRS: usize = b::__IPVS_SVC_ATTR_MAX as usize;
+const DEST_ATTRS: usize = b::__IPVS_DEST_ATTR_MAX as usize;
+const DAEMON_ATTRS: usize = b::__IPVS_DAEMON_ATTR_MAX as usize;
+type CmdAttrs<'a> = Attrs<'a, CMD_ATTRS>;
+type SvcAttrs<'a> = Attrs<'a, SVC_ATTRS>;
+type DestAttrs<'a> = Attrs<'a, DEST_ATTRS>;
+type DaemonAttrs<'a> = Attrs<'a, DAEMON_ATTRS>;
+
+/// A policy table: `rules` by attribute type, no rule for the rest.
+const fn policy<const N: usize>(rules: &[(u32, Policy)]) -> [Policy; N] {
+    let mut table = [Policy::Any; N];
+    let mut i = 0;
+    while i < rules.len() {
+        table[rules[i].0 as usize] = rules[i].1;
+        i += 1;
+    }
+    table
+}
+
+/// Upstream's attribute policies (`ip_vs_cmd_policy` and the nested
+/// `ip_vs_svc_policy`, `ip_vs_dest_policy`, `ip_vs_daemon_policy`).
+const CMD_POLICY: [Policy; CMD_ATTRS] = policy(&[
+    (b::IPVS_CMD_ATTR_SERVICE, Policy::Nested),
+    (b::IPVS_CMD_ATTR_DEST, Policy::Nested),
+    (b::IPVS_CMD_ATTR_DAEMON, Policy::Nested),
+    (b::IPVS_CMD_ATTR_TIMEOUT_TCP, Policy::Int(4)),
+    (b::IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, Policy::Int(4)),
+    (b::IPVS_CMD_ATTR_TIMEOUT_UDP, Policy::Int(4)),
+]);
+const SVC_POLICY: [Policy; SVC_ATTRS] = policy(&[
+    (b::IPVS_SVC_ATTR_AF, Policy::Int(2)),
+    (b::IPVS_SVC_ATTR_PROTOCOL, Policy::Int(2)),
+    (b::IPVS_SVC_ATTR_ADDR, Policy::Binary(16)),
+    (b::IPVS_SVC_ATTR_PORT, Policy::Int(2)),
+    (b::IPVS_SVC_ATTR_FWMARK, Policy::Int(4)),
+    (b::IPVS_SVC_ATTR_SCHED_NAME, Policy::NulString(b::IP_VS_SCHEDNAME_MAXLEN as usize - 1)),
+    (b::IPVS_SVC_ATTR_PE_NAME, Policy::NulString(b::IP_VS_PENAME_MAXLEN as usize)),
+    (b::IPVS_SVC_ATTR_FLAGS, Policy::Binary(8)),
+    (b::IPVS_SVC_ATTR_TIMEOUT, Policy::Int(4)),
+    (b::IPVS_SVC_ATTR_NETMASK, Policy::Int(4)),
+    (b::IPVS_SVC_ATTR_STATS, Policy::Nested),
+]);
+const DEST_POLICY: [Policy; DEST_ATTRS] = policy(&[
+    (b::IPVS_DEST_ATTR_ADDR, Policy::Binary(16)),
+    (b::IPVS_DEST_ATTR_PORT, Policy::Int(2)),
+    (b::IPVS_DEST_ATTR_FWD_METHOD, Policy::Int(4)),
+    (b::IPVS_DEST_ATTR_WEIGHT, Policy::Int(4)),
+    (b::IPVS_DEST_ATTR_U_THRESH, Policy::Int(4)),
+    (b::IPVS_DEST_ATTR_L_THRESH, Policy::Int(4)),
+    (b::IPVS_DEST_ATTR_ACTIVE_CONNS, Policy::Int(4)),
+    (b::IPVS_DEST_ATTR_INACT_CONNS, Policy::Int(4)),
+    (b::IPVS_DEST_ATTR_PERSIST_CONNS, Policy::Int(4)),
+    (b::IPVS_DEST_ATTR_STATS, Policy::Nested),
+    (b::IPVS_DEST_ATTR_ADDR_FAMILY, Policy::Int(2)),
+    (b::IPVS_DEST_ATTR_TUN_TYPE, Policy::Int(1)),
+    (b::IPVS_DEST_ATTR_TUN_PORT, Policy::Int(2)),
+    (b::IPVS_DEST_ATTR_TUN_FLAGS, Policy::Int(2)),
+]);
+const DAEMON_POLICY: [Policy; DAEMON_ATTRS] = policy(&[
+    (b::IPVS_DAEMON_ATTR_STATE, Policy::Int(4)),
+    (b::IPVS_DAEMON_ATTR_MCAST_IFN, Policy::NulString(b::IP_VS_IFNAME_MAXLEN as usize - 1)),
+    (b::IPVS_DAEMON_ATTR_SYNC_ID, Policy::Int(4)),
+    (b::IPVS_DAEMON_ATTR_SYNC_MAXLEN, Policy::Int(2)),
+    (b::IPVS_DAEMON_ATTR_MCAST_GROUP, Policy::Int(4)),
+    (b::IPVS_DAEMON_ATTR_MCAST_GROUP6, Policy::MinLen(16)),
+    (b::IPVS_DAEMON_ATTR_MCAST_PORT, Policy::Int(2)),
+    (b::IPVS_DAEMON_ATTR_MCAST_TTL, Policy::Int(1)),
+]);
 
 /// `ip_vs_flags`: new flag bits and which bits to change.
 struct FlagsUpdate {
@@ -121,12 +191,22 @@ struct FlagsUpdate {
     mask: u32,
 }
 
+/// What adding or editing a service sets.
+struct SvcSettings<'a> {
+    /// Scheduler name.
+    sched: &'a [u8],
+    /// Persistence engine name; empty for none.
+    pe: &'a [u8],
+    flags: FlagsUpdate,
+    timeout: u32,
+    netmask: u32,
+}
+
 /// A service as a request gives it.
 struct SvcSpec<'a> {
     key: SvcKey,
-    /// Scheduler, flags, timeout and netmask, when the request must have
-    /// them (add and edit).
-    full: Option<(&'a str, FlagsUpdate, u32, u32)>,
+    /// The settings, when the request must have them (add and edit).
+    full: Option<SvcSettings<'a>>,
 }
 
 fn addr16(raw: &[u8]) -> [u8; 16] {
@@ -137,7 +217,7 @@ fn addr16(raw: &[u8]) -> [u8; 16] {
 }
 
 fn parse_service(nested: &[u8], full: bool) -> Result<SvcSpec<'_>> {
-    let a = SvcAttrs::parse(nested).map_err(|_| EINVAL)?;
+    let a = SvcAttrs::parse(nested, &SVC_POLICY).map_err(|_| EINVAL)?;
     let bad = |_| EINVAL;
     let af = a.u16(b::IPVS_SVC_ATTR_AF).map_err(bad)?;
     let fwmark = a.u32(b::IPVS_SVC_ATTR_FWMARK).map_err(bad)?;
@@ -164,18 +244,20 @@ fn parse_service(nested: &[u8], full: bool) -> Result<SvcSpec<'_>> {
     if !full {
         return Ok(SvcSpec { key, full: None });
     }
-    let sched = a.nul_str(b::IPVS_SVC_ATTR_SCHED_NAME, b::IP_VS_SCHEDNAME_MAXLEN as usize - 1).map_err(bad)?;
-    let flags = a.fixed::<8>(b::IPVS_SVC_ATTR_FLAGS).map_err(bad)?;
+    let sched = a.nul_str(b::IPVS_SVC_ATTR_SCHED_NAME);
+    // Shorter flags count as zeros, as upstream's `nla_memcpy`.
+    let flags = a.padded::<8>(b::IPVS_SVC_ATTR_FLAGS);
     let timeout = a.u32(b::IPVS_SVC_ATTR_TIMEOUT).map_err(bad)?;
     let netmask = a.u32(b::IPVS_SVC_ATTR_NETMASK).map_err(bad)?;
     let (Some(sched), Some(flags), Some(timeout), Some(netmask)) = (sched, flags, timeout, netmask) else {
         return Err(EINVAL);
     };
-    let update = FlagsUpdate {
+    let flags = FlagsUpdate {
         flags: u32::from_ne_bytes([flags[0], flags[1], flags[2], flags[3]]),
         mask: u32::from_ne_bytes([flags[4], flags[5], flags[6], flags[7]]),
     };
-    Ok(SvcSpec { key, full: Some((sched, update, timeout, netmask)) })
+    let pe = a.nul_str(b::IPVS_SVC_ATTR_PE_NAME).unwrap_or(&[]);
+    Ok(SvcSpec { key, full: Some(SvcSettings { sched, pe, flags, timeout, netmask }) })
 }
 
 /// A real server as a request gives it.
@@ -187,7 +269,7 @@ struct DestSpec {
 }
 
 fn parse_dest(nested: &[u8], full: bool) -> Result<DestSpec> {
-    let a = DestAttrs::parse(nested).map_err(|_| EINVAL)?;
+    let a = DestAttrs::parse(nested, &DEST_POLICY).map_err(|_| EINVAL)?;
     let bad = |_| EINVAL;
     let (Some(addr), Some(port)) = (a.get(b::IPVS_DEST_ATTR_ADDR), a.be16(b::IPVS_DEST_ATTR_PORT).map_err(bad)?) else {
         return Err(EINVAL);
@@ -272,20 +354,22 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
     let new_table = match (cmd, current, dest) {
         (b::IPVS_CMD_NEW_SERVICE, Some(_), _) => return Err(EEXIST),
         (b::IPVS_CMD_NEW_SERVICE, None, _) => {
-            let (sched, flags, timeout, netmask) = spec.full.ok_or(EINVAL)?;
-            check_netmask(spec.key.af, netmask)?;
+            let s = spec.full.as_ref().ok_or(EINVAL)?;
+            let sched = bind_scheduler(s, None)?.ok_or(EINVAL)?;
+            check_netmask(spec.key.af, s.netmask)?;
             if spec.key.af == AF_INET6 {
                 ipvs.need_ipv6_defrag(net)?;
             }
-            let config = SvcConfig { flags: flags.flags & flags.mask, timeout, netmask };
-            let service = Service::new(spec.key, config, SchedBinding::new(sched)?)?;
+            let config = SvcConfig { flags: s.flags.flags & s.flags.mask, timeout: s.timeout, netmask: s.netmask };
+            let service = Service::new(spec.key, config, sched)?;
             table.edited(None, Some(service))?
         }
         (b::IPVS_CMD_SET_SERVICE, Some(svc), _) => {
-            let (sched, flags, timeout, netmask) = spec.full.ok_or(EINVAL)?;
-            check_netmask(spec.key.af, netmask)?;
-            let config = SvcConfig { flags: (svc.config.flags & !flags.mask) | (flags.flags & flags.mask), timeout, netmask };
-            let binding = if sched == svc.sched.name() { None } else { Some(SchedBinding::new(sched)?) };
+            let s = spec.full.as_ref().ok_or(EINVAL)?;
+            let binding = bind_scheduler(s, Some(&svc.sched))?;
+            check_netmask(spec.key.af, s.netmask)?;
+            let flags = (svc.config.flags & !s.flags.mask) | (s.flags.flags & s.flags.mask);
+            let config = SvcConfig { flags, timeout: s.timeout, netmask: s.netmask };
             table.edited(index, Some(svc.with(config, binding, svc.dests_without(None)?, DestsEdit::Same)?))?
         }
         (b::IPVS_CMD_DEL_SERVICE, Some(svc), _) => {
@@ -353,17 +437,14 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
 /// stopping finds no daemon running (`ESRCH`, upstream's answer then)
 /// and starting is refused (`EOPNOTSUPP`).
 fn daemon_cmd(cmd: u32, top: &CmdAttrs<'_>) -> Result {
-    let a = DaemonAttrs::parse(top.get(b::IPVS_CMD_ATTR_DAEMON).ok_or(EINVAL)?).map_err(|_| EINVAL)?;
-    // Upstream's attribute policy.
+    let nested = top.get(b::IPVS_CMD_ATTR_DAEMON).ok_or(EINVAL)?;
+    let a = DaemonAttrs::parse(nested, &DAEMON_POLICY).map_err(|_| EINVAL)?;
     let bad = |_| EINVAL;
     let state = a.u32(b::IPVS_DAEMON_ATTR_STATE).map_err(bad)?;
-    let ifname = a.nul_str(b::IPVS_DAEMON_ATTR_MCAST_IFN, b::IP_VS_IFNAME_MAXLEN as usize - 1).map_err(bad)?;
+    let ifname = a.nul_str(b::IPVS_DAEMON_ATTR_MCAST_IFN);
     let sync_id = a.u32(b::IPVS_DAEMON_ATTR_SYNC_ID).map_err(bad)?;
-    a.u16(b::IPVS_DAEMON_ATTR_SYNC_MAXLEN).map_err(bad)?;
     let group = a.fixed::<4>(b::IPVS_DAEMON_ATTR_MCAST_GROUP).map_err(bad)?;
     let group6 = a.fixed::<16>(b::IPVS_DAEMON_ATTR_MCAST_GROUP6).map_err(bad)?;
-    a.u16(b::IPVS_DAEMON_ATTR_MCAST_PORT).map_err(bad)?;
-    a.fixed::<1>(b::IPVS_DAEMON_ATTR_MCAST_TTL).map_err(bad)?;
     if cmd == b::IPVS_CMD_DEL_DAEMON {
         return match state {
             Some(b::IP_VS_STATE_MASTER | b::IP_VS_STATE_BACKUP) => Err(ESRCH),
@@ -405,6 +486,23 @@ fn zero(ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
         }
     }
     Ok(())
+}
+
+/// The scheduler a new or edited service names (`None`: the one it
+/// has), then its persistence engine: upstream's first checks, both
+/// `ENOENT` when unknown. No persistence engine is implemented.
+fn bind_scheduler(s: &SvcSettings<'_>, current: Option<&SchedBinding>) -> Result<Option<SchedBinding>> {
+    let name = core::str::from_utf8(s.sched).map_err(|_| ENOENT)?;
+    let binding = match current {
+        Some(current) if current.name() == name => None,
+        _ => Some(SchedBinding::new(name)?),
+    };
+    if !s.pe.is_empty() {
+        let pe = core::str::from_utf8(s.pe).unwrap_or("?");
+        pr_info!("persistence engine module lvs_ipvs_pe_{} not found\n", pe);
+        return Err(ENOENT);
+    }
+    Ok(binding)
 }
 
 fn check_netmask(af: u16, netmask: u32) -> Result {
@@ -473,7 +571,7 @@ fn dump_services(dump: &mut GenlDump<'_>, ipvs: &IpvsNet) -> Result {
 
 fn dump_dests(dump: &mut GenlDump<'_>, ipvs: &IpvsNet) -> Result {
     // Upstream answers an unknown or malformed service with an empty dump.
-    let Ok(top) = CmdAttrs::parse(dump.attrs()) else { return Ok(()) };
+    let Ok(top) = CmdAttrs::parse(dump.attrs(), &CMD_POLICY) else { return Ok(()) };
     let Some(Ok(spec)) = top.get(b::IPVS_CMD_ATTR_SERVICE).map(|s| parse_service(s, false)) else { return Ok(()) };
     let table = ipvs.services.get();
     let Some(svc) = table.position(&spec.key).and_then(|i| table.services.get(i)) else { return Ok(()) };
