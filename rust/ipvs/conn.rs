@@ -16,7 +16,8 @@ use crate::kbind::global::{ModuleGlobal, Published};
 use crate::kbind::timer::{self, PeriodicTimer, Tick};
 use crate::kbind::{self, bindings};
 use crate::service::Dest;
-use crate::tcp_state::TcpState;
+use crate::packet::PROTO_TCP;
+use crate::tcp_state::{TcpState, Timeouts};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLock};
@@ -66,6 +67,11 @@ impl Control {
         self.controlled.fetch_sub(1, Ordering::Relaxed);
     }
 
+    /// Whether it controls connections now.
+    pub(crate) fn controls_any(&self) -> bool {
+        self.controlled.load(Ordering::Relaxed) > 0
+    }
+
     /// The template's timeout now, seconds.
     pub(crate) fn timeout(&self) -> u32 {
         self.timeout.load(Ordering::Relaxed)
@@ -112,6 +118,9 @@ pub(crate) struct Conn {
     pub(crate) state: TcpState,
     /// `F_*` flags.
     pub(crate) flags: u8,
+    /// Packets from the client, up to 255 (random entry dropping spares
+    /// busy connections).
+    pub(crate) in_pkts: u8,
     /// A template's control, shared with the connections it controls; a
     /// connection's template's.
     pub(crate) control: Option<Arc<Control>>,
@@ -138,6 +147,21 @@ impl Conn {
         if state == TcpState::Established {
             self.assure_template();
         }
+    }
+
+    /// The timeout of the connection in its current state, seconds,
+    /// under timeouts `t`; a template's own.
+    pub(crate) fn timeout(&self, t: &Timeouts) -> u32 {
+        match &self.control {
+            Some(control) if self.is_template() => control.timeout(),
+            _ if self.proto == PROTO_TCP => t.tcp_state(self.state),
+            _ => t.udp,
+        }
+    }
+
+    /// A packet came from the client.
+    pub(crate) fn count_in_packet(&mut self) {
+        self.in_pkts = self.in_pkts.saturating_add(1);
     }
 
     /// Whether it is a persistence template.
@@ -380,8 +404,26 @@ impl ConnTab {
         let _bh = BhGuard::new();
         for stripe in &self.stripes {
             let mut shard = stripe.lock();
-            shard.remove_if(|c| c.net == net, |c| c.unaccount(), |c| self.place(c.proto, &c.caddr, c.cport, c.af).1);
+            shard.remove_if(|c, _| c.net == net, |c| c.unaccount(), |c| self.place(c.proto, &c.caddr, c.cport, c.af).1);
         }
+    }
+
+    /// Removes the connections of namespace `net` that `drops` picks
+    /// (it sees each with the seconds it has left) in a 32nd of the
+    /// table: the stripes from `first` on. Upstream's random entry
+    /// dropping looks at random buckets; going round the stripes looks at
+    /// every entry within 32 calls. Returns where the next call starts.
+    pub(crate) fn drop_some(&self, net: usize, first: usize, mut drops: impl FnMut(&Conn, u32) -> bool) -> usize {
+        let round = STRIPES / 32;
+        for i in 0..round {
+            let mut shard = self.stripes[(first + i) % STRIPES].lock();
+            shard.remove_if(
+                |c, left| c.net == net && drops(c, left),
+                |c| c.unaccount(),
+                |c| self.place(c.proto, &c.caddr, c.cport, c.af).1,
+            );
+        }
+        (first + round) % STRIPES
     }
 
     /// Calls `f` on each connection of namespace `net` with the seconds

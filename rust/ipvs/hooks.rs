@@ -171,16 +171,6 @@ fn count_outbound(ipvs: &IpvsNet, conn: &Conn, bytes: u32) {
     }
 }
 
-/// The timeout a connection gets in its current state, seconds.
-fn timeout_of(ipvs: &IpvsNet, conn: &Conn) -> u32 {
-    let t = ipvs.timeouts();
-    if conn.proto == PROTO_TCP {
-        t.tcp_state(conn.state)
-    } else {
-        t.udp
-    }
-}
-
 /// The address family number of IPv6 (`v6`) or IPv4.
 fn af(v6: bool) -> u16 {
     if v6 {
@@ -225,10 +215,11 @@ fn local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict
         }
         if flow.proto == PROTO_TCP {
             let dir = if input_only { Direction::InputOnly } else { Direction::Input };
-            conn.set_state(conn.state.next(dir, flow.tcp_flags));
+            conn.set_state(conn.state.next(dir, flow.tcp_flags, ipvs.defense.secure_tcp()));
         }
+        conn.count_in_packet();
         count_inbound(ipvs, conn, bytes);
-        (Known::To(Target::of(conn, net)), Then::Expire(timeout_of(ipvs, conn)))
+        (Known::To(Target::of(conn, net)), Then::Expire(conn.timeout(&ipvs.timeouts())))
     });
     let target = match known {
         Some(Known::To(target)) => target,
@@ -273,6 +264,10 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32) -> Sc
     let Some(svc) = services.lookup(af(flow.v6), mark, flow.proto, &flow.daddr, flow.dport, may_be_ftp_data) else {
         return Scheduled::NotOurs;
     };
+    // Under the drop_packet defence, some new connections are not made.
+    if ipvs.defense.drops_new_conn() {
+        return Scheduled::Drop;
+    }
     let key = FlowKey { v6: flow.v6, saddr: flow.saddr, daddr: flow.daddr, sport: flow.sport, dport: flow.dport, inverse: false };
     let (dest, dport, control) = if svc.is_persistent() {
         let Some(p) = template::schedule(net, ipvs, svc, flow, &key) else { return Scheduled::Drop };
@@ -293,7 +288,7 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32) -> Sc
     let no_output = if u32::from(fwd) == b::IP_VS_CONN_F_MASQ { 0 } else { F_NOOUTPUT };
     let state = if flow.proto == PROTO_TCP {
         let dir = if no_output != 0 { Direction::InputOnly } else { Direction::Input };
-        TcpState::None.next(dir, flow.tcp_flags)
+        TcpState::None.next(dir, flow.tcp_flags, ipvs.defense.secure_tcp())
     } else {
         TcpState::None
     };
@@ -312,10 +307,11 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32) -> Sc
         fwd,
         state,
         flags: no_output | inactive,
+        in_pkts: 1,
         control,
     };
     let target = Target::of(&conn, net);
-    let timeout = timeout_of(ipvs, &conn);
+    let timeout = conn.timeout(&ipvs.timeouts());
     conn.dest.count_conn();
     ipvs.stats.conn();
     count_inbound(ipvs, &conn, bytes);
@@ -339,15 +335,15 @@ fn forward(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict 
     let bytes = skb.len();
     let virtual_end = ipvs.conn_tab.with_conn(af(flow.v6), key, |conn| {
         if u32::from(conn.fwd) != b::IP_VS_CONN_F_MASQ {
-            return (None, Then::Expire(timeout_of(ipvs, conn)));
+            return (None, Then::Expire(conn.timeout(&ipvs.timeouts())));
         }
         count_outbound(ipvs, conn, bytes);
         if flow.proto == PROTO_TCP {
-            conn.set_state(conn.state.next(Direction::Output, flow.tcp_flags));
+            conn.set_state(conn.state.next(Direction::Output, flow.tcp_flags, ipvs.defense.secure_tcp()));
         } else {
             conn.assure_template();
         }
-        (Some((conn.vaddr, conn.vport)), Then::Expire(timeout_of(ipvs, conn)))
+        (Some((conn.vaddr, conn.vport)), Then::Expire(conn.timeout(&ipvs.timeouts())))
     });
     match virtual_end.flatten() {
         Some((vaddr, vport)) => xmit::nat_reply(skb, flow, &vaddr, vport),

@@ -18,6 +18,8 @@ pub mod conn_hash;
 pub mod conn_shard;
 #[path = "../logic/csum.rs"]
 pub mod csum;
+#[path = "../logic/defense_rules.rs"]
+pub mod defense_rules;
 #[path = "../logic/gs_table.rs"]
 pub mod gs_table;
 #[path = "../logic/icmp.rs"]
@@ -51,6 +53,7 @@ pub mod tunnel;
 
 mod conn;
 mod ctl;
+mod defense;
 mod gs;
 mod hooks;
 mod net;

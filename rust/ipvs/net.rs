@@ -3,6 +3,7 @@
 //! `struct netns_ipvs`: services, timeouts and counters are per namespace.
 
 use crate::conn::{self, ConnTab};
+use crate::defense::{self, Defense, DefenseCheck};
 use crate::gs::GsFile;
 use crate::proc::{ConnFile, HookCountsFile, ServicesFile, StatsFile, StatsPercpuFile};
 use crate::hooks::{HookCounts, IpvsHooks, HOOKS};
@@ -33,6 +34,9 @@ pub(crate) struct IpvsNet {
     _stats_file: NetProcFile<StatsFile>,
     _stats_percpu_file: NetProcFile<StatsPercpuFile>,
     _estimation: PeriodicTimer<Estimation>,
+    _defense_check: PeriodicTimer<DefenseCheck>,
+    /// What the DoS defences make the packet path do.
+    pub(crate) defense: Arc<Defense>,
     /// `/proc/sys/net/ipv4/vs/`.
     pub(crate) sysctls: Arc<IpvsSysctls>,
     /// The namespace's services.
@@ -45,21 +49,43 @@ pub(crate) struct IpvsNet {
     pub(crate) trash: DestTrash,
     /// Packets seen by each hook.
     pub(crate) hook_counts: HookCounts,
-    timeouts: [AtomicU32; 3],
+    timeouts: Arc<ConnTimeouts>,
     /// IPv6 reassembly, on from the first IPv6 service or real server.
     ipv6_defrag: Pin<KBox<Mutex<Option<Ipv6Defrag>>>>,
     net_id: usize,
 }
 
-impl IpvsNet {
-    /// The timeouts `ipvsadm --set` controls.
-    pub(crate) fn timeouts(&self) -> Timeouts {
-        let [tcp, tcp_fin, udp] = &self.timeouts;
+/// The timeouts `ipvsadm --set` controls.
+pub(crate) struct ConnTimeouts([AtomicU32; 3]);
+
+impl ConnTimeouts {
+    fn new() -> Result<Arc<Self>> {
+        let t = Timeouts::default();
+        Ok(Arc::new(Self([AtomicU32::new(t.tcp), AtomicU32::new(t.tcp_fin), AtomicU32::new(t.udp)]), GFP_KERNEL)?)
+    }
+
+    /// The timeouts now.
+    pub(crate) fn get(&self) -> Timeouts {
+        let [tcp, tcp_fin, udp] = &self.0;
         Timeouts {
             tcp: tcp.load(Ordering::Relaxed),
             tcp_fin: tcp_fin.load(Ordering::Relaxed),
             udp: udp.load(Ordering::Relaxed),
         }
+    }
+
+    fn set(&self, t: &Timeouts) {
+        let [tcp, tcp_fin, udp] = &self.0;
+        tcp.store(t.tcp, Ordering::Relaxed);
+        tcp_fin.store(t.tcp_fin, Ordering::Relaxed);
+        udp.store(t.udp, Ordering::Relaxed);
+    }
+}
+
+impl IpvsNet {
+    /// The timeouts `ipvsadm --set` controls.
+    pub(crate) fn timeouts(&self) -> Timeouts {
+        self.timeouts.get()
     }
 
     /// Turns IPv6 reassembly on in namespace `net` (this one), if it is
@@ -75,10 +101,7 @@ impl IpvsNet {
 
     /// Changes the timeouts.
     pub(crate) fn set_timeouts(&self, t: &Timeouts) {
-        let [tcp, tcp_fin, udp] = &self.timeouts;
-        tcp.store(t.tcp, Ordering::Relaxed);
-        tcp_fin.store(t.tcp_fin, Ordering::Relaxed);
-        udp.store(t.udp, Ordering::Relaxed);
+        self.timeouts.set(t);
     }
 }
 
@@ -118,18 +141,22 @@ impl PernetState for IpvsNet {
     }
 
     fn init(net: &Net) -> Result<Self> {
-        let t = Timeouts::default();
         let services = Arc::new(RcuArc::new(ServiceTable::empty()?), GFP_KERNEL)?;
         let stats = Stats::new()?;
         let sysctls = Arc::new(IpvsSysctls::register(net)?, GFP_KERNEL)?;
+        let conn_tab = conn::get().ok_or(ENODEV)?;
+        let timeouts = ConnTimeouts::new()?;
+        let defense = Defense::new()?;
         Ok(Self {
             _estimation: stats::start_estimation(services.clone(), stats.clone(), sysctls.clone())?,
+            _defense_check: defense::start(defense.clone(), sysctls.clone(), conn_tab.clone(), timeouts.clone(), net.id())?,
+            defense,
             services,
             stats,
-            conn_tab: conn::get().ok_or(ENODEV)?,
+            conn_tab,
             trash: DestTrash::new()?,
             hook_counts: HookCounts::default(),
-            timeouts: [AtomicU32::new(t.tcp), AtomicU32::new(t.tcp_fin), AtomicU32::new(t.udp)],
+            timeouts,
             ipv6_defrag: KBox::pin_init(kernel::new_mutex!(None, "lvs_ipv6_defrag"), GFP_KERNEL)?,
             net_id: net.id(),
             _hook_counts_file: NetProcFile::create(net, kernel::c_str!("lvs_ipvs_hooks"))?,

@@ -5,35 +5,57 @@
 
 use crate::kbind::netns::Net;
 use crate::kbind::sysctl::{IntSysctl, NetSysctls};
+use crate::defense_rules::{Modes, AMEMTHRESH_DEFAULT, AM_DROPRATE_DEFAULT};
 use crate::kbind::timer;
 use crate::sched_api::LocalityTimes;
 use kernel::prelude::*;
+use kernel::str::CStr;
 
 /// The sysctls, in the order of [`SYSCTLS`].
 #[derive(Clone, Copy)]
 enum Var {
+    AmDroprate,
+    Amemthresh,
     ConnReuseMode,
+    DropEntry,
+    DropPacket,
     ExpireNodestConn,
     ExpireQuiescentTemplate,
     LblcExpiration,
     LblcrExpiration,
     PmtuDisc,
     RunEstimation,
+    SecureTcp,
     SloppyTcp,
 }
 
 /// Upstream's default for both locality expirations: a day, in seconds.
 const LOCALITY_EXPIRATION: i32 = 24 * 60 * 60;
 
-static SYSCTLS: [IntSysctl; 8] = [
-    IntSysctl { name: kernel::c_str!("conn_reuse_mode"), default: 1 },
-    IntSysctl { name: kernel::c_str!("expire_nodest_conn"), default: 0 },
-    IntSysctl { name: kernel::c_str!("expire_quiescent_template"), default: 0 },
-    IntSysctl { name: kernel::c_str!("lblc_expiration"), default: LOCALITY_EXPIRATION },
-    IntSysctl { name: kernel::c_str!("lblcr_expiration"), default: LOCALITY_EXPIRATION },
-    IntSysctl { name: kernel::c_str!("pmtu_disc"), default: 1 },
-    IntSysctl { name: kernel::c_str!("run_estimation"), default: 1 },
-    IntSysctl { name: kernel::c_str!("sloppy_tcp"), default: 0 },
+/// A sysctl that takes any value.
+const fn int(name: &'static CStr, default: i32) -> IntSysctl {
+    IntSysctl { name, default, range: None }
+}
+
+/// A defence's mode (see `defense.rs`): 0 to 3, off at first.
+const fn defense_mode(name: &'static CStr) -> IntSysctl {
+    IntSysctl { name, default: 0, range: Some((0, 3)) }
+}
+
+static SYSCTLS: [IntSysctl; 13] = [
+    int(kernel::c_str!("am_droprate"), AM_DROPRATE_DEFAULT),
+    int(kernel::c_str!("amemthresh"), AMEMTHRESH_DEFAULT),
+    int(kernel::c_str!("conn_reuse_mode"), 1),
+    defense_mode(kernel::c_str!("drop_entry")),
+    defense_mode(kernel::c_str!("drop_packet")),
+    int(kernel::c_str!("expire_nodest_conn"), 0),
+    int(kernel::c_str!("expire_quiescent_template"), 0),
+    int(kernel::c_str!("lblc_expiration"), LOCALITY_EXPIRATION),
+    int(kernel::c_str!("lblcr_expiration"), LOCALITY_EXPIRATION),
+    int(kernel::c_str!("pmtu_disc"), 1),
+    int(kernel::c_str!("run_estimation"), 1),
+    defense_mode(kernel::c_str!("secure_tcp")),
+    int(kernel::c_str!("sloppy_tcp"), 0),
 ];
 
 /// A namespace's IPVS sysctls.
@@ -47,6 +69,35 @@ impl IpvsSysctls {
 
     fn get(&self, var: Var) -> i32 {
         self.0.get(var as usize)
+    }
+
+    /// `drop_entry`, `drop_packet`, `secure_tcp`: the DoS defences' modes.
+    pub(crate) fn defense_modes(&self) -> Modes {
+        Modes {
+            drop_entry: self.get(Var::DropEntry),
+            drop_packet: self.get(Var::DropPacket),
+            secure_tcp: self.get(Var::SecureTcp),
+        }
+    }
+
+    /// Moves the defences' automatic modes between 1 and 2 as memory
+    /// comes and goes (what upstream writes to these sysctls), from the
+    /// modes `was` read.
+    pub(crate) fn update_defense_modes(&self, was: Modes, now: Modes) {
+        self.0.update(Var::DropEntry as usize, was.drop_entry, now.drop_entry);
+        self.0.update(Var::DropPacket as usize, was.drop_packet, now.drop_packet);
+        self.0.update(Var::SecureTcp as usize, was.secure_tcp, now.secure_tcp);
+    }
+
+    /// `amemthresh`: below this many free pages memory counts as low.
+    pub(crate) fn amemthresh(&self) -> i32 {
+        self.get(Var::Amemthresh)
+    }
+
+    /// `am_droprate`: `drop_packet` in mode 3 drops one in this many new
+    /// connections.
+    pub(crate) fn am_droprate(&self) -> i32 {
+        self.get(Var::AmDroprate)
     }
 
     /// `conn_reuse_mode`: whether a SYN on a finished connection's ports

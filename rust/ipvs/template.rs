@@ -91,6 +91,7 @@ fn create(net: &Net, ipvs: &IpvsNet, svc: &Service, tkey: &TemplateKey, dest: &A
         fwd: dest.fwd.load(Ordering::Relaxed) as u8,
         state: TcpState::None,
         flags: F_TEMPLATE,
+        in_pkts: 0,
         control: Some(control.clone()),
     };
     ipvs.conn_tab.insert(template, timeout).ok()?;

@@ -6,6 +6,7 @@
 #include "helpers.h"
 #include <linux/capability.h>
 #include <linux/kmod.h>
+#include <linux/mm.h>
 #include <net/ip.h>
 #include <net/icmp.h>
 #include <net/ip6_route.h>
@@ -104,6 +105,15 @@ void lvs_rcu_read_unlock(void)
 unsigned long lvs_totalram_pages(void)
 {
 	return totalram_pages();
+}
+
+long lvs_available_pages(void)
+{
+	struct sysinfo i;
+
+	/* What upstream's defences count as available: free and buffers. */
+	si_meminfo(&i);
+	return i.freeram + i.bufferram;
 }
 
 struct module *lvs_this_module(void)

@@ -109,6 +109,7 @@ u32 lvs_random_u32_below(u32 ceil);
 
 /* memory */
 unsigned long lvs_totalram_pages(void);
+long lvs_available_pages(void);
 
 /* modules */
 struct module *lvs_this_module(void);

@@ -38,6 +38,13 @@ pub fn total_ram_bytes() -> u64 {
     (pages as u64) << bindings::PAGE_SHIFT
 }
 
+/// Pages of memory free or in buffers (`si_meminfo`), what upstream's
+/// DoS defences weigh against `amemthresh`.
+pub fn available_pages() -> i64 {
+    // SAFETY: reads counters; callable from any context.
+    (unsafe { bindings::lvs_available_pages() }) as i64
+}
+
 /// 64 random bits from the kernel's pool, for hash keys.
 pub fn random_u64() -> u64 {
     // SAFETY: no preconditions; callable from any context.

@@ -8,12 +8,16 @@ use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::prelude::*;
 use kernel::str::CStr;
 
-/// One integer sysctl: its file name and the value it starts with.
+/// One integer sysctl: its file name, the value it starts with and the
+/// values it takes.
 pub struct IntSysctl {
     /// File name under the directory.
     pub name: &'static CStr,
     /// Value in a new namespace.
     pub default: i32,
+    /// The lowest and highest value a write may set (`EINVAL` outside,
+    /// `proc_dointvec_minmax`); `None`: any.
+    pub range: Option<(i32, i32)>,
 }
 
 /// A namespace's directory of integer sysctls, removed on drop. The
@@ -41,17 +45,22 @@ impl NetSysctls {
         }
         let mut table = KVec::with_capacity(sysctls.len(), GFP_KERNEL)?;
         for (s, value) in sysctls.iter().zip(values.iter()) {
-            table.push(
-                bindings::ctl_table {
-                    procname: s.name.as_char_ptr(),
-                    data: value.as_ptr().cast(),
-                    maxlen: core::mem::size_of::<i32>() as i32,
-                    mode: 0o644,
-                    proc_handler: Some(bindings::proc_dointvec),
-                    ..Default::default()
-                },
-                GFP_KERNEL,
-            )?;
+            let mut entry = bindings::ctl_table {
+                procname: s.name.as_char_ptr(),
+                data: value.as_ptr().cast(),
+                maxlen: core::mem::size_of::<i32>() as i32,
+                mode: 0o644,
+                proc_handler: Some(bindings::proc_dointvec),
+                ..Default::default()
+            };
+            if let Some((min, max)) = &s.range {
+                // The bounds live in the static `sysctls`; the handler only
+                // reads them.
+                entry.extra1 = (min as *const i32).cast_mut().cast();
+                entry.extra2 = (max as *const i32).cast_mut().cast();
+                entry.proc_handler = Some(bindings::proc_dointvec_minmax);
+            }
+            table.push(entry, GFP_KERNEL)?;
         }
         // SAFETY: `net` is live; `path` is static; the table and the
         // values it points to stay where they are until `drop`
@@ -68,6 +77,14 @@ impl NetSysctls {
     /// The value of sysctl `index` (its place in the list registered).
     pub fn get(&self, index: usize) -> i32 {
         self.values.get(index).map_or(0, |v| v.load(Ordering::Relaxed))
+    }
+
+    /// Changes sysctl `index` from `current` to `value` on the kernel's
+    /// side, unless a write changed it meanwhile (which wins).
+    pub fn update(&self, index: usize, current: i32, value: i32) {
+        if let Some(v) = self.values.get(index) {
+            let _ = v.compare_exchange(current, value, Ordering::Relaxed, Ordering::Relaxed);
+        }
     }
 }
 

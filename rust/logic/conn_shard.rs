@@ -213,12 +213,13 @@ impl<T, S: SlotStore<T>, H: AsMut<[u32]> + AsRef<[u32]>> ConnShard<T, S, H> {
         self.entries.remove(bucket, id)
     }
 
-    /// Removes every entry `remove` picks, handing each to `removed`.
-    pub fn remove_if(&mut self, mut remove: impl FnMut(&T) -> bool, mut removed: impl FnMut(T), bucket_of: impl Fn(&T) -> usize) {
+    /// Removes every entry `remove` picks (it sees each with its
+    /// remaining ticks), handing each to `removed`.
+    pub fn remove_if(&mut self, mut remove: impl FnMut(&T, u32) -> bool, mut removed: impl FnMut(T), bucket_of: impl Fn(&T) -> usize) {
         for id in 0..self.entries.slots.len() as u32 {
             let slot = self.entries.slots.get(id as usize);
             let Some(entry) = slot.entry.as_ref() else { continue };
-            if !remove(entry) {
+            if !remove(entry, self.timer.remaining(&slot.link).unwrap_or(0)) {
                 continue;
             }
             let bucket = bucket_of(entry);
@@ -337,7 +338,14 @@ mod tests {
             s.insert(0, (0, k), 10).unwrap();
         }
         let mut gone = Vec::new();
-        s.remove_if(|&(_, k)| k % 2 == 1, |(_, k)| gone.push(k), |&(b, _)| b);
+        s.remove_if(
+            |&(_, k), left| {
+                assert_eq!(left, 10, "each entry with its remaining ticks");
+                k % 2 == 1
+            },
+            |(_, k)| gone.push(k),
+            |&(b, _)| b,
+        );
         gone.sort();
         assert_eq!(gone, vec![1, 3, 5]);
         let mut left = Vec::new();

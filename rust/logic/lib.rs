@@ -12,6 +12,7 @@ extern crate std;
 pub mod conn_hash;
 pub mod conn_shard;
 pub mod csum;
+pub mod defense_rules;
 pub mod gs_table;
 pub mod http;
 pub mod icmp;

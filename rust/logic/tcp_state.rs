@@ -98,12 +98,42 @@ const TABLE: [[[TcpState; TCP_STATES]; 4]; 3] = [
     ],
 ];
 
+/// Upstream's table under the `secure_tcp` defence (`tcp_states_dos`):
+/// a client's SYN moves a connection only to SYN_RECV or SYNACK, and
+/// only the real server's answer establishes it, so a flood of spoofed
+/// SYNs and ACKs holds entries only for the short SYN_RECV timeout.
+const SECURE_TABLE: [[[TcpState; TCP_STATES]; 4]; 3] = [
+    // Input: sNO sES sSS sSR sFW sTW sCL sCW sLA sLI sSA
+    [
+        [SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SA],
+        [CL, CW, SS, TW, TW, TW, CL, CW, LA, LI, SA],
+        [ES, ES, SS, SR, FW, TW, CL, CW, CL, LI, SA],
+        [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL],
+    ],
+    // Output
+    [
+        [SS, ES, SS, SA, SS, SS, SS, SS, SS, LI, SA],
+        [TW, FW, SS, TW, FW, TW, CL, TW, LA, LI, TW],
+        [ES, ES, SS, ES, FW, TW, CL, CW, LA, ES, ES],
+        [CL, CL, SS, CL, CL, TW, CL, CL, CL, CL, CL],
+    ],
+    // Input only
+    [
+        [SA, ES, ES, SR, SA, SA, SA, SA, SA, SA, SA],
+        [CL, FW, SS, TW, FW, TW, CL, CW, LA, LI, TW],
+        [ES, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES],
+        [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL],
+    ],
+];
+
 impl TcpState {
     /// The state after a packet with TCP `flags` travelling `dir`; a
     /// packet with none of SYN, FIN, ACK, RST closes, as upstream.
-    pub fn next(self, dir: Direction, flags: u8) -> TcpState {
+    /// `secure`: the `secure_tcp` defence is on.
+    pub fn next(self, dir: Direction, flags: u8, secure: bool) -> TcpState {
         let Some(row) = flag_row(flags) else { return CL };
-        TABLE[dir as usize][row][self as usize]
+        let table = if secure { &SECURE_TABLE } else { &TABLE };
+        table[dir as usize][row][self as usize]
     }
 
     /// Whether a connection in this state counts as active (upstream's
@@ -220,7 +250,7 @@ mod tests {
             (Direction::Output, FIN | ACK, TW),
             (Direction::Input, ACK, TW),
         ] {
-            s = s.next(dir, flags);
+            s = s.next(dir, flags, false);
             assert_eq!(s, want);
         }
         assert!(!s.is_active());
@@ -228,14 +258,14 @@ mod tests {
 
     #[test]
     fn direct_routing_sees_input_only() {
-        let mut s = TcpState::None.next(Direction::InputOnly, SYN);
+        let mut s = TcpState::None.next(Direction::InputOnly, SYN, false);
         assert_eq!(s, SR);
-        s = s.next(Direction::InputOnly, ACK);
+        s = s.next(Direction::InputOnly, ACK, false);
         assert_eq!((s, s.is_active()), (ES, true));
-        s = s.next(Direction::InputOnly, FIN | ACK);
+        s = s.next(Direction::InputOnly, FIN | ACK, false);
         assert_eq!((s, s.is_active()), (FW, false));
-        assert_eq!(s.next(Direction::InputOnly, RST), CL);
-        assert_eq!(ES.next(Direction::Input, 0), CL, "no flags closes");
+        assert_eq!(s.next(Direction::InputOnly, RST, false), CL);
+        assert_eq!(ES.next(Direction::Input, 0, false), CL, "no flags closes");
     }
 
     #[test]
@@ -248,4 +278,20 @@ mod tests {
         assert_eq!(TimeWait.name(), "TIME_WAIT");
     }
     use TcpState::TimeWait;
+
+    #[test]
+    fn secure_tcp_establishes_only_on_the_servers_answer() {
+        // A spoofed handshake (SYN, then ACK, never an answer) stays in
+        // SYN_RECV, whose timeout is short.
+        let s = TcpState::None.next(Direction::Input, SYN, true);
+        assert_eq!(s, SR);
+        assert_eq!(s.next(Direction::Input, ACK, true), SR);
+        assert_eq!(s.next(Direction::Input, ACK, false), ES);
+        // The server's SYN+ACK moves it on; the client's ACK then counts.
+        let s = s.next(Direction::Output, SYN | ACK, true);
+        assert_eq!(s, SA);
+        assert_eq!(s.next(Direction::Output, ACK, true), ES);
+        // Without replies (DR, TUN) a SYN waits in SYNACK.
+        assert_eq!(TcpState::None.next(Direction::InputOnly, SYN, true), SA);
+    }
 }
