@@ -25,7 +25,8 @@ ON_EXIT="rm -rf $tmp"
 mkdir "$tmp/theirs" "$tmp/ours"
 ln -s "$theirs" "$tmp/theirs/ipvsadm"
 install -m 755 "$ours" "$tmp/ours/ipvsadm"
-for s in rr wrr lc wlc sh mh; do use_sched $s; done
+# Every scheduler the corpus names, loaded (and unloaded) by the test.
+for s in rr wrr lc wlc sed nq dh sh mh lblc lblcr fo ovf twos; do use_sched $s; done
 
 # The scripts, one file each (scriptNNN, its name in scriptNNN.name).
 # Scripts named "[c] ..." (sync daemons) only on C IPVS.

@@ -104,10 +104,17 @@ impl<T: Send + Sync> RcuArc<T> {
     }
 
     /// Installs `value`; waits for readers of the old value (may sleep).
+    /// The wait is expedited, as the networking core's
+    /// `synchronize_net` does under the RTNL lock: a configuration
+    /// change (one per `ipvsadm` command, thousands when keepalived loads
+    /// a big table) waits for the CPUs to pass a quiescent state, not for
+    /// a full grace period, and the old value still goes before it
+    /// returns (a service's scheduler module is free to unload as soon
+    /// as the command returns, as upstream's).
     pub fn replace(&self, value: Arc<T>) {
         let old = self.0.swap(Arc::into_raw(value).cast_mut(), Ordering::AcqRel);
         // SAFETY: waits for every reader that may have loaded `old`.
-        unsafe { bindings::synchronize_rcu() };
+        unsafe { bindings::synchronize_rcu_expedited() };
         // SAFETY: `old` came from `Arc::into_raw` and is unreachable now.
         drop(unsafe { Arc::from_raw(old) });
     }
