@@ -78,7 +78,7 @@ impl GenlFamily for IpvsFamily {
                 Ok(())
             }
             b::IPVS_CMD_ZERO => zero(ipvs, &top),
-            b::IPVS_CMD_NEW_DAEMON | b::IPVS_CMD_DEL_DAEMON => daemon_cmd(req.cmd().into(), &top),
+            b::IPVS_CMD_NEW_DAEMON | b::IPVS_CMD_DEL_DAEMON => daemon_cmd(req.cmd().into(), req.net(), ipvs, &top),
             cmd => set_cmd(cmd, req.net(), ipvs, &top),
         }
     }
@@ -383,6 +383,9 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
             if svc.find_dest(af, &d.addr, d.port).is_some() {
                 return Err(EEXIST);
             }
+            if !net.may_be_real_server(af == AF_INET6, &d.addr) {
+                return Err(EINVAL);
+            }
             if af == AF_INET6 {
                 ipvs.need_ipv6_defrag(net)?;
             }
@@ -433,10 +436,11 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
 
 /// An IPv6 persistence netmask is a prefix length, 1 to 128.
 /// Starting and stopping connection-sync daemons. They are not
-/// implemented (yet): a request is checked as upstream checks it, then
-/// stopping finds no daemon running (`ESRCH`, upstream's answer then)
-/// and starting is refused (`EOPNOTSUPP`).
-fn daemon_cmd(cmd: u32, top: &CmdAttrs<'_>) -> Result {
+/// implemented (yet): a request is checked as upstream checks it (its
+/// attributes, the services' families, the interface), then stopping
+/// finds no daemon running (`ESRCH`, upstream's answer then) and
+/// starting is refused (`EOPNOTSUPP`).
+fn daemon_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
     let nested = top.get(b::IPVS_CMD_ATTR_DAEMON).ok_or(EINVAL)?;
     let a = DaemonAttrs::parse(nested, &DAEMON_POLICY).map_err(|_| EINVAL)?;
     let bad = |_| EINVAL;
@@ -461,6 +465,18 @@ fn daemon_cmd(cmd: u32, top: &CmdAttrs<'_>) -> Result {
         (None, None) => true,
     };
     if !multicast {
+        return Err(EINVAL);
+    }
+    // The sync protocol cannot carry a real server of another family
+    // than its service's.
+    let mixed = ipvs.services.get().services.iter().any(|svc| svc.dests.iter().any(|d| d.af != svc.key.af));
+    if mixed {
+        return Err(EINVAL);
+    }
+    if !net.has_device(ifname.unwrap_or(&[])) {
+        return Err(ENODEV);
+    }
+    if state != Some(b::IP_VS_STATE_MASTER) && state != Some(b::IP_VS_STATE_BACKUP) {
         return Err(EINVAL);
     }
     Err(kb::error(b::EOPNOTSUPP))

@@ -303,6 +303,39 @@ bool lvs_port_requires_bind_service(struct net *net, u16 port)
 	return inet_port_requires_bind_service(net, port);
 }
 
+bool lvs_real_server_addr_ok(struct net *net, bool v6, const void *addr)
+{
+	struct flowi6 fl6 = {};
+	struct dst_entry *d;
+	bool on_loopback;
+	int type;
+
+	if (!v6) {
+		/* Unicast, or one of ours; not broadcast, multicast, 0/8. */
+		type = inet_addr_type(net, *(const __be32 *)addr);
+		return type == RTN_UNICAST || type == RTN_LOCAL;
+	}
+	type = ipv6_addr_type(addr);
+	if ((type & IPV6_ADDR_UNICAST) && !(type & IPV6_ADDR_LINKLOCAL))
+		return true;
+	/* Otherwise only if it routes to the loopback device (ours). */
+	fl6.daddr = *(const struct in6_addr *)addr;
+	d = ip6_route_output(net, NULL, &fl6);
+	on_loopback = !d->error && d->dev && (d->dev->flags & IFF_LOOPBACK);
+	dst_release(d);
+	return on_loopback;
+}
+
+bool lvs_dev_exists(struct net *net, const char *name)
+{
+	bool found;
+
+	rcu_read_lock();
+	found = dev_get_by_name_rcu(net, name) != NULL;
+	rcu_read_unlock();
+	return found;
+}
+
 bool lvs_skb_is_gso(const struct sk_buff *skb)
 {
 	return skb_is_gso(skb);

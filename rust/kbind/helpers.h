@@ -78,6 +78,8 @@ unsigned int lvs_dst_mtu(struct dst_entry *dst);
 void lvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst);
 u32 lvs_skb_mark(const struct sk_buff *skb);
 bool lvs_port_requires_bind_service(struct net *net, u16 port);
+bool lvs_real_server_addr_ok(struct net *net, bool v6, const void *addr);
+bool lvs_dev_exists(struct net *net, const char *name);
 bool lvs_skb_is_gso(const struct sk_buff *skb);
 int lvs_skb_push_tunnel(struct sk_buff *skb, bool v6, u8 inner_proto, u8 encap_proto,
 			const u8 *encap, unsigned int encap_len, bool csum, bool remcsum,

@@ -36,6 +36,26 @@ impl Net {
         unsafe { bindings::lvs_port_requires_bind_service(self.as_ptr(), port) }
     }
 
+    /// Whether `addr` (IPv6 if `v6`, else its first four bytes) may be a
+    /// real server's: unicast or one of this namespace's own addresses,
+    /// as upstream demands of a new real server.
+    pub fn may_be_real_server(&self, v6: bool, addr: &[u8; 16]) -> bool {
+        // SAFETY: `self` is live; `addr` holds the 4 or 16 bytes read.
+        unsafe { bindings::lvs_real_server_addr_ok(self.as_ptr(), v6, addr.as_ptr().cast()) }
+    }
+
+    /// Whether a network device named `name` exists here (names longer
+    /// than the kernel's `IFNAMSIZ - 1` never do).
+    pub fn has_device(&self, name: &[u8]) -> bool {
+        let mut cname = [0u8; bindings::IFNAMSIZ as usize];
+        if name.len() >= cname.len() || name.contains(&0) {
+            return false;
+        }
+        cname[..name.len()].copy_from_slice(name);
+        // SAFETY: `self` is live; `cname` is NUL-terminated.
+        unsafe { bindings::lvs_dev_exists(self.as_ptr(), cname.as_ptr().cast()) }
+    }
+
     /// The raw pointer, for calls into the kernel.
     pub(crate) fn as_ptr(&self) -> *mut bindings::net {
         self.0.get()
