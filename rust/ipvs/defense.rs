@@ -69,9 +69,9 @@ impl DefenseCheck {
     }
 }
 
-/// How random entry dropping sees a connection. SCTP connections have
-/// no states here (as UDP ones): they count by packets alone; persistence
-/// templates of one-packet-scheduling services count as any template.
+/// How random entry dropping sees a connection: a TCP one by its state,
+/// a UDP one by its packets; persistence templates of
+/// one-packet-scheduling services count as any template.
 fn entry_of(conn: &Conn) -> Entry {
     if conn.is_template() {
         return match &conn.control {
