@@ -413,7 +413,9 @@ impl ConnTab {
     /// table: the stripes from `first` on. Upstream's random entry
     /// dropping looks at random buckets; going round the stripes looks at
     /// every entry within 32 calls. Returns where the next call starts.
+    /// Process context; softirqs are held off meanwhile.
     pub(crate) fn drop_some(&self, net: usize, first: usize, mut drops: impl FnMut(&Conn, u32) -> bool) -> usize {
+        let _bh = BhGuard::new();
         let round = STRIPES / 32;
         for i in 0..round {
             let mut shard = self.stripes[(first + i) % STRIPES].lock();

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The DoS defences of a namespace at work (thesis §5.2.9; the rules are
-//! in `logic/defense_rules.rs`): once a second a timer weighs the free
-//! memory against `amemthresh`, moves the automatic modes, sets what
-//! the packet path obeys and, under `drop_entry`, drops entries.
+//! in `logic/defense_rules.rs`): once a second a work item (process
+//! context: reading the free memory takes locks softirqs must not)
+//! weighs the free memory against `amemthresh`, moves the automatic
+//! modes, sets what the packet path obeys and, under `drop_entry`, drops
+//! entries.
 
 use crate::conn::{Conn, ConnTab};
 use crate::defense_rules::{assess, Entry, EntryDrop, Level, PacketDrop};
-use crate::kbind::timer::{self, PeriodicTimer, Tick};
+use crate::kbind::timer::{self, PeriodicWork, Tick};
 use crate::kbind;
 use crate::net::ConnTimeouts;
 use crate::packet::PROTO_TCP;
@@ -111,8 +113,8 @@ pub(crate) fn start(
     conn_tab: Arc<ConnTab>,
     timeouts: Arc<ConnTimeouts>,
     net_id: usize,
-) -> Result<PeriodicTimer<DefenseCheck>> {
+) -> Result<PeriodicWork<DefenseCheck>> {
     let entries = KBox::pin_init(kernel::new_spinlock!((EntryDrop::default(), 0), "lvs_drop_entry"), GFP_KERNEL)?;
     let check = DefenseCheck { defense, sysctls, conn_tab, timeouts, net_id, entries };
-    PeriodicTimer::start(check, timer::hz())
+    PeriodicWork::start(check, timer::hz())
 }

@@ -12,7 +12,7 @@ use crate::kbind::netdev::DeviceEvents;
 use crate::kbind::netfilter::{Ipv6Defrag, NetHooks};
 use crate::kbind::netns::{Net, PernetId, PernetState};
 use crate::kbind::procfs::NetProcFile;
-use crate::kbind::timer::PeriodicTimer;
+use crate::kbind::timer::{PeriodicTimer, PeriodicWork};
 use crate::service::ServiceTable;
 use crate::stats::{self, Estimation, Stats};
 use crate::sysctl::IpvsSysctls;
@@ -34,7 +34,7 @@ pub(crate) struct IpvsNet {
     _stats_file: NetProcFile<StatsFile>,
     _stats_percpu_file: NetProcFile<StatsPercpuFile>,
     _estimation: PeriodicTimer<Estimation>,
-    _defense_check: PeriodicTimer<DefenseCheck>,
+    _defense_check: PeriodicWork<DefenseCheck>,
     /// What the DoS defences make the packet path do.
     pub(crate) defense: Arc<Defense>,
     /// `/proc/sys/net/ipv4/vs/`.

@@ -505,6 +505,17 @@ void lvs_timer_setup(struct timer_list *timer, void (*fn)(struct timer_list *))
 	timer_setup(timer, fn, 0);
 }
 
+void lvs_delayed_work_init(struct delayed_work *dwork, void (*fn)(struct work_struct *))
+{
+	INIT_DELAYED_WORK(dwork, fn);
+}
+
+void lvs_delayed_work_queue(struct delayed_work *dwork, unsigned long delay)
+{
+	/* The long-running queue, as upstream's periodic IPVS work uses. */
+	queue_delayed_work(system_long_wq, dwork, delay);
+}
+
 void __percpu *lvs_alloc_percpu(size_t size, size_t align)
 {
 	return __alloc_percpu_gfp(size, align, GFP_KERNEL);

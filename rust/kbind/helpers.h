@@ -15,6 +15,7 @@
 #include <linux/rcupdate.h>
 #include <linux/mm.h>
 #include <linux/timer.h>
+#include <linux/workqueue.h>
 #include <linux/module.h>
 #include <net/route.h>
 #include <linux/percpu.h>
@@ -94,6 +95,8 @@ void lvs_local_out(struct net *net, struct sk_buff *skb, bool v6);
 
 /* timers */
 void lvs_timer_setup(struct timer_list *timer, void (*fn)(struct timer_list *));
+void lvs_delayed_work_init(struct delayed_work *dwork, void (*fn)(struct work_struct *));
+void lvs_delayed_work_queue(struct delayed_work *dwork, unsigned long delay);
 unsigned long lvs_jiffies(void);
 unsigned long lvs_hz(void);
 

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
-//! A periodic kernel timer (`timer_list`) owning its handler.
+//! Periodic work owning its handler: on a kernel timer (`timer_list`, in
+//! softirq context) or on a workqueue (`delayed_work`, in process
+//! context, for work that takes locks softirqs must not).
 
 use super::bindings;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
-/// Work a [`PeriodicTimer`] runs, in softirq context.
+/// Work a [`PeriodicTimer`] (softirq context) or a [`PeriodicWork`]
+/// (process context) runs.
 pub trait Tick: Send + Sync + 'static {
     /// Runs once per period.
     fn tick(&self);
@@ -64,6 +67,60 @@ impl<T: Tick> Drop for PeriodicTimer<T> {
         // SAFETY: set up in `start`; this waits for a running callback and
         // keeps it from re-arming.
         unsafe { bindings::timer_shutdown_sync(self.inner.timer.get()) };
+    }
+}
+
+#[repr(C)]
+struct WorkInner<T> {
+    /// First, so the callback finds `WorkInner` from the work's address
+    /// (a `delayed_work` starts with its `work_struct`).
+    dwork: Opaque<bindings::delayed_work>,
+    period: kernel::ffi::c_ulong,
+    handler: T,
+}
+
+/// Calls its handler every `period` jiffies, in process context (it may
+/// sleep), until dropped.
+pub struct PeriodicWork<T: Tick> {
+    inner: Pin<KBox<WorkInner<T>>>,
+}
+
+// SAFETY: the handler is Send + Sync; the work itself is only touched by
+// the kernel and by `drop`.
+unsafe impl<T: Tick> Send for PeriodicWork<T> {}
+// SAFETY: as above.
+unsafe impl<T: Tick> Sync for PeriodicWork<T> {}
+
+unsafe extern "C" fn run<T: Tick>(work: *mut bindings::work_struct) {
+    // SAFETY: `work` is the first field of the `delayed_work` that is the
+    // first field of a live, pinned `WorkInner<T>` (repr(C)); it stays
+    // allocated until `drop` has cancelled the work.
+    let inner = unsafe { &*work.cast::<WorkInner<T>>() };
+    inner.handler.tick();
+    // SAFETY: requeueing an initialized work; while `drop` cancels it,
+    // this does nothing.
+    unsafe { bindings::lvs_delayed_work_queue(inner.dwork.get(), inner.period) };
+}
+
+impl<T: Tick> PeriodicWork<T> {
+    /// Starts calling `handler` every `period` jiffies.
+    pub fn start(handler: T, period: kernel::ffi::c_ulong) -> Result<Self> {
+        let inner = KBox::pin(WorkInner { dwork: Opaque::uninit(), period, handler }, GFP_KERNEL)?;
+        let dwork = inner.dwork.get();
+        // SAFETY: `dwork` is pinned storage that outlives the work.
+        unsafe {
+            bindings::lvs_delayed_work_init(dwork, Some(run::<T>));
+            bindings::lvs_delayed_work_queue(dwork, period);
+        }
+        Ok(Self { inner })
+    }
+}
+
+impl<T: Tick> Drop for PeriodicWork<T> {
+    fn drop(&mut self) {
+        // SAFETY: initialized in `start`; this waits for a running
+        // callback and keeps the work from requeueing itself.
+        unsafe { bindings::cancel_delayed_work_sync(self.inner.dwork.get()) };
     }
 }
 
