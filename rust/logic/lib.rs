@@ -42,5 +42,6 @@ pub mod sched_wrr;
 pub mod siphash;
 pub mod slow_timer;
 pub mod stats_math;
+pub mod sync_msg;
 pub mod tcp_state;
 pub mod tunnel;
