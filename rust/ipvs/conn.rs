@@ -118,9 +118,11 @@ pub(crate) struct Conn {
     pub(crate) state: TcpState,
     /// `F_*` flags.
     pub(crate) flags: u8,
-    /// Packets from the client, up to 255 (random entry dropping spares
-    /// busy connections).
-    pub(crate) in_pkts: u8,
+    /// Packets from the client (wrapping): random entry dropping spares
+    /// busy connections, a sync master syncs at some counts.
+    pub(crate) in_pkts: u32,
+    /// The TCP state a sync master last sent the connection in.
+    pub(crate) synced_state: TcpState,
     /// A template's control, shared with the connections it controls; a
     /// connection's template's.
     pub(crate) control: Option<Arc<Control>>,
@@ -161,7 +163,7 @@ impl Conn {
 
     /// A packet came from the client.
     pub(crate) fn count_in_packet(&mut self) {
-        self.in_pkts = self.in_pkts.saturating_add(1);
+        self.in_pkts = self.in_pkts.wrapping_add(1);
     }
 
     /// Whether it is a persistence template.

@@ -18,6 +18,7 @@ use crate::sched::SchedBinding;
 use crate::sched_api::DestsEdit;
 use crate::service::{Dest, DestConfig, Service, SvcConfig, SvcKey, AF_INET, AF_INET6};
 use crate::stats::Stats;
+use crate::sync::DaemonRequest;
 use crate::tcp_state::Timeouts;
 use crate::tunnel::Tunnel;
 use core::sync::atomic::Ordering;
@@ -90,8 +91,7 @@ impl GenlFamily for IpvsFamily {
         match dump.cmd() as u32 {
             b::IPVS_CMD_GET_SERVICE => dump_services(dump, ipvs),
             b::IPVS_CMD_GET_DEST => dump_dests(dump, ipvs),
-            // No sync daemon runs (see `daemon_cmd`).
-            b::IPVS_CMD_GET_DAEMON => Ok(()),
+            b::IPVS_CMD_GET_DAEMON => dump_daemons(dump, ipvs),
             _ => Err(EINVAL),
         }
     }
@@ -434,52 +434,76 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
     Ok(())
 }
 
-/// An IPv6 persistence netmask is a prefix length, 1 to 128.
-/// Starting and stopping connection-sync daemons. They are not
-/// implemented (yet): a request is checked as upstream checks it (its
-/// attributes, the services' families, the interface), then stopping
-/// finds no daemon running (`ESRCH`, upstream's answer then) and
-/// starting is refused (`EOPNOTSUPP`).
+/// Starting and stopping connection-sync daemons (see `sync.rs`),
+/// with upstream's checks in upstream's order.
 fn daemon_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
     let nested = top.get(b::IPVS_CMD_ATTR_DAEMON).ok_or(EINVAL)?;
     let a = DaemonAttrs::parse(nested, &DAEMON_POLICY).map_err(|_| EINVAL)?;
     let bad = |_| EINVAL;
     let state = a.u32(b::IPVS_DAEMON_ATTR_STATE).map_err(bad)?;
-    let ifname = a.nul_str(b::IPVS_DAEMON_ATTR_MCAST_IFN);
-    let sync_id = a.u32(b::IPVS_DAEMON_ATTR_SYNC_ID).map_err(bad)?;
-    let group = a.fixed::<4>(b::IPVS_DAEMON_ATTR_MCAST_GROUP).map_err(bad)?;
-    let group6 = a.fixed::<16>(b::IPVS_DAEMON_ATTR_MCAST_GROUP6).map_err(bad)?;
     if cmd == b::IPVS_CMD_DEL_DAEMON {
-        return match state {
-            Some(b::IP_VS_STATE_MASTER | b::IP_VS_STATE_BACKUP) => Err(ESRCH),
-            _ => Err(EINVAL),
-        };
+        return ipvs.sync.stop(state.ok_or(EINVAL)?);
     }
-    if state.is_none() || ifname.is_none() || sync_id.is_none() {
+    let (Some(state), Some(ifname), Some(syncid)) =
+        (state, a.nul_str(b::IPVS_DAEMON_ATTR_MCAST_IFN), a.u32(b::IPVS_DAEMON_ATTR_SYNC_ID).map_err(bad)?)
+    else {
         return Err(EINVAL);
-    }
-    // A group, if given, must be multicast (224/4, ff00::/8).
-    let multicast = match (group, group6) {
-        (Some([first, ..]), _) => first & 0xf0 == 0xe0,
-        (None, Some([first, ..])) => first == 0xff,
-        (None, None) => true,
     };
-    if !multicast {
-        return Err(EINVAL);
-    }
+    // A group, if given, must be multicast (224/4, ff00::/8).
+    let group = match (a.fixed::<4>(b::IPVS_DAEMON_ATTR_MCAST_GROUP).map_err(bad)?, a.fixed::<16>(b::IPVS_DAEMON_ATTR_MCAST_GROUP6).map_err(bad)?) {
+        (Some(v4), _) if v4[0] & 0xf0 != 0xe0 => return Err(EINVAL),
+        (Some(v4), _) => {
+            let mut addr = [0u8; 16];
+            addr[..4].copy_from_slice(&v4);
+            Some((false, addr))
+        }
+        (None, Some(v6)) if v6[0] != 0xff => return Err(EINVAL),
+        (None, Some(v6)) => Some((true, v6)),
+        (None, None) => None,
+    };
     // The sync protocol cannot carry a real server of another family
     // than its service's.
     let mixed = ipvs.services.get().services.iter().any(|svc| svc.dests.iter().any(|d| d.af != svc.key.af));
     if mixed {
         return Err(EINVAL);
     }
-    if !net.has_device(ifname.unwrap_or(&[])) {
-        return Err(ENODEV);
+    let req = DaemonRequest {
+        state,
+        ifname,
+        syncid,
+        maxlen: a.u16(b::IPVS_DAEMON_ATTR_SYNC_MAXLEN).map_err(bad)?.unwrap_or(0),
+        group,
+        port: a.u16(b::IPVS_DAEMON_ATTR_MCAST_PORT).map_err(bad)?.unwrap_or(0),
+        ttl: a.fixed::<1>(b::IPVS_DAEMON_ATTR_MCAST_TTL).map_err(bad)?.map_or(0, |[t]| t),
+    };
+    ipvs.sync.start(net, &req, &ipvs.conn_tab, &ipvs.services)
+}
+
+fn dump_daemons(dump: &mut GenlDump<'_>, ipvs: &IpvsNet) -> Result {
+    let mut sent = dump.sent();
+    for (state, config) in ipvs.sync.running().iter().skip(sent) {
+        let filled = dump.put(b::IPVS_CMD_NEW_DAEMON as u8, |msg| {
+            msg.nest(b::IPVS_CMD_ATTR_DAEMON as u16, |msg| {
+                msg.put_u32(b::IPVS_DAEMON_ATTR_STATE as u16, *state)?;
+                msg.put_str(b::IPVS_DAEMON_ATTR_MCAST_IFN as u16, core::str::from_utf8(config.ifname()).unwrap_or(""))?;
+                msg.put_u32(b::IPVS_DAEMON_ATTR_SYNC_ID as u16, config.syncid.into())?;
+                msg.put_u16(b::IPVS_DAEMON_ATTR_SYNC_MAXLEN as u16, config.maxlen)?;
+                msg.put_u16(b::IPVS_DAEMON_ATTR_MCAST_PORT as u16, config.group.port)?;
+                msg.put_u8(b::IPVS_DAEMON_ATTR_MCAST_TTL as u16, config.ttl)?;
+                if config.group.v6 {
+                    msg.put_bytes(b::IPVS_DAEMON_ATTR_MCAST_GROUP6 as u16, &config.group.addr)
+                } else {
+                    msg.put_bytes(b::IPVS_DAEMON_ATTR_MCAST_GROUP as u16, &config.group.addr[..4])
+                }
+            })
+        })?;
+        if !filled {
+            break;
+        }
+        sent += 1;
     }
-    if state != Some(b::IP_VS_STATE_MASTER) && state != Some(b::IP_VS_STATE_BACKUP) {
-        return Err(EINVAL);
-    }
-    Err(kb::error(b::EOPNOTSUPP))
+    dump.set_sent(sent);
+    Ok(())
 }
 
 /// `ipvsadm -Z`: the statistics of one service and its real servers,
@@ -521,6 +545,7 @@ fn bind_scheduler(s: &SvcSettings<'_>, current: Option<&SchedBinding>) -> Result
     Ok(binding)
 }
 
+/// An IPv6 persistence netmask is a prefix length, 1 to 128.
 fn check_netmask(af: u16, netmask: u32) -> Result {
     if af == AF_INET6 && !(1..=128).contains(&netmask) {
         return Err(EINVAL);

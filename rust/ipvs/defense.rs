@@ -66,7 +66,7 @@ impl DefenseCheck {
         let (counts, next) = &mut *guard;
         *next = self.conn_tab.drop_some(self.net_id, *next, |conn, left| {
             let idle = conn.timeout(&timeouts).saturating_sub(left);
-            counts.drops(entry_of(conn), idle, u32::from(conn.in_pkts))
+            counts.drops(entry_of(conn), idle, conn.in_pkts)
         });
     }
 }

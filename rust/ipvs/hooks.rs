@@ -219,7 +219,9 @@ fn local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict
         }
         conn.count_in_packet();
         count_inbound(ipvs, conn, bytes);
-        (Known::To(Target::of(conn, net)), Then::Expire(conn.timeout(&ipvs.timeouts())))
+        let timeout = conn.timeout(&ipvs.timeouts());
+        ipvs.sync.conn_moved(conn, timeout);
+        (Known::To(Target::of(conn, net)), Then::Expire(timeout))
     });
     let target = match known {
         Some(Known::To(target)) => target,
@@ -308,6 +310,7 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32) -> Sc
         state,
         flags: no_output | inactive,
         in_pkts: 1,
+        synced_state: TcpState::None,
         control,
     };
     let target = Target::of(&conn, net);

@@ -46,6 +46,8 @@ pub mod sched_wrr;
 pub mod slow_timer;
 #[path = "../logic/stats_math.rs"]
 pub mod stats_math;
+#[path = "../logic/sync_msg.rs"]
+pub mod sync_msg;
 #[path = "../logic/tcp_state.rs"]
 pub mod tcp_state;
 #[path = "../logic/tunnel.rs"]
@@ -62,6 +64,7 @@ mod sched;
 pub mod sched_api;
 mod service;
 mod stats;
+mod sync;
 mod sysctl;
 mod template;
 mod trash;

@@ -15,6 +15,7 @@ use crate::kbind::procfs::NetProcFile;
 use crate::kbind::timer::{PeriodicTimer, PeriodicWork};
 use crate::service::ServiceTable;
 use crate::stats::{self, Estimation, Stats};
+use crate::sync::SyncState;
 use crate::sysctl::IpvsSysctls;
 use crate::tcp_state::Timeouts;
 use crate::trash::DestTrash;
@@ -37,6 +38,8 @@ pub(crate) struct IpvsNet {
     _defense_check: PeriodicWork<DefenseCheck>,
     /// What the DoS defences make the packet path do.
     pub(crate) defense: Arc<Defense>,
+    /// Connection sync daemons.
+    pub(crate) sync: SyncState,
     /// `/proc/sys/net/ipv4/vs/`.
     pub(crate) sysctls: Arc<IpvsSysctls>,
     /// The namespace's services.
@@ -107,8 +110,10 @@ impl IpvsNet {
 
 impl Drop for IpvsNet {
     fn drop(&mut self) {
-        // Unhook first: then no packet can add a connection any more.
+        // Unhook first and stop syncing: then nothing adds a connection
+        // any more.
         drop(self.hooks.take());
+        self.sync.stop_all();
         self.conn_tab.flush_net(self.net_id);
     }
 }
@@ -151,6 +156,7 @@ impl PernetState for IpvsNet {
             _estimation: stats::start_estimation(services.clone(), stats.clone(), sysctls.clone())?,
             _defense_check: defense::start(defense.clone(), sysctls.clone(), conn_tab.clone(), timeouts.clone(), net.id())?,
             defense,
+            sync: SyncState::new()?,
             services,
             stats,
             conn_tab,

@@ -92,6 +92,7 @@ fn create(net: &Net, ipvs: &IpvsNet, svc: &Service, tkey: &TemplateKey, dest: &A
         state: TcpState::None,
         flags: F_TEMPLATE,
         in_pkts: 0,
+        synced_state: TcpState::None,
         control: Some(control.clone()),
     };
     ipvs.conn_tab.insert(template, timeout).ok()?;

@@ -18,6 +18,10 @@
 #include <net/udp.h>
 #include <net/ip6_checksum.h>
 #include <net/udp_tunnel.h>
+#include <linux/inetdevice.h>
+#include <net/sock.h>
+#include <net/inet_sock.h>
+#include <net/ipv6.h>
 #include <net/route.h>
 #include <net/netfilter/nf_conntrack.h>
 
@@ -326,16 +330,6 @@ bool lvs_real_server_addr_ok(struct net *net, bool v6, const void *addr)
 	return on_loopback;
 }
 
-bool lvs_dev_exists(struct net *net, const char *name)
-{
-	bool found;
-
-	rcu_read_lock();
-	found = dev_get_by_name_rcu(net, name) != NULL;
-	rcu_read_unlock();
-	return found;
-}
-
 bool lvs_skb_is_gso(const struct sk_buff *skb)
 {
 	return skb_is_gso(skb);
@@ -562,4 +556,112 @@ void lvs_module_put(struct module *module)
 int lvs_request_module(const char *name)
 {
 	return request_module("%s", name);
+}
+
+struct task_struct *lvs_kthread_run(int (*fn)(void *), void *data, const char *name)
+{
+	struct task_struct *task = kthread_run(fn, data, "%s", name);
+
+	/* Held until lvs_put_task: kthread_stop needs it, exited or not. */
+	if (!IS_ERR(task))
+		get_task_struct(task);
+	return task;
+}
+
+void lvs_put_task(struct task_struct *task)
+{
+	put_task_struct(task);
+}
+
+struct sock *lvs_socket_sk(struct socket *sock)
+{
+	return sock->sk;
+}
+
+void lvs_sk_mcast_out(struct sock *sk, int ifindex, u8 ttl)
+{
+	lock_sock(sk);
+	inet_sk(sk)->mc_index = ifindex;
+	WRITE_ONCE(inet_sk(sk)->mc_ttl, ttl);
+	WRITE_ONCE(inet_sk(sk)->pmtudisc, IP_PMTUDISC_DONT);
+	inet_assign_bit(MC_LOOP, sk, 0);
+	if (sk->sk_family == AF_INET6) {
+		WRITE_ONCE(inet6_sk(sk)->mcast_oif, ifindex);
+		WRITE_ONCE(inet6_sk(sk)->mcast_hops, ttl);
+		WRITE_ONCE(inet6_sk(sk)->pmtudisc, IPV6_PMTUDISC_DONT);
+		inet6_assign_bit(MC6_LOOP, sk, 0);
+	}
+	release_sock(sk);
+}
+
+void lvs_sk_bind_dev_reuse(struct sock *sk, int ifindex)
+{
+	sk->sk_reuse = SK_CAN_REUSE;
+	sk->sk_bound_dev_if = ifindex;
+}
+
+int lvs_sk_join_group(struct sock *sk, bool v6, const void *group, int ifindex)
+{
+	struct ip_mreqn mreq = { .imr_ifindex = ifindex };
+	int err;
+
+	/* Joining takes RTNL, before the socket's lock. */
+	rtnl_lock();
+	lock_sock(sk);
+	if (v6) {
+		err = ipv6_sock_mc_join(sk, ifindex, group);
+	} else {
+		memcpy(&mreq.imr_multiaddr, group, sizeof(mreq.imr_multiaddr));
+		err = ip_mc_join_group(sk, &mreq);
+	}
+	release_sock(sk);
+	rtnl_unlock();
+	return err;
+}
+
+int lvs_sock_wait_data(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	return wait_event_interruptible(*sk_sleep(sk),
+		!skb_queue_empty_lockless(&sk->sk_receive_queue) || kthread_should_stop());
+}
+
+int lvs_dev_index(struct net *net, const char *name)
+{
+	struct net_device *dev;
+	int ifindex = 0;
+
+	rcu_read_lock();
+	dev = dev_get_by_name_rcu(net, name);
+	if (dev)
+		ifindex = dev->ifindex;
+	rcu_read_unlock();
+	return ifindex;
+}
+
+__be32 lvs_dev_ipv4_addr(struct net *net, int ifindex)
+{
+	struct net_device *dev;
+	__be32 addr = 0;
+
+	rcu_read_lock();
+	dev = dev_get_by_index_rcu(net, ifindex);
+	if (dev)
+		addr = inet_select_addr(dev, 0, RT_SCOPE_UNIVERSE);
+	rcu_read_unlock();
+	return addr;
+}
+
+unsigned int lvs_dev_mtu(struct net *net, int ifindex)
+{
+	struct net_device *dev;
+	unsigned int mtu = 0;
+
+	rcu_read_lock();
+	dev = dev_get_by_index_rcu(net, ifindex);
+	if (dev)
+		mtu = READ_ONCE(dev->mtu);
+	rcu_read_unlock();
+	return mtu;
 }

@@ -19,6 +19,11 @@
 #include <linux/module.h>
 #include <net/route.h>
 #include <linux/percpu.h>
+#include <linux/kthread.h>
+#include <linux/net.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/igmp.h>
 
 /* per-CPU memory */
 void __percpu *lvs_alloc_percpu(size_t size, size_t align);
@@ -80,7 +85,6 @@ void lvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst);
 u32 lvs_skb_mark(const struct sk_buff *skb);
 bool lvs_port_requires_bind_service(struct net *net, u16 port);
 bool lvs_real_server_addr_ok(struct net *net, bool v6, const void *addr);
-bool lvs_dev_exists(struct net *net, const char *name);
 bool lvs_skb_is_gso(const struct sk_buff *skb);
 int lvs_skb_push_tunnel(struct sk_buff *skb, bool v6, u8 inner_proto, u8 encap_proto,
 			const u8 *encap, unsigned int encap_len, bool csum, bool remcsum,
@@ -119,4 +123,19 @@ long lvs_available_pages(void);
 /* modules */
 struct module *lvs_this_module(void);
 
+/* kernel threads */
+struct task_struct *lvs_kthread_run(int (*fn)(void *), void *data, const char *name);
+void lvs_put_task(struct task_struct *task);
+
+/* kernel sockets */
+struct sock *lvs_socket_sk(struct socket *sock);
+void lvs_sk_mcast_out(struct sock *sk, int ifindex, u8 ttl);
+void lvs_sk_bind_dev_reuse(struct sock *sk, int ifindex);
+int lvs_sk_join_group(struct sock *sk, bool v6, const void *group, int ifindex);
+int lvs_sock_wait_data(struct socket *sock);
+int lvs_dev_index(struct net *net, const char *name);
+__be32 lvs_dev_ipv4_addr(struct net *net, int ifindex);
+unsigned int lvs_dev_mtu(struct net *net, int ifindex);
+
 #endif
+

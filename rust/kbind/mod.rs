@@ -13,6 +13,8 @@ pub(crate) use crate::kbind_generated as bindings;
 pub mod bh;
 pub mod genl;
 pub mod global;
+pub mod kthread;
+pub mod mcast;
 pub mod module;
 pub mod netdev;
 pub mod netfilter;

@@ -44,16 +44,23 @@ impl Net {
         unsafe { bindings::lvs_real_server_addr_ok(self.as_ptr(), v6, addr.as_ptr().cast()) }
     }
 
-    /// Whether a network device named `name` exists here (names longer
-    /// than the kernel's `IFNAMSIZ - 1` never do).
-    pub fn has_device(&self, name: &[u8]) -> bool {
+    /// The index of the network device named `name` here, if there is
+    /// one (names longer than the kernel's `IFNAMSIZ - 1` never are).
+    pub fn device_index(&self, name: &[u8]) -> Option<i32> {
         let mut cname = [0u8; bindings::IFNAMSIZ as usize];
         if name.len() >= cname.len() || name.contains(&0) {
-            return false;
+            return None;
         }
         cname[..name.len()].copy_from_slice(name);
         // SAFETY: `self` is live; `cname` is NUL-terminated.
-        unsafe { bindings::lvs_dev_exists(self.as_ptr(), cname.as_ptr().cast()) }
+        let index = unsafe { bindings::lvs_dev_index(self.as_ptr(), cname.as_ptr().cast()) };
+        (index > 0).then_some(index)
+    }
+
+    /// The MTU of device `ifindex` here (0 if it is gone).
+    pub fn device_mtu(&self, ifindex: i32) -> u32 {
+        // SAFETY: `self` is live.
+        unsafe { bindings::lvs_dev_mtu(self.as_ptr(), ifindex) }
     }
 
     /// The raw pointer, for calls into the kernel.

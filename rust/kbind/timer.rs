@@ -124,6 +124,13 @@ impl<T: Tick> Drop for PeriodicWork<T> {
     }
 }
 
+/// Sleeps `ticks` jiffies, or until woken (a kernel thread being
+/// stopped is). Process context.
+pub fn sleep_interruptible(ticks: kernel::ffi::c_ulong) {
+    // SAFETY: sleeping is allowed in process context, which callers are in.
+    unsafe { bindings::schedule_timeout_interruptible(ticks as _) };
+}
+
 /// Seconds since boot, by `jiffies` (callers compare them with wrapping
 /// arithmetic).
 pub fn seconds() -> u32 {

@@ -31,6 +31,32 @@ const OPT_SKIPPABLE: u8 = 1 << 6;
 /// Upstream's `struct ip_vs_sync_conn_options`: two sequence records.
 const SEQ_DATA_LEN: usize = 24;
 
+/// Upstream's `sync_threshold` default: a connection is synced at its
+/// 3rd packet, then every `SYNC_PERIOD` packets.
+pub const SYNC_THRESHOLD: u32 = 3;
+/// Upstream's default sync period, in packets.
+pub const SYNC_PERIOD: u32 = 50;
+
+/// Whether a master syncs a connection after its `pkts`-th packet from
+/// the client (upstream's `ip_vs_sync_conn_needed` without the refresh
+/// period, which is off by default). A TCP connection (`tcp`) is synced
+/// when it reaches a state other than ESTABLISHED that it was not synced
+/// in (`changed`), and in ESTABLISHED and the closing states at the
+/// threshold's packets; others only at those packets. `syncable`: TCP
+/// state ESTABLISHED, FIN_WAIT, CLOSE, CLOSE_WAIT or TIME_WAIT; `established`:
+/// ESTABLISHED.
+pub fn needs_sync(tcp: bool, syncable: bool, established: bool, changed: bool, pkts: u32) -> bool {
+    if tcp {
+        if !syncable {
+            return false;
+        }
+        if changed && !established {
+            return true;
+        }
+    }
+    pkts % SYNC_PERIOD == SYNC_THRESHOLD
+}
+
 /// One connection as a sync message carries it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SyncConn {
@@ -84,6 +110,17 @@ impl<'a> MessageWriter<'a> {
         let header = buf.get_mut(..HEADER)?;
         header.copy_from_slice(&[0, syncid, 0, 0, 0, VERSION, 0, 0]);
         Some(Self { buf, len: HEADER, count: 0 })
+    }
+
+    /// Goes on with a message begun in `buf` earlier, which holds `len`
+    /// bytes and `count` connections so far (see [`Self::progress`]).
+    pub fn resume(buf: &'a mut [u8], len: usize, count: u8) -> Self {
+        Self { buf, len, count }
+    }
+
+    /// Bytes and connections so far.
+    pub fn progress(&self) -> (usize, u8) {
+        (self.len, self.count)
     }
 
     /// Adds `conn`; `false` if the message is full.
@@ -280,6 +317,17 @@ mod tests {
     }
 
     #[test]
+    fn syncs_at_the_threshold_and_on_closing() {
+        let synced: Vec<u32> = (1..=110).filter(|&p| needs_sync(false, false, false, false, p)).collect();
+        assert_eq!(synced, vec![3, 53, 103], "UDP by packets");
+        assert!(!needs_sync(true, false, false, true, 3), "TCP handshake states never");
+        assert!(needs_sync(true, true, true, false, 53));
+        assert!(!needs_sync(true, true, true, true, 4), "ESTABLISHED waits for its packets");
+        assert!(needs_sync(true, true, false, true, 4), "FIN_WAIT and the rest at once");
+        assert!(!needs_sync(true, true, false, false, 4), "once");
+    }
+
+    #[test]
     fn writes_upstreams_layout() {
         let mut buf = [0xaau8; 100];
         let mut w = MessageWriter::new(&mut buf, 7).unwrap();
@@ -303,6 +351,8 @@ mod tests {
         assert!(w.push(&conn(false, 1)));
         assert!(w.push(&conn(true, 2)));
         assert!(w.push(&conn(false, 3)));
+        let (len, count) = w.progress();
+        let mut w = MessageWriter::resume(&mut buf, len, count);
         assert!(!w.push(&conn(false, 4)), "no room left");
         assert_eq!(w.count(), 3);
         let msg = w.finish().to_vec();

@@ -152,6 +152,19 @@ impl TcpState {
         matches!(self, TW | CL) || (conn_reuse_mode & 2 != 0 && self == FW && input_only)
     }
 
+    /// The state numbered `n` as upstream numbers them (sync messages
+    /// carry the number).
+    pub fn from_number(n: u16) -> Option<TcpState> {
+        const ALL: [TcpState; TCP_STATES] = [TcpState::None, ES, SS, SR, FW, TW, CL, CW, LA, LI, SA];
+        ALL.get(usize::from(n)).copied()
+    }
+
+    /// Whether a master syncs a connection in this state (upstream:
+    /// ESTABLISHED and the closing states, not the handshake's).
+    pub fn is_synced(self) -> bool {
+        matches!(self, ES | FW | CL | CW | TW)
+    }
+
     /// Upstream's name, as `/proc/net/ip_vs_conn` and `ipvsadm -Lc` show.
     pub fn name(self) -> &'static str {
         match self {

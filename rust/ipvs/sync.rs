@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Connection synchronization between directors (thesis §5.2.10,
+//! upstream's sync daemons, `ipvsadm --start-daemon master|backup`).
+//!
+//! A master multicasts the connections its packets move along (at the
+//! sync threshold's packets, and when a TCP connection starts closing:
+//! `sync_msg::needs_sync`) in upstream's version 1 messages; a backup
+//! enters what it receives in its own connection table, so that the
+//! clients' connections go on to the same real servers once it takes
+//! over the virtual addresses. Each runs as a kernel thread over a UDP
+//! multicast socket (`kbind::mcast`), named as upstream's
+//! (`ipvs-m:SYNCID:0`, `ipvs-b:SYNCID:0`); messages are interoperable
+//! with C IPVS directors. Persistence templates and connections of
+//! firewall-mark services are not synced (yet): after a takeover a
+//! persistent client's next connection is scheduled afresh, and a
+//! firewall-mark service's connections are scheduled again.
+
+use crate::conn::{Conn, ConnTab, Lookup, Then, F_INACTIVE, F_NOOUTPUT, F_TEMPLATE};
+use crate::kbind::bh::BhGuard;
+use crate::kbind::bindings as b;
+use crate::kbind::kthread::{self, KThread, ThreadBody};
+use crate::kbind::mcast::{Group, Receiver, Sender};
+use crate::kbind::global::RcuArc;
+use crate::kbind::netns::Net;
+use crate::kbind::timer;
+use crate::packet::PROTO_TCP;
+use crate::service::{ServiceTable, AF_INET, AF_INET6};
+use crate::sync_msg::{self, MessageWriter, SyncConn, SYNC_GROUP_V4, SYNC_PORT};
+use crate::tcp_state::TcpState;
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::prelude::*;
+use kernel::str::CString;
+use kernel::sync::{Arc, Mutex, SpinLock};
+
+/// A sync daemon's settings, as `--start-daemon` gave them and upstream
+/// completes them (`ipvs_sync_daemon_cfg`).
+#[derive(Clone, Copy)]
+pub(crate) struct SyncConfig {
+    /// The interface's name (NUL-padded).
+    pub(crate) ifname: [u8; 16],
+    /// Sync id: a backup takes only its master's (0: any).
+    pub(crate) syncid: u8,
+    /// Largest message, bytes.
+    pub(crate) maxlen: u16,
+    /// Multicast group and port.
+    pub(crate) group: Group,
+    /// Multicast TTL.
+    pub(crate) ttl: u8,
+}
+
+/// What `ipvsadm --start-daemon` asks for, before upstream's defaults.
+pub(crate) struct DaemonRequest<'a> {
+    /// `IP_VS_STATE_MASTER` or `IP_VS_STATE_BACKUP`.
+    pub(crate) state: u32,
+    /// Interface name.
+    pub(crate) ifname: &'a [u8],
+    /// Sync id.
+    pub(crate) syncid: u32,
+    /// Largest message, 0 for the interface's.
+    pub(crate) maxlen: u16,
+    /// Group, if given.
+    pub(crate) group: Option<(bool, [u8; 16])>,
+    /// Port, 0 for upstream's.
+    pub(crate) port: u16,
+    /// TTL, 0 for 1.
+    pub(crate) ttl: u8,
+}
+
+/// IPv4 + UDP and IPv6 + UDP header bytes, which a message leaves room for.
+const V4_HEADERS: u16 = 20 + 8;
+const V6_HEADERS: u16 = 40 + 8;
+
+impl SyncConfig {
+    /// Upstream's defaults and bounds applied to `req` for a daemon on
+    /// interface `ifindex` (`start_sync_thread`).
+    fn of(net: &Net, ifindex: i32, req: &DaemonRequest<'_>) -> Self {
+        let backup = req.state == b::IP_VS_STATE_BACKUP;
+        let (v6, addr) = req.group.unwrap_or_else(|| {
+            let mut addr = [0u8; 16];
+            addr[..4].copy_from_slice(&SYNC_GROUP_V4);
+            (false, addr)
+        });
+        let headers = if v6 { V6_HEADERS } else { V4_HEADERS };
+        // A backup reads messages as large as its interface carries.
+        let mtu = if backup { net.device_mtu(ifindex).clamp(1500, 65535) as u16 } else { 1500 };
+        let least = if backup { 1024 } else { 1 };
+        let maxlen = if req.maxlen != 0 { req.maxlen.clamp(least, 65535 - headers) } else { mtu - headers };
+        let mut ifname = [0u8; 16];
+        let n = req.ifname.len().min(15);
+        ifname[..n].copy_from_slice(&req.ifname[..n]);
+        Self {
+            ifname,
+            syncid: req.syncid as u8,
+            maxlen,
+            group: Group { v6, addr, port: if req.port != 0 { req.port } else { SYNC_PORT } },
+            ttl: if req.ttl != 0 { req.ttl } else { 1 },
+        }
+    }
+
+    /// The interface's name, without the padding.
+    pub(crate) fn ifname(&self) -> &[u8] {
+        let end = self.ifname.iter().position(|&c| c == 0).unwrap_or(self.ifname.len());
+        &self.ifname[..end]
+    }
+}
+
+/// Messages a master has filled or is filling, waiting for its thread.
+struct Outgoing {
+    syncid: u8,
+    /// The message being filled (`maxlen` bytes) and how far.
+    filling: KVec<u8>,
+    len: usize,
+    count: u8,
+    /// Full messages and their lengths, oldest first.
+    ready: KVec<(KVec<u8>, usize)>,
+}
+
+/// Upstream's `sync_qlen_max` in spirit: full messages a master keeps
+/// while its thread cannot send; later connections' updates are dropped.
+const MAX_READY: usize = 256;
+
+impl Outgoing {
+    fn new(config: &SyncConfig) -> Result<Self> {
+        let mut filling = KVec::from_elem(0u8, usize::from(config.maxlen), GFP_KERNEL)?;
+        let len = MessageWriter::new(&mut filling, config.syncid).ok_or(EINVAL)?.progress().0;
+        Ok(Self { syncid: config.syncid, filling, len, count: 0, ready: KVec::new() })
+    }
+
+    /// Adds `conn` to the message being filled, starting another when
+    /// it is full (softirq context: atomic allocations).
+    fn add(&mut self, conn: &SyncConn) {
+        let mut w = MessageWriter::resume(&mut self.filling, self.len, self.count);
+        if w.push(conn) {
+            (self.len, self.count) = w.progress();
+            return;
+        }
+        if self.ready.len() >= MAX_READY {
+            return;
+        }
+        let Ok(mut fresh) = KVec::from_elem(0u8, self.filling.len(), GFP_ATOMIC) else { return };
+        let Some(mut w) = MessageWriter::new(&mut fresh, self.syncid) else { return };
+        if !w.push(conn) {
+            return;
+        }
+        let (len, count) = w.progress();
+        let mut full = core::mem::replace(&mut self.filling, fresh);
+        let (full_len, full_count) = (self.len, self.count);
+        (self.len, self.count) = (len, count);
+        let sealed = MessageWriter::resume(&mut full, full_len, full_count).finish().len();
+        // Dropped if there is no room to queue it, as when the queue is full.
+        let _ = self.ready.push((full, sealed), GFP_ATOMIC);
+    }
+
+    /// Takes the full messages and the one being filled, sealed.
+    fn take(&mut self) -> Result<KVec<(KVec<u8>, usize)>> {
+        let mut out = core::mem::take(&mut self.ready);
+        if self.count > 0 {
+            let mut fresh = KVec::from_elem(0u8, self.filling.len(), GFP_ATOMIC)?;
+            let len = MessageWriter::new(&mut fresh, self.syncid).ok_or(EINVAL)?.progress().0;
+            let mut full = core::mem::replace(&mut self.filling, fresh);
+            let sealed = MessageWriter::resume(&mut full, self.len, self.count).finish().len();
+            (self.len, self.count) = (len, 0);
+            out.push((full, sealed), GFP_ATOMIC)?;
+        }
+        Ok(out)
+    }
+}
+
+/// The master's queue, shared by the packet path and its thread.
+type OutQueue = SpinLock<Option<Outgoing>>;
+
+/// Upstream's flag bits for ours (`IP_VS_CONN_F_*`), as sync messages
+/// carry them: the forwarding method, no-output and inactive.
+fn upstream_flags(conn: &Conn) -> u32 {
+    let mut flags = u32::from(conn.fwd);
+    if conn.flags & F_NOOUTPUT != 0 {
+        flags |= b::IP_VS_CONN_F_NOOUTPUT;
+    }
+    if conn.flags & F_INACTIVE != 0 {
+        flags |= b::IP_VS_CONN_F_INACTIVE;
+    }
+    flags
+}
+
+/// A master daemon's thread: sends what is queued, once a second.
+struct MasterThread {
+    sender: Sender,
+    out: Arc<OutQueue>,
+}
+
+impl ThreadBody for MasterThread {
+    fn run(&self) {
+        while !kthread::should_stop() {
+            let batch = {
+                let _bh = BhGuard::new();
+                self.out.lock().as_mut().map(|o| o.take())
+            };
+            if let Some(Ok(messages)) = batch {
+                for (message, len) in messages.iter() {
+                    // A message the socket cannot take now is lost, as
+                    // upstream's when its send fails.
+                    let _ = self.sender.send(&message[..*len]);
+                }
+            }
+            timer::sleep_interruptible(timer::hz());
+        }
+    }
+}
+
+/// A backup daemon's thread: enters every connection it receives.
+struct BackupThread {
+    receiver: Receiver,
+    config: SyncConfig,
+    net_id: usize,
+    conn_tab: Arc<ConnTab>,
+    services: Arc<RcuArc<ServiceTable>>,
+}
+
+impl ThreadBody for BackupThread {
+    fn run(&self) {
+        let Ok(mut buf) = KVec::from_elem(0u8, usize::from(self.config.maxlen), GFP_KERNEL) else { return };
+        while !kthread::should_stop() {
+            self.receiver.wait();
+            while let Ok(len) = self.receiver.recv(&mut buf) {
+                // Messages of other versions or sync ids are ignored.
+                let Ok(entries) = sync_msg::parse(&buf[..len], self.config.syncid) else { continue };
+                for conn in entries {
+                    match conn {
+                        Ok(conn) => self.enter(&conn),
+                        Err(_) => break,
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl BackupThread {
+    /// Enters or updates connection `c` if a service and real server of
+    /// ours match it (upstream's `ip_vs_proc_conn`).
+    fn enter(&self, c: &SyncConn) {
+        if c.flags & b::IP_VS_CONN_F_TEMPLATE != 0 {
+            return;
+        }
+        let af = if c.v6 { AF_INET6 } else { AF_INET };
+        let state = if c.proto == PROTO_TCP {
+            let Some(state) = TcpState::from_number(c.state) else { return };
+            state
+        } else {
+            TcpState::None
+        };
+        let services = self.services.get();
+        let Some(svc) = services.lookup(af, c.fwmark, c.proto, &c.vaddr, c.vport, || false) else { return };
+        let Some(dest) = svc.dests.iter().find(|d| d.addr == c.daddr && d.port == c.dport) else { return };
+        let _bh = BhGuard::new();
+        let key = Lookup::In { net: self.net_id, proto: c.proto, caddr: c.caddr, cport: c.cport, vaddr: c.vaddr, vport: c.vport };
+        let known = self.conn_tab.with_conn(af, key, |conn| {
+            conn.set_state(state);
+            conn.synced_state = state;
+            ((), Then::Expire(c.timeout))
+        });
+        if known.is_some() {
+            return;
+        }
+        let fwd = (c.flags & b::IP_VS_CONN_F_FWD_MASK) as u8;
+        let no_output = if u32::from(fwd) == b::IP_VS_CONN_F_MASQ { 0 } else { F_NOOUTPUT };
+        let inactive = if c.proto == PROTO_TCP && state.is_active() { 0 } else { F_INACTIVE };
+        let conn = Conn {
+            net: self.net_id,
+            dest: dest.clone(),
+            caddr: c.caddr,
+            vaddr: c.vaddr,
+            daddr: c.daddr,
+            cport: c.cport,
+            vport: c.vport,
+            dport: c.dport,
+            af,
+            proto: c.proto,
+            fwd,
+            state,
+            flags: no_output | inactive,
+            in_pkts: 0,
+            synced_state: state,
+            control: None,
+        };
+        // Out of memory: the connection is not taken over.
+        let _ = self.conn_tab.insert(conn, c.timeout);
+    }
+}
+
+/// The running daemons of a namespace and their settings.
+#[derive(Default)]
+struct Daemons {
+    master: Option<(SyncConfig, KThread<MasterThread>)>,
+    backup: Option<(SyncConfig, KThread<BackupThread>)>,
+}
+
+/// A namespace's connection sync.
+pub(crate) struct SyncState {
+    /// Whether a master daemon runs (checked by every packet).
+    master_on: AtomicBool,
+    out: Arc<OutQueue>,
+    daemons: Pin<KBox<Mutex<Daemons>>>,
+}
+
+impl SyncState {
+    /// No daemon running.
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
+            master_on: AtomicBool::new(false),
+            out: Arc::pin_init(kernel::new_spinlock!(None, "lvs_sync_out"), GFP_KERNEL)?,
+            daemons: KBox::pin_init(kernel::new_mutex!(Daemons::default(), "lvs_sync_daemons"), GFP_KERNEL)?,
+        })
+    }
+
+    /// After a client's packet moved `conn` along (it now expires in
+    /// `timeout` seconds), queues it for the backups if a master runs and
+    /// upstream would sync it now. Softirq context.
+    pub(crate) fn conn_moved(&self, conn: &mut Conn, timeout: u32) {
+        if !self.master_on.load(Ordering::Relaxed) || conn.flags & F_TEMPLATE != 0 {
+            return;
+        }
+        let tcp = conn.proto == PROTO_TCP;
+        let changed = conn.state != conn.synced_state;
+        if !sync_msg::needs_sync(tcp, conn.state.is_synced(), conn.state == TcpState::Established, changed, conn.in_pkts) {
+            return;
+        }
+        conn.synced_state = conn.state;
+        let entry = SyncConn {
+            v6: conn.af == AF_INET6,
+            proto: conn.proto,
+            flags: upstream_flags(conn),
+            state: conn.state as u16,
+            cport: conn.cport,
+            vport: conn.vport,
+            dport: conn.dport,
+            fwmark: 0,
+            timeout,
+            caddr: conn.caddr,
+            vaddr: conn.vaddr,
+            daddr: conn.daddr,
+        };
+        if let Some(out) = self.out.lock().as_mut() {
+            out.add(&entry);
+        }
+    }
+
+    /// Starts a daemon (`ipvsadm --start-daemon`): `EEXIST` if one of
+    /// that state runs, `ENODEV` without the interface. May sleep.
+    pub(crate) fn start(
+        &self,
+        net: &Net,
+        req: &DaemonRequest<'_>,
+        conn_tab: &Arc<ConnTab>,
+        services: &Arc<RcuArc<ServiceTable>>,
+    ) -> Result {
+        let ifindex = net.device_index(req.ifname).ok_or(ENODEV)?;
+        let config = SyncConfig::of(net, ifindex, req);
+        let mut daemons = self.daemons.lock();
+        let name = |kind: &str| CString::try_from_fmt(kernel::fmt!("ipvs-{}:{}:0", kind, config.syncid));
+        match req.state {
+            b::IP_VS_STATE_MASTER => {
+                if daemons.master.is_some() {
+                    return Err(EEXIST);
+                }
+                let sender = Sender::open(net, ifindex, &config.group, config.ttl)?;
+                *self.out.lock() = Some(Outgoing::new(&config)?);
+                let body = Arc::new(MasterThread { sender, out: self.out.clone() }, GFP_KERNEL)?;
+                let thread = KThread::spawn(&name("m")?, body)?;
+                daemons.master = Some((config, thread));
+                self.master_on.store(true, Ordering::Relaxed);
+            }
+            b::IP_VS_STATE_BACKUP => {
+                if daemons.backup.is_some() {
+                    return Err(EEXIST);
+                }
+                let receiver = Receiver::open(net, ifindex, &config.group)?;
+                let body = BackupThread {
+                    receiver,
+                    config,
+                    net_id: net.id(),
+                    conn_tab: conn_tab.clone(),
+                    services: services.clone(),
+                };
+                let thread = KThread::spawn(&name("b")?, Arc::new(body, GFP_KERNEL)?)?;
+                daemons.backup = Some((config, thread));
+            }
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    }
+
+    /// Stops the daemon of `state` (`ipvsadm --stop-daemon`): `ESRCH` if
+    /// none runs. May sleep.
+    pub(crate) fn stop(&self, state: u32) -> Result {
+        let mut daemons = self.daemons.lock();
+        match state {
+            b::IP_VS_STATE_MASTER => {
+                let master = daemons.master.take().ok_or(ESRCH)?;
+                self.master_on.store(false, Ordering::Relaxed);
+                drop(master);
+                let _bh = BhGuard::new();
+                *self.out.lock() = None;
+            }
+            b::IP_VS_STATE_BACKUP => drop(daemons.backup.take().ok_or(ESRCH)?),
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    }
+
+    /// Stops whatever runs (the namespace is going away).
+    pub(crate) fn stop_all(&self) {
+        let _ = self.stop(b::IP_VS_STATE_MASTER);
+        let _ = self.stop(b::IP_VS_STATE_BACKUP);
+    }
+
+    /// The running daemons' states and settings, master first (for
+    /// `ipvsadm --daemon`).
+    pub(crate) fn running(&self) -> KVec<(u32, SyncConfig)> {
+        let daemons = self.daemons.lock();
+        let mut list = KVec::new();
+        if let Some((config, _)) = &daemons.master {
+            let _ = list.push((b::IP_VS_STATE_MASTER, *config), GFP_KERNEL);
+        }
+        if let Some((config, _)) = &daemons.backup {
+            let _ = list.push((b::IP_VS_STATE_BACKUP, *config), GFP_KERNEL);
+        }
+        list
+    }
+}
