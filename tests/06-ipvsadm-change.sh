@@ -29,16 +29,10 @@ install -m 755 "$ours" "$tmp/ours/ipvsadm"
 for s in rr wrr lc wlc sed nq dh sh mh lblc lblcr fo ovf twos; do use_sched $s; done
 
 # The scripts, one file each (scriptNNN, its name in scriptNNN.name).
-# Scripts named "[c] ..." (sync daemons) only on C IPVS.
-awk -v dir="$tmp" -v ipvs="$LVS_IPVS" '
-	/^## / {
-		skip = ipvs != "c" && /^## \[c\] /
-		if (skip) {skipped++; next}
-		n++; file = sprintf("%s/script%03d", dir, n); sub(/^## /, ""); print > (file ".name"); next
-	}
-	/^#/ || /^[[:space:]]*$/ || skip {next}
+awk -v dir="$tmp" '
+	/^## / {n++; file = sprintf("%s/script%03d", dir, n); sub(/^## /, ""); print > (file ".name"); next}
+	/^#/ || /^[[:space:]]*$/ {next}
 	n {print > file}
-	END {print skipped + 0 > (dir "/skipped")}
 ' "$corpus"
 
 dups=$(cat "$tmp"/script[0-9][0-9][0-9].name | sort | uniq -d)
@@ -98,7 +92,6 @@ if [ -n "${LVS_RESULTS:-}" ]; then
 		cp "$script.theirs" "$keep/$(tr -c 'A-Za-z0-9,.+-' _ < "$script.name")"
 	done
 fi
-skipped=$(cat "$tmp/skipped")
-[ $((scripts + skipped)) -ge 150 ] || fail "only $((scripts + skipped)) scripts in $corpus"
+[ "$scripts" -ge 150 ] || fail "only $scripts scripts in $corpus"
 [ "$differ" -eq 0 ] || fail "$differ of $scripts scripts differ (diffs above)"
-echo "$scripts scripts: the same output and table from both ipvsadms ($skipped for C IPVS only skipped)"
+echo "$scripts scripts: the same output and table from both ipvsadms"

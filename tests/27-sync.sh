@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Connection sync (thesis §5.2.10): the director runs a master sync
+# daemon, a second director (the backup, same services) a backup daemon
+# on a link between them. `ipvsadm -L --daemon` lists both as upstream;
+# a client's VS/NAT connection through the director, once established
+# and past its third packet, appears in the backup's connection table
+# (same client, virtual and real server addresses, ESTABLISHED); its
+# close follows; stopping the daemons lists none, and stopping one that
+# is not running fails as upstream.
+. "$(dirname "$0")/lib.sh"
+
+cluster
+BACKUP=$(netns_add backup)
+ip link add syncm netns "$DIRECTOR" type veth peer name syncb netns "$BACKUP"
+ip -n "$DIRECTOR" addr add 10.9.0.1/24 dev syncm
+ip -n "$BACKUP" addr add 10.9.0.2/24 dev syncb
+ip -n "$DIRECTOR" link set syncm up
+ip -n "$BACKUP" link set syncb up
+data=$(mktemp -d)
+ON_EXIT="rm -rf $data"
+http_servers "$data"
+use_sched rr
+
+for ns in "$DIRECTOR" "$BACKUP"; do
+	on "$ns" ipvsadm -A -t "$VIP:80" -s rr
+	for i in 1 2 3; do on "$ns" ipvsadm -a -t "$VIP:80" -r "10.0.$i.2:80" -m; done
+done
+on "$DIRECTOR" ipvsadm --start-daemon master --mcast-interface syncm --syncid 7
+on "$BACKUP" ipvsadm --start-daemon backup --mcast-interface syncb --syncid 7
+assert_eq "the master's daemon" \
+	"master sync daemon (mcast=syncm, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)" \
+	"$(on "$DIRECTOR" ipvsadm -L --daemon)"
+assert_eq "the backup's daemon" \
+	"backup sync daemon (mcast=syncb, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)" \
+	"$(on "$BACKUP" ipvsadm -L --daemon)"
+out=$(on "$DIRECTOR" ipvsadm --start-daemon master --mcast-interface syncm 2>&1) && fail "a second master started"
+assert_eq "a second master" "File exists" "$out"
+
+# An established connection: the client sends twice after the
+# handshake (its third packet), then waits.
+on "$CLIENT" python3 -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 80), timeout=10)
+s.sendall(b"GET / HTTP/1.1\r\n")
+time.sleep(0.5)
+s.sendall(b"Host: x\r\n")
+time.sleep(30)' "$VIP" &
+client=$!
+# conns NS: the namespace's TCP connections: state, client, virtual and
+# real server addresses.
+conns() { on "$1" ipvsadm -Lcn | awk '$1 == "TCP" {print $3, $4, $5, $6}' | sort; }
+for _ in $(seq 30); do
+	[ -n "$(conns "$BACKUP")" ] && break
+	sleep 0.5
+done
+master=$(conns "$DIRECTOR")
+echo "master: $master"
+assert_eq "the connection on the backup" "$master" "$(conns "$BACKUP")"
+case $master in ESTABLISHED\ 10.0.0.2:*\ 10.0.0.100:80\ 10.0.?.2:80) ;; *) fail "the master's connection: $master" ;; esac
+kill "$client"
+wait "$client" 2>/dev/null || true
+# The close: the client's FIN (and RST) move it on; the backup follows.
+for _ in $(seq 30); do
+	[ "$(conns "$BACKUP" | awk '{print $1}')" != ESTABLISHED ] && break
+	sleep 0.5
+done
+state=$(conns "$BACKUP" | awk '{print $1}')
+[ "$state" != ESTABLISHED ] || fail "the backup kept the closed connection ESTABLISHED"
+
+on "$DIRECTOR" ipvsadm --stop-daemon master
+on "$BACKUP" ipvsadm --stop-daemon backup
+assert_eq "daemons after stopping" "" "$(on "$DIRECTOR" ipvsadm -L --daemon)$(on "$BACKUP" ipvsadm -L --daemon)"
+out=$(on "$BACKUP" ipvsadm --stop-daemon backup 2>&1) && fail "stopped a daemon that was not running"
+assert_eq "stopping a stopped daemon" "No daemon is running" "$out"
+echo "sync: the master's connection reached the backup ($master), then its close ($state)"
