@@ -364,7 +364,11 @@ impl SyncState {
                     return Err(EEXIST);
                 }
                 let sender = Sender::open(net, ifindex, &config.group, config.ttl)?;
-                *self.out.lock() = Some(Outgoing::new(&config)?);
+                let outgoing = Outgoing::new(&config)?;
+                {
+                    let _bh = BhGuard::new();
+                    *self.out.lock() = Some(outgoing);
+                }
                 let body = Arc::new(MasterThread { sender, out: self.out.clone() }, GFP_KERNEL)?;
                 let thread = KThread::spawn(&name("m")?, body)?;
                 daemons.master = Some((config, thread));
