@@ -34,7 +34,7 @@ assert_eq "the backup's daemon" \
 	"backup sync daemon (mcast=syncb, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)" \
 	"$(on "$BACKUP" ipvsadm -L --daemon)"
 out=$(on "$DIRECTOR" ipvsadm --start-daemon master --mcast-interface syncm 2>&1) && fail "a second master started"
-assert_eq "a second master" "File exists" "$out"
+assert_eq "a second master" "Daemon has already run" "$out"
 
 # An established connection: the client sends twice after the
 # handshake (its third packet), then waits.

@@ -193,7 +193,11 @@ impl ThreadBody for MasterThread {
         while !kthread::should_stop() {
             let batch = {
                 let _bh = BhGuard::new();
-                self.out.lock().as_mut().map(|o| o.take())
+                // The lock goes before softirqs come back.
+                let mut out = self.out.lock();
+                let batch = out.as_mut().map(|o| o.take());
+                drop(out);
+                batch
             };
             if let Some(Ok(messages)) = batch {
                 for (message, len) in messages.iter() {
