@@ -5,8 +5,10 @@
 # a client's VS/NAT connection through the director, once established
 # and past its third packet, appears in the backup's connection table
 # (same client, virtual and real server addresses, ESTABLISHED); its
-# close follows; stopping the daemons lists none, and stopping one that
-# is not running fails as upstream.
+# close follows; after a takeover (the client's and the real server's
+# routes moved to the backup) a synced connection goes on through the
+# backup; stopping the daemons lists none, and stopping one that is not
+# running fails as upstream.
 . "$(dirname "$0")/lib.sh"
 
 cluster
@@ -66,6 +68,53 @@ for _ in $(seq 30); do
 done
 state=$(conns "$BACKUP" | awk '{print $1}')
 [ "$state" != ESTABLISHED ] || fail "the backup kept the closed connection ESTABLISHED"
+
+# Takeover: a VS/NAT connection to an echo server on rs1, synced; then
+# the client's route to the virtual address and rs1's default route move
+# to the backup (as when keepalived moves them), and the connection goes
+# on through the backup.
+ip link add cb0 netns "$CLIENT" type veth peer name bc0 netns "$BACKUP"
+ip -n "$CLIENT" addr add 10.8.0.2/24 dev cb0
+ip -n "$BACKUP" addr add 10.8.0.1/24 dev bc0
+ip link add rb0 netns "${RS[1]}" type veth peer name br0 netns "$BACKUP"
+ip -n "${RS[1]}" addr add 10.7.1.2/24 dev rb0
+ip -n "$BACKUP" addr add 10.7.1.1/24 dev br0
+for link in "$CLIENT cb0" "$BACKUP bc0" "${RS[1]} rb0" "$BACKUP br0"; do
+	set -- $link
+	ip -n "$1" link set "$2" up
+done
+ip -n "$BACKUP" addr add "$VIP/32" dev lo
+ip -n "$BACKUP" route add 10.0.0.0/24 via 10.8.0.2
+ip -n "$BACKUP" route add 10.0.1.2/32 via 10.7.1.2
+on "$BACKUP" sysctl -qw net.ipv4.ip_forward=1
+on "${RS[1]}" socat TCP-LISTEN:9007,reuseaddr,fork EXEC:cat &
+ON_EXIT="$ON_EXIT; kill $! 2>/dev/null"
+wait_port "${RS[1]}" 10.0.1.2 9007
+for ns in "$DIRECTOR" "$BACKUP"; do
+	on "$ns" ipvsadm -A -t "$VIP:7" -s rr
+	on "$ns" ipvsadm -a -t "$VIP:7" -r 10.0.1.2:9007 -m
+done
+moved=$data/moved
+on "$CLIENT" python3 -c '
+import os, socket, sys, time
+s = socket.create_connection((sys.argv[1], 7), timeout=20)
+s.sendall(b"one\n")
+print(s.recv(100).decode().strip(), end=" ")
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.2)
+s.sendall(b"two\n")
+print(s.recv(100).decode().strip())' "$VIP" "$moved" > "$data/echoed" &
+echo_client=$!
+for _ in $(seq 30); do
+	on "$BACKUP" ipvsadm -Lcn | grep -q "$VIP:7" && break
+	sleep 0.5
+done
+on "$BACKUP" ipvsadm -Lcn | grep -q "$VIP:7" || fail "the echo connection did not reach the backup"
+ip -n "$CLIENT" route add "$VIP/32" via 10.8.0.1
+ip -n "${RS[1]}" route replace default via 10.7.1.1
+touch "$moved"
+wait "$echo_client" || fail "the echo connection broke at the takeover"
+assert_eq "echoes before and after the takeover" "one two" "$(cat "$data/echoed")"
 
 on "$DIRECTOR" ipvsadm --stop-daemon master
 on "$BACKUP" ipvsadm --stop-daemon backup
