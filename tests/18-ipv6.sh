@@ -24,7 +24,10 @@ use_sched rr
 svc="[$VIP6]:80"
 
 # through WANT SERVER...: a fresh service with real servers SERVER
-# ("address method"); 9 requests answered as WANT.
+# ("address method"); 9 requests answered as WANT, each from a client
+# port of its own (PORT on): a port the kernel picked twice would land on
+# the earlier connection, still in TIME_WAIT, and spoil the counts.
+PORT=40000
 through() {
 	local want=$1 server got n
 	shift
@@ -34,7 +37,9 @@ through() {
 		# shellcheck disable=SC2086 # address and method
 		on "$DIRECTOR" ipvsadm -a -t "$svc" -r $server
 	done
-	got=$(for n in $(seq 9); do on "$CLIENT" curl -gsf -m 10 "http://$svc/"; done | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
+	got=$(for n in $(seq 9); do on "$CLIENT" curl -gsf -m 10 --local-port $((PORT + n)) "http://$svc/"; done |
+		sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
+	PORT=$((PORT + 10))
 	assert_eq "$*: requests per server" "$want" "$got"
 }
 
