@@ -2,7 +2,9 @@
 /*
  * C wrappers for kernel static inlines and macros, so the Rust side can
  * call them. Compiled into every module that uses rust/kbind (its glue
- * .c includes helpers.c); each is a one-line forward, nothing more.
+ * .c includes helpers.c). Most are one-line forwards; the rest only
+ * reach into kernel structures Rust cannot see (socket options, device
+ * lookups under RCU, route checks), with no logic of ours.
  */
 #ifndef LVS_KBIND_HELPERS_H
 #define LVS_KBIND_HELPERS_H
