@@ -126,41 +126,42 @@ impl Outgoing {
         Ok(Self { syncid: config.syncid, filling, len, count: 0, ready: KVec::new() })
     }
 
-    /// Adds `conn` to the message being filled, starting another when
-    /// it is full (softirq context: atomic allocations).
-    fn add(&mut self, conn: &SyncConn) {
-        let mut w = MessageWriter::resume(&mut self.filling, self.len, self.count);
-        if w.push(conn) {
-            (self.len, self.count) = w.progress();
-            return;
-        }
-        if self.ready.len() >= MAX_READY {
-            return;
-        }
-        let Ok(mut fresh) = KVec::from_elem(0u8, self.filling.len(), GFP_ATOMIC) else { return };
-        let Some(mut w) = MessageWriter::new(&mut fresh, self.syncid) else { return };
-        if !w.push(conn) {
-            return;
-        }
-        let (len, count) = w.progress();
+    /// Seals the message being filled and starts an empty one: the
+    /// sealed message and its length (atomic allocation).
+    fn restart(&mut self) -> Result<(KVec<u8>, usize)> {
+        let mut fresh = KVec::from_elem(0u8, self.filling.len(), GFP_ATOMIC)?;
+        let len = MessageWriter::new(&mut fresh, self.syncid).ok_or(EINVAL)?.progress().0;
         let mut full = core::mem::replace(&mut self.filling, fresh);
-        let (full_len, full_count) = (self.len, self.count);
-        (self.len, self.count) = (len, count);
-        let sealed = MessageWriter::resume(&mut full, full_len, full_count).finish().len();
-        // Dropped if there is no room to queue it, as when the queue is full.
-        let _ = self.ready.push((full, sealed), GFP_ATOMIC);
+        let sealed = MessageWriter::resume(&mut full, self.len, self.count).finish().len();
+        (self.len, self.count) = (len, 0);
+        Ok((full, sealed))
+    }
+
+    /// Adds `conn` to the message being filled, starting another when
+    /// it is full (softirq context). An update that finds the queue full
+    /// or no memory is dropped.
+    fn add(&mut self, conn: &SyncConn) {
+        if self.push(conn) || self.ready.len() >= MAX_READY {
+            return;
+        }
+        let Ok(full) = self.restart() else { return };
+        if self.ready.push(full, GFP_ATOMIC).is_ok() {
+            self.push(conn);
+        }
+    }
+
+    fn push(&mut self, conn: &SyncConn) -> bool {
+        let mut w = MessageWriter::resume(&mut self.filling, self.len, self.count);
+        let added = w.push(conn);
+        (self.len, self.count) = w.progress();
+        added
     }
 
     /// Takes the full messages and the one being filled, sealed.
     fn take(&mut self) -> Result<KVec<(KVec<u8>, usize)>> {
         let mut out = core::mem::take(&mut self.ready);
         if self.count > 0 {
-            let mut fresh = KVec::from_elem(0u8, self.filling.len(), GFP_ATOMIC)?;
-            let len = MessageWriter::new(&mut fresh, self.syncid).ok_or(EINVAL)?.progress().0;
-            let mut full = core::mem::replace(&mut self.filling, fresh);
-            let sealed = MessageWriter::resume(&mut full, self.len, self.count).finish().len();
-            (self.len, self.count) = (len, 0);
-            out.push((full, sealed), GFP_ATOMIC)?;
+            out.push(self.restart()?, GFP_ATOMIC)?;
         }
         Ok(out)
     }
