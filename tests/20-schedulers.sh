@@ -47,14 +47,26 @@ assert_eq "wrr 4:3:2 over 900 connections" "rs1=400 rs2=300 rs3=200 " "$(count 9
 on "$DIRECTOR" ipvsadm -C
 service lc
 LOADED=("$(ipvs_sched lc)" "${LOADED[@]}")
+# ActiveConn per server: "ADDR=N ...".
+active() { on "$DIRECTOR" ipvsadm -Ln | awk 'NR > 3 && $1 == "->" {printf "%s=%s ", $2, $5}'; }
+held=()
 for n in 1 2; do
-	sleep 120 | on "$CLIENT" socat - "TCP:$VIP:80" &
+	# ip execs socat: $! is the process holding the connection.
+	sleep 120 | ip netns exec "$CLIENT" socat - "TCP:$VIP:80" &
+	held+=($!)
 	ON_EXIT="$ON_EXIT; kill $! 2>/dev/null"
 	sleep 1
 done
-active=$(on "$DIRECTOR" ipvsadm -Ln | awk 'NR > 3 && $1 == "->" {printf "%s=%s ", $2, $5}')
-assert_eq "lc: held-open connections" "10.0.1.2:80=0 10.0.2.2:80=1 10.0.3.2:80=1 " "$active"
+assert_eq "lc: held-open connections" "10.0.1.2:80=0 10.0.2.2:80=1 10.0.3.2:80=1 " "$(active)"
 assert_eq "lc: new connections" "rs1=10 " "$(count 10)"
+# Closed now: servers of the same address in later services may be the
+# same objects (C IPVS takes them back from its trash, counters and all).
+kill "${held[@]}"
+for _ in $(seq 30); do
+	[ "$(active)" = "10.0.1.2:80=0 10.0.2.2:80=0 10.0.3.2:80=0 " ] && break
+	sleep 1
+done
+assert_eq "lc: connections closed" "10.0.1.2:80=0 10.0.2.2:80=0 10.0.3.2:80=0 " "$(active)"
 
 # sh, mh: clients 10.0.0.10 .. 10.0.0.29, each twice.
 dev=$(on "$CLIENT" ip -o -4 addr show to 10.0.0.2 | awk '{print $2}')
