@@ -25,7 +25,12 @@ setup:
 kernel: setup
 	@scripts/build-kernel.sh >/dev/null
 
+# Objects built against one kernel tree are no good for another, and
+# kbuild cannot tell (the commands and header paths read the same): a
+# change of tree cleans first.
 modules: kernel
+	@if [ -f .kdir ] && [ "$$(cat .kdir)" != "$(KDIR)" ]; then $(KMAKE) clean >/dev/null; fi
+	@echo "$(KDIR)" > .kdir
 	+$(KMAKE) modules
 
 # The userspace tools (ipvsadm), with the normal rustup toolchain.
@@ -47,5 +52,6 @@ demo: all
 
 clean:
 	-+$(KMAKE) clean
+	rm -f .kdir
 	cargo clean --manifest-path rust/logic/Cargo.toml
 	cargo clean --manifest-path tools/Cargo.toml

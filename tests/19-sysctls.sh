@@ -9,6 +9,13 @@
 #   pmtu_disc: 0, a DF datagram that fits the client's path but not the
 #     IP-in-IP tunnel travels in a fragmented tunnel packet and is
 #     answered; 1, it is refused (ICMP "fragmentation needed").
+#   nat_icmp_send: 1, a datagram from a VS/NAT real server's port that
+#     no connection explains is dropped and refused (ICMP "port
+#     unreachable"); 0, it passes.
+#   ignore_tunneled: 1, packets of tunnels are marked to be left alone
+#     (the tunnel's end clears the mark: what comes out is balanced).
+#   snat_reroute: 1, a VS/NAT reply is routed again once it comes from the
+#     virtual address (policy routing by source applies); 0, it is not.
 . "$(dirname "$0")/lib.sh"
 
 cluster
@@ -100,3 +107,94 @@ set_vs pmtu_disc 0
 assert_eq "pmtu_disc 0" "rs1 " "$(big)"
 set_vs pmtu_disc 1
 assert_eq "pmtu_disc 1" "datagram 0: no answer " "$(big)"
+
+# nat_icmp_send: rs1 sends from its VS/NAT port 6000 to a client port no
+# connection explains. At 0 the datagram passes (the client hears it); at
+# 1 the director drops it and answers rs1 "port unreachable".
+assert_eq "default nat_icmp_send" 0 "$(on "$DIRECTOR" cat "$(vs nat_icmp_send)")"
+on "$DIRECTOR" ipvsadm -C
+on "$DIRECTOR" ipvsadm -A -u "$VIP:6000" -s rr
+on "$DIRECTOR" ipvsadm -a -u "$VIP:6000" -r 10.0.1.2:6000 -m
+on "$CLIENT" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.0.0.2", 7777))
+s.settimeout(15)
+try:
+    while True:
+        print(s.recv(100).decode(), flush=True)
+except socket.timeout:
+    pass' > "$data/heard" &
+listener=$!
+sleep 1
+unsolicited() {
+	on "${RS[1]}" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.0.1.2", 6000))
+s.connect(("10.0.0.2", 7777))
+s.settimeout(3)
+s.send(sys.argv[1].encode())
+try:
+    s.recv(100)
+    print("answered")
+except socket.timeout:
+    print("no error")
+except OSError as e:
+    print(e.strerror)' "$1"
+}
+assert_eq "nat_icmp_send 0: rs1 hears" "no error" "$(unsolicited passed)"
+set_vs nat_icmp_send 1
+assert_eq "nat_icmp_send 1: rs1 hears" "Connection refused" "$(unsolicited dropped)"
+set_vs nat_icmp_send 0
+wait "$listener"
+assert_eq "what the client heard" passed "$(cat "$data/heard")"
+
+# ignore_tunneled: the client reaches the virtual service through an
+# IP-in-IP tunnel ending on the director (as one director would reach
+# another that is also its real server). At 1 the tunnel's packets are
+# marked to be left alone, but since Linux 6.x the tunnel clears the mark
+# from what comes out of it (skb_scrub_packet), so that is balanced all
+# the same, on C IPVS as on ours.
+assert_eq "default ignore_tunneled" 0 "$(on "$DIRECTOR" cat "$(vs ignore_tunneled)")"
+tunnel_endpoint "$DIRECTOR"
+ip -n "$CLIENT" link add tun9 type ipip local 10.0.0.2 remote 10.0.0.1
+ip -n "$CLIENT" link set tun9 up
+ip -n "$CLIENT" route add "$VIP/32" dev tun9 src 10.0.0.2
+on "$DIRECTOR" ipvsadm -C
+on "$DIRECTOR" ipvsadm -A -t "$VIP:80" -s rr
+on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r 10.0.1.2:80 -m
+through_tunnel() {
+	local rc=0 got
+	got=$(on "$CLIENT" curl -s -m 20 "http://$VIP/") || rc=$?
+	echo "$got exit $rc"
+}
+assert_eq "ignore_tunneled 0" "rs1 exit 0" "$(through_tunnel)"
+set_vs ignore_tunneled 1
+assert_eq "ignore_tunneled 1" "rs1 exit 0" "$(through_tunnel)"
+set_vs ignore_tunneled 0
+
+# snat_reroute: the director routes what comes from the virtual address
+# over a second link to the client (policy routing by source). At 1 a
+# VS/NAT reply, once it comes from there, takes that link; at 0 it keeps
+# the route it had as rs1's packet.
+ip -n "$CLIENT" route del "$VIP/32" dev tun9
+assert_eq "default snat_reroute" 1 "$(on "$DIRECTOR" cat "$(vs snat_reroute)")"
+veth_link "$DIRECTOR" 10.6.0.1 "$CLIENT" 10.6.0.2
+second=$(on "$CLIENT" ip -o -4 addr show to 10.6.0.2 | awk '{print $2}')
+on "$CLIENT" sysctl -qw "net.ipv6.conf.$second.disable_ipv6=1"
+on "$DIRECTOR" ip rule add from "$VIP" table 100
+on "$DIRECTOR" ip route add 10.0.0.0/24 via 10.6.0.2 table 100
+received() { on "$CLIENT" cat "/sys/class/net/$second/statistics/rx_packets"; }
+# over_second_link: curl's answer, and how many packets the second link
+# brought meanwhile ("few" or "many").
+over_second_link() {
+	local before got
+	before=$(received)
+	got=$(on "$CLIENT" curl -s -m 20 "http://$VIP/") || got=failed
+	[ $(($(received) - before)) -ge 3 ] && echo "$got many" || echo "$got few"
+}
+set_vs snat_reroute 0
+assert_eq "snat_reroute 0" "rs1 few" "$(over_second_link)"
+set_vs snat_reroute 1
+assert_eq "snat_reroute 1" "rs1 many" "$(over_second_link)"

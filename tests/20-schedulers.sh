@@ -7,7 +7,8 @@
 #   - sh and mh send each of 20 client addresses to the server upstream's
 #     tables give (pinned here; the run against C IPVS checks the pins),
 #     and again to the same one; dh maps three virtual addresses so;
-#   - twos reaches every server.
+#   - twos reaches every server;
+#   - none (no scheduler) finds no server: the connection is refused.
 . "$(dirname "$0")/lib.sh"
 
 cluster
@@ -107,3 +108,12 @@ service twos
 LOADED=("$(ipvs_sched twos)" "${LOADED[@]}")
 got=$(count 30)
 [[ "$got" =~ ^rs1=[0-9]+\ rs2=[0-9]+\ rs3=[0-9]+\ $ ]] || fail "twos: 30 connections went to $got"
+
+# none: no new connection finds a server; the client is told the port
+# is unreachable (curl: "couldn't connect", exit 7), as by upstream.
+on "$DIRECTOR" ipvsadm -C
+service none
+assert_eq "none: the listed scheduler" "TCP  $VIP:80 none" "$(on "$DIRECTOR" ipvsadm -Ln | awk '$1 == "TCP"')"
+rc=0
+on "$CLIENT" curl -s -m 20 -o /dev/null "http://$VIP/" || rc=$?
+assert_eq "none: a new connection" 7 "$rc"

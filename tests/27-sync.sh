@@ -12,12 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 cluster
-BACKUP=$(netns_add backup)
-ip link add syncm netns "$DIRECTOR" type veth peer name syncb netns "$BACKUP"
-ip -n "$DIRECTOR" addr add 10.9.0.1/24 dev syncm
-ip -n "$BACKUP" addr add 10.9.0.2/24 dev syncb
-ip -n "$DIRECTOR" link set syncm up
-ip -n "$BACKUP" link set syncb up
+sync_pair
 data=$(mktemp -d)
 ON_EXIT="rm -rf $data"
 http_servers "$data"

@@ -136,6 +136,17 @@ cluster() {
 	done
 }
 
+# sync_pair: a second director, $BACKUP, for the sync daemons, linked to
+# the director (syncm 10.9.0.1, syncb 10.9.0.2 on the backup).
+sync_pair() {
+	BACKUP=$(netns_add backup)
+	ip link add syncm netns "$DIRECTOR" type veth peer name syncb netns "$BACKUP"
+	ip -n "$DIRECTOR" addr add 10.9.0.1/24 dev syncm
+	ip -n "$BACKUP" addr add 10.9.0.2/24 dev syncb
+	ip -n "$DIRECTOR" link set syncm up
+	ip -n "$BACKUP" link set syncb up
+}
+
 # tunnel_endpoint NS: real server NS unwraps VS/TUN's IP-in-IP (tunl0)
 # and IPv6-in-IPv6 (ip6tnl0) packets and takes the client's packets that
 # come out of the tunnel.

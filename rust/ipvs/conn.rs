@@ -16,6 +16,7 @@ use crate::kbind::global::{ModuleGlobal, Published};
 use crate::kbind::timer::{self, PeriodicTimer, Tick};
 use crate::kbind::{self, bindings};
 use crate::service::Dest;
+use crate::sync_msg;
 use crate::packet::PROTO_TCP;
 use crate::tcp_state::{TcpState, Timeouts};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -123,9 +124,17 @@ pub(crate) struct Conn {
     pub(crate) in_pkts: u32,
     /// The TCP state a sync master last sent the connection in.
     pub(crate) synced_state: TcpState,
+    /// When a sync master's last message said it would expire, in ticks
+    /// (low two bits: retries; `sync_msg::sync_needed`).
+    pub(crate) sync_endtime: u32,
     /// A template's control, shared with the connections it controls; a
     /// connection's template's.
     pub(crate) control: Option<Arc<Control>>,
+}
+
+/// The `sync_endtime` of a connection made now.
+pub(crate) fn never_synced() -> u32 {
+    sync_msg::fresh_endtime(timer::jiffies())
 }
 
 impl Conn {

@@ -476,7 +476,7 @@ fn daemon_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result
         port: a.u16(b::IPVS_DAEMON_ATTR_MCAST_PORT).map_err(bad)?.unwrap_or(0),
         ttl: a.fixed::<1>(b::IPVS_DAEMON_ATTR_MCAST_TTL).map_err(bad)?.map_or(0, |[t]| t),
     };
-    ipvs.sync.start(net, &req, &ipvs.conn_tab, &ipvs.services)
+    ipvs.sync.start(net, &req, ipvs)
 }
 
 fn dump_daemons(dump: &mut GenlDump<'_>, ipvs: &IpvsNet) -> Result {

@@ -3,7 +3,7 @@
 //! for a virtual service: schedule new connections, forward known ones)
 //! and FORWARD (VS/NAT replies), per namespace.
 
-use crate::conn::{Conn, Lookup, Then, F_INACTIVE, F_NOOUTPUT};
+use crate::conn::{self, Conn, Lookup, Then, F_INACTIVE, F_NOOUTPUT};
 use crate::kbind::bindings as b;
 use crate::kbind::netfilter::{DefragUser, Family, HookPoint, HookSkb, HookSpec, HookState, NetfilterHook, Verdict};
 use crate::kbind::netns::{Net, PernetState};
@@ -12,9 +12,9 @@ use crate::icmp::{self, IcmpError};
 use crate::packet::{self, Flow, L4, PROTO_TCP};
 use crate::persist;
 use crate::sched_input::FlowKey;
-use crate::service::{AF_INET, AF_INET6};
+use crate::service::{Service, AF_INET, AF_INET6};
 use crate::tcp_state::{Direction, TcpState};
-use crate::template;
+use crate::template::{self, Unscheduled};
 use crate::xmit::{self, Target};
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -41,6 +41,10 @@ pub(crate) struct IpvsHooks;
 impl NetfilterHook for IpvsHooks {
     fn hook(mut skb: HookSkb<'_>, state: &HookState<'_>) -> Verdict {
         let Some(ipvs) = IpvsNet::get(state.net) else { return Verdict::ACCEPT };
+        // Sent by IPVS, or to be left alone (ignore_tunneled).
+        if skb.ipvs_property() {
+            return Verdict::ACCEPT;
+        }
         let Some(first) = skb.network_bytes(1).map(|b| b[0] >> 4) else { return Verdict::ACCEPT };
         let family_ok = match state.family {
             Family::Ipv4 => first == 4,
@@ -63,17 +67,32 @@ impl NetfilterHook for IpvsHooks {
         let Some((at, proto)) = walk_headers(&mut skb, if v6 { packet::ipv6_upper } else { packet::ipv4_upper }) else {
             return Verdict::ACCEPT;
         };
+        // A backup director with backup_only set balances nothing: what
+        // upstream's hooks for clients' packets and ICMP errors skip.
+        let backing_up = ipvs.sync.backup_only(&ipvs.sysctls);
         if proto == if v6 { icmp::PROTO_ICMPV6 } else { icmp::PROTO_ICMP } {
+            if backing_up {
+                return Verdict::ACCEPT;
+            }
             let Some(err) = read_icmp_error(&mut skb, v6, at) else { return Verdict::ACCEPT };
             return match state.point {
                 HookPoint::LocalIn => icmp_local_in(skb, state.net, ipvs, &err),
                 HookPoint::Forward => icmp_forward(skb, state.net, ipvs, &err),
             };
         }
+        if !packet::ipvs_knows(proto) {
+            // A tunnel, most likely: with ignore_tunneled, what comes out
+            // of it here keeps the mark and is left alone too.
+            if ipvs.sysctls.ignore_tunneled() {
+                skb.set_ipvs_property();
+            }
+            return Verdict::ACCEPT;
+        }
         let Some(flow) = skb.network_bytes(packet::needed(at, proto)).and_then(|b| packet::flow(v6, b)) else {
             return Verdict::ACCEPT;
         };
         match state.point {
+            HookPoint::LocalIn if backing_up => Verdict::ACCEPT,
             HookPoint::LocalIn => local_in(skb, state.net, ipvs, &flow),
             HookPoint::Forward => forward(skb, state.net, ipvs, &flow),
         }
@@ -149,7 +168,7 @@ fn icmp_forward(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError) ->
         (Some((conn.vaddr, conn.vport)), Then::Keep)
     });
     match virtual_end.flatten() {
-        Some((vaddr, vport)) => xmit::icmp_nat_reply(skb, err, &vaddr, vport),
+        Some((vaddr, vport)) => xmit::icmp_nat_reply(skb, net, err, &vaddr, vport, ipvs.sysctls.snat_reroute()),
         None => Verdict::ACCEPT,
     }
 }
@@ -180,7 +199,7 @@ fn af(v6: bool) -> u16 {
     }
 }
 
-fn local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict {
+fn local_in(mut skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict {
     let key = Lookup::In {
         net: net.id(),
         proto: flow.proto,
@@ -220,7 +239,7 @@ fn local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict
         conn.count_in_packet();
         count_inbound(ipvs, conn, bytes);
         let timeout = conn.timeout(&ipvs.timeouts());
-        ipvs.sync.conn_moved(conn, timeout);
+        ipvs.sync.conn_moved(conn, timeout, &ipvs.sysctls);
         (Known::To(Target::of(conn, net)), Then::Expire(timeout))
     });
     let target = match known {
@@ -230,6 +249,10 @@ fn local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict
             Scheduled::To(target) => target,
             Scheduled::NotOurs => return Verdict::ACCEPT,
             Scheduled::Drop => return Verdict::DROP,
+            Scheduled::Unreachable => {
+                skb.icmp_port_unreachable(flow.v6);
+                return Verdict::DROP;
+            }
         },
     };
     xmit::to_real_server(skb, net, flow, target, ipvs.sysctls.pmtu_disc())
@@ -245,10 +268,25 @@ enum Known {
     Reopened,
 }
 
+/// What became of a packet that would open a connection.
 enum Scheduled {
     To(Target),
     NotOurs,
     Drop,
+    /// Dropped, the client told the port is unreachable.
+    Unreachable,
+}
+
+/// A new connection to `svc` that no server takes (upstream's
+/// `ip_vs_leave`): refused with ICMP port unreachable, but for what an
+/// FTP service's lookup caught on another port (FTP data of a
+/// non-persistent service), which passes.
+fn leave(svc: &Service, flow: &Flow) -> Scheduled {
+    if svc.key.port == persist::FTP_PORT && flow.dport != persist::FTP_PORT {
+        Scheduled::NotOurs
+    } else {
+        Scheduled::Unreachable
+    }
 }
 
 /// A new connection to a virtual service (the packet has firewall mark
@@ -272,17 +310,18 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32) -> Sc
     }
     let key = FlowKey { v6: flow.v6, saddr: flow.saddr, daddr: flow.daddr, sport: flow.sport, dport: flow.dport, inverse: false };
     let (dest, dport, control) = if svc.is_persistent() {
-        let Some(p) = template::schedule(net, ipvs, svc, flow, &key) else { return Scheduled::Drop };
-        (p.dest, p.dport, Some(p.control))
+        match template::schedule(net, ipvs, svc, flow, &key) {
+            Ok(p) => (p.dest, p.dport, Some(p.control)),
+            Err(Unscheduled::NoServer) => return leave(svc, flow),
+            Err(Unscheduled::NoMemory) => return Scheduled::Drop,
+        }
     } else {
         // Only a persistent service takes other ports than its own (FTP
         // data, port zero); upstream logs that port zero needs it.
         if svc.key.fwmark == 0 && flow.dport != svc.key.port {
-            return Scheduled::Drop;
+            return leave(svc, flow);
         }
-        // Upstream also answers ICMP port unreachable when no server is
-        // available.
-        let Some(dest) = svc.schedule(&key, ipvs.sysctls.locality_times()) else { return Scheduled::Drop };
+        let Some(dest) = svc.schedule(&key, ipvs.sysctls.locality_times()) else { return leave(svc, flow) };
         let dport = if dest.port == 0 { flow.dport } else { dest.port };
         (dest.clone(), dport, None)
     };
@@ -311,6 +350,7 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32) -> Sc
         flags: no_output | inactive,
         in_pkts: 1,
         synced_state: TcpState::None,
+        sync_endtime: conn::never_synced(),
         control,
     };
     let target = Target::of(&conn, net);
@@ -326,7 +366,12 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32) -> Sc
 
 /// A packet being forwarded: if it is a VS/NAT reply, make it come from
 /// the virtual service.
-fn forward(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict {
+/// Whether `flow` comes from a VS/NAT real server's address and port.
+fn from_nat_server(ipvs: &IpvsNet, flow: &Flow) -> bool {
+    ipvs.services.get().has_nat_server(af(flow.v6), flow.proto, &flow.saddr, flow.sport)
+}
+
+fn forward(mut skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict {
     let key = Lookup::Out {
         net: net.id(),
         proto: flow.proto,
@@ -348,8 +393,19 @@ fn forward(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict 
         }
         (Some((conn.vaddr, conn.vport)), Then::Expire(conn.timeout(&ipvs.timeouts())))
     });
-    match virtual_end.flatten() {
-        Some((vaddr, vport)) => xmit::nat_reply(skb, flow, &vaddr, vport),
+    match virtual_end {
+        Some(Some((vaddr, vport))) => xmit::nat_reply(skb, net, flow, &vaddr, vport, ipvs.sysctls.snat_reroute()),
+        Some(None) => Verdict::ACCEPT,
+        None if ipvs.sysctls.nat_icmp_send() && from_nat_server(ipvs, flow) => {
+            // A VS/NAT real server answering a connection we do not have
+            // (upstream's nat_icmp_send): it is told, and nothing leaks
+            // out with its own address. A reset needs no answer.
+            if flow.proto == PROTO_TCP && flow.tcp_flags & RST != 0 {
+                return Verdict::ACCEPT;
+            }
+            skb.icmp_port_unreachable(flow.v6);
+            Verdict::DROP
+        }
         None => Verdict::ACCEPT,
     }
 }

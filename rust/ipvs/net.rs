@@ -91,6 +91,12 @@ impl IpvsNet {
         self.timeouts.get()
     }
 
+    /// The timeouts `ipvsadm --set` controls, for a thread of the
+    /// namespace's to read as they change.
+    pub(crate) fn shared_timeouts(&self) -> Arc<ConnTimeouts> {
+        self.timeouts.clone()
+    }
+
     /// Turns IPv6 reassembly on in namespace `net` (this one), if it is
     /// not yet: as upstream, once the namespace has an IPv6 service or
     /// real server, whose packets must be whole to be rewritten.

@@ -54,10 +54,24 @@ pub(crate) fn lvs_ipvs_random_below(ceil: u32) -> u32 {
     crate::kbind::random_below(ceil)
 }
 
-/// A service's scheduler, whose module stays loaded while this lives.
+/// Upstream's "none" (`ipvsadm -s none`): a service that schedules no
+/// new connection, whose traffic is only that of connections it has
+/// (synced ones, on a backup director).
+static NONE: Scheduler = Scheduler::new("none", prepare_none, schedule_none);
+
+fn prepare_none(_prev: Option<SchedData>, _edit: DestsEdit, _dests: &[DestInfo], _svc: &SvcInfo) -> Result<SchedData> {
+    Ok(SchedData::None)
+}
+
+fn schedule_none(_data: &mut SchedData, _dests: &[DestInfo], _flow: &FlowKey, _svc: &SvcInfo) -> Option<usize> {
+    None
+}
+
+/// A service's scheduler, whose module (if it is not the core's "none")
+/// stays loaded while this lives.
 pub(crate) struct SchedBinding {
     scheduler: &'static Scheduler,
-    module: ModuleRef,
+    module: Option<ModuleRef>,
 }
 
 impl SchedBinding {
@@ -65,6 +79,9 @@ impl SchedBinding {
     /// it is not registered yet; `ENOENT` if there is no such scheduler.
     /// May sleep.
     pub(crate) fn new(name: &str) -> Result<Self> {
+        if name == NONE.name() {
+            return Ok(Self { scheduler: &NONE, module: None });
+        }
         if let Some(binding) = Self::find(name)? {
             return Ok(binding);
         }
@@ -90,13 +107,16 @@ impl SchedBinding {
         let schedulers = registry.lock();
         let Some(&(scheduler, owner)) = schedulers.get(&name) else { return Ok(None) };
         // A module on its way out is as good as missing.
-        Ok(ModuleRef::get(owner).map(|module| Self { scheduler, module: module }))
+        Ok(ModuleRef::get(owner).map(|module| Self { scheduler, module: Some(module) }))
     }
 
     /// Another binding to the same scheduler.
     pub(crate) fn try_clone(&self) -> Result<Self> {
-        let module = self.module.try_clone().ok_or(ENOENT)?;
-        Ok(Self { scheduler: self.scheduler, module: module })
+        let module = match &self.module {
+            Some(module) => Some(module.try_clone().ok_or(ENOENT)?),
+            None => None,
+        };
+        Ok(Self { scheduler: self.scheduler, module })
     }
 
     /// The scheduler's name.

@@ -10,6 +10,7 @@
 //! is removed from the service until they expire, as upstream's trash.
 
 use crate::kbind::bh::BhGuard;
+use crate::kbind::bindings as b;
 use crate::overload::{self, Load};
 use crate::packet::PROTO_TCP;
 use crate::persist::{PersistSvc, FTP_PORT};
@@ -483,6 +484,17 @@ impl ServiceTable {
             .or_else(|| by_addr(port))
             .or_else(|| if proto == PROTO_TCP && may_be_ftp_data() { by_addr(FTP_PORT) } else { None })
             .or_else(|| by_addr(0))
+    }
+
+    /// Whether `addr`:`port` is a VS/NAT real server of a service of
+    /// protocol `proto` (or of a firewall-mark service), family `af`
+    /// (upstream's `ip_vs_has_real_service`).
+    pub(crate) fn has_nat_server(&self, af: u16, proto: u8, addr: &[u8; 16], port: u16) -> bool {
+        self.services.iter().filter(|s| s.key.af == af && (s.key.fwmark != 0 || s.key.proto == u16::from(proto))).any(|s| {
+            s.dests.iter().any(|d| {
+                d.port == port && &d.addr == addr && d.fwd.load(Ordering::Relaxed) == b::IP_VS_CONN_F_MASQ
+            })
+        })
     }
 
     /// Takes every service out, their servers into `trash` (the table is

@@ -3,29 +3,34 @@
 //! upstream's sync daemons, `ipvsadm --start-daemon master|backup`).
 //!
 //! A master multicasts the connections its packets move along (at the
-//! sync threshold's packets, and when a TCP connection starts closing:
-//! `sync_msg::needs_sync`) in upstream's version 1 messages; a backup
+//! packets the `sync_threshold` sysctl names, as their expiry moves with
+//! `sync_refresh_period`, and when a TCP connection starts closing:
+//! `sync_msg::sync_needed`) in upstream's version 1 messages; a backup
 //! enters what it receives in its own connection table, so that the
 //! clients' connections go on to the same real servers once it takes
-//! over the virtual addresses. Each runs as a kernel thread over a UDP
-//! multicast socket (`kbind::mcast`), named as upstream's
-//! (`ipvs-m:SYNCID:0`, `ipvs-b:SYNCID:0`); messages are interoperable
-//! with C IPVS directors. Persistence templates and connections of
+//! over the virtual addresses. Each runs as kernel threads (`sync_ports`
+//! of them: one by default) over UDP multicast sockets (`kbind::mcast`),
+//! thread N on upstream's port plus N, named as upstream's
+//! (`ipvs-m:SYNCID:N`, `ipvs-b:SYNCID:N`); a connection always goes
+//! through the same master thread. Messages are interoperable with C
+//! IPVS directors. Persistence templates and connections of
 //! firewall-mark services are not synced (yet): after a takeover a
 //! persistent client's next connection is scheduled afresh, and a
 //! firewall-mark service's connections are scheduled again.
 
-use crate::conn::{Conn, ConnTab, Lookup, Then, F_INACTIVE, F_NOOUTPUT, F_TEMPLATE};
+use crate::conn::{self, Conn, ConnTab, Lookup, Then, F_INACTIVE, F_NOOUTPUT, F_TEMPLATE};
 use crate::kbind::bh::BhGuard;
 use crate::kbind::bindings as b;
 use crate::kbind::kthread::{self, KThread, ThreadBody};
 use crate::kbind::mcast::{Group, Receiver, Sender};
 use crate::kbind::global::RcuArc;
 use crate::kbind::netns::Net;
+use crate::net::{ConnTimeouts, IpvsNet};
 use crate::kbind::timer;
 use crate::packet::PROTO_TCP;
 use crate::service::{ServiceTable, AF_INET, AF_INET6};
-use crate::sync_msg::{self, MessageWriter, SyncConn, SYNC_GROUP_V4, SYNC_PORT};
+use crate::sysctl::IpvsSysctls;
+use crate::sync_msg::{self, MessageWriter, Moved, SyncConn, Version, SYNC_GROUP_V4, SYNC_PORT};
 use crate::tcp_state::TcpState;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
@@ -97,6 +102,12 @@ impl SyncConfig {
         }
     }
 
+    /// The group and port thread `id` of a daemon uses: upstream's port
+    /// plus `id`.
+    fn group_of(&self, id: usize) -> Group {
+        Group { port: self.group.port.wrapping_add(id as u16), ..self.group }
+    }
+
     /// The interface's name, without the padding.
     pub(crate) fn ifname(&self) -> &[u8] {
         let end = self.ifname.iter().position(|&c| c == 0).unwrap_or(self.ifname.len());
@@ -107,51 +118,62 @@ impl SyncConfig {
 /// Messages a master has filled or is filling, waiting for its thread.
 struct Outgoing {
     syncid: u8,
-    /// The message being filled (`maxlen` bytes) and how far.
+    /// The message being filled (`maxlen` bytes), its version and how
+    /// far.
     filling: KVec<u8>,
+    version: Version,
     len: usize,
     count: u8,
     /// Full messages and their lengths, oldest first.
     ready: KVec<(KVec<u8>, usize)>,
 }
 
-/// Upstream's `sync_qlen_max` in spirit: full messages a master keeps
-/// while its thread cannot send; later connections' updates are dropped.
-const MAX_READY: usize = 256;
-
 impl Outgoing {
     fn new(config: &SyncConfig) -> Result<Self> {
         let mut filling = KVec::from_elem(0u8, usize::from(config.maxlen), GFP_KERNEL)?;
-        let len = MessageWriter::new(&mut filling, config.syncid).ok_or(EINVAL)?.progress().0;
-        Ok(Self { syncid: config.syncid, filling, len, count: 0, ready: KVec::new() })
+        let version = Version::V1;
+        let len = MessageWriter::new(&mut filling, version, config.syncid).ok_or(EINVAL)?.progress().0;
+        Ok(Self { syncid: config.syncid, filling, version, len, count: 0, ready: KVec::new() })
     }
 
-    /// Seals the message being filled and starts an empty one: the
-    /// sealed message and its length (atomic allocation).
-    fn restart(&mut self) -> Result<(KVec<u8>, usize)> {
+    /// Seals the message being filled and starts an empty one of
+    /// `version`: the sealed message and its length (atomic allocation).
+    fn restart(&mut self, version: Version) -> Result<(KVec<u8>, usize)> {
         let mut fresh = KVec::from_elem(0u8, self.filling.len(), GFP_ATOMIC)?;
-        let len = MessageWriter::new(&mut fresh, self.syncid).ok_or(EINVAL)?.progress().0;
+        let len = MessageWriter::new(&mut fresh, version, self.syncid).ok_or(EINVAL)?.progress().0;
         let mut full = core::mem::replace(&mut self.filling, fresh);
-        let sealed = MessageWriter::resume(&mut full, self.len, self.count).finish().len();
-        (self.len, self.count) = (len, 0);
+        let sealed = MessageWriter::resume(&mut full, self.version, self.len, self.count).finish().len();
+        (self.version, self.len, self.count) = (version, len, 0);
         Ok((full, sealed))
     }
 
-    /// Adds `conn` to the message being filled, starting another when
-    /// it is full (softirq context). An update that finds the queue full
-    /// or no memory is dropped.
-    fn add(&mut self, conn: &SyncConn) {
-        if self.push(conn) || self.ready.len() >= MAX_READY {
+    /// Adds `conn` to a message of `version` (`sync_version`), starting
+    /// another when the one being filled is full or of the other version
+    /// (softirq context). An update that finds the queue full or no
+    /// memory is dropped.
+    fn add(&mut self, conn: &SyncConn, version: Version, qlen_max: usize) {
+        if version == self.version && self.push(conn) {
             return;
         }
-        let Ok(full) = self.restart() else { return };
+        if self.count == 0 {
+            // Empty: only its version changes.
+            if let Some(w) = MessageWriter::new(&mut self.filling, version, self.syncid) {
+                (self.version, self.len) = (version, w.progress().0);
+                self.push(conn);
+            }
+            return;
+        }
+        if self.ready.len() >= qlen_max {
+            return;
+        }
+        let Ok(full) = self.restart(version) else { return };
         if self.ready.push(full, GFP_ATOMIC).is_ok() {
             self.push(conn);
         }
     }
 
     fn push(&mut self, conn: &SyncConn) -> bool {
-        let mut w = MessageWriter::resume(&mut self.filling, self.len, self.count);
+        let mut w = MessageWriter::resume(&mut self.filling, self.version, self.len, self.count);
         let added = w.push(conn);
         (self.len, self.count) = w.progress();
         added
@@ -161,14 +183,21 @@ impl Outgoing {
     fn take(&mut self) -> Result<KVec<(KVec<u8>, usize)>> {
         let mut out = core::mem::take(&mut self.ready);
         if self.count > 0 {
-            out.push(self.restart()?, GFP_ATOMIC)?;
+            out.push(self.restart(self.version)?, GFP_ATOMIC)?;
         }
         Ok(out)
     }
 }
 
-/// The master's queue, shared by the packet path and its thread.
-type OutQueue = SpinLock<Option<Outgoing>>;
+/// The master's queues, one per thread (none while no master runs),
+/// shared by the packet path and the threads.
+type OutQueues = SpinLock<KVec<Outgoing>>;
+
+/// The master thread (of `threads`) that sends `conn`: always the same for
+/// one connection, so its updates stay in order.
+fn thread_of(conn: &SyncConn, threads: usize) -> usize {
+    usize::from(conn.cport).checked_rem(threads).unwrap_or(0)
+}
 
 /// Upstream's flag bits for ours (`IP_VS_CONN_F_*`), as sync messages
 /// carry them: the forwarding method, no-output and inactive.
@@ -183,10 +212,12 @@ fn upstream_flags(conn: &Conn) -> u32 {
     flags
 }
 
-/// A master daemon's thread: sends what is queued, once a second.
+/// A master daemon's thread: sends what its queue holds, once a second.
 struct MasterThread {
     sender: Sender,
-    out: Arc<OutQueue>,
+    out: Arc<OutQueues>,
+    /// Its queue in `out`.
+    id: usize,
 }
 
 impl ThreadBody for MasterThread {
@@ -196,7 +227,7 @@ impl ThreadBody for MasterThread {
                 let _bh = BhGuard::new();
                 // The lock goes before softirqs come back.
                 let mut out = self.out.lock();
-                let batch = out.as_mut().map(|o| o.take());
+                let batch = out.get_mut(self.id).map(|o| o.take());
                 drop(out);
                 batch
             };
@@ -219,6 +250,7 @@ struct BackupThread {
     net_id: usize,
     conn_tab: Arc<ConnTab>,
     services: Arc<RcuArc<ServiceTable>>,
+    timeouts: Arc<ConnTimeouts>,
 }
 
 impl ThreadBody for BackupThread {
@@ -259,10 +291,13 @@ impl BackupThread {
         let Some(dest) = svc.dests.iter().find(|d| d.addr == c.daddr && d.port == c.dport) else { return };
         let _bh = BhGuard::new();
         let key = Lookup::In { net: self.net_id, proto: c.proto, caddr: c.caddr, cport: c.cport, vaddr: c.vaddr, vport: c.vport };
+        // Version 0 messages carry no timeout: the state's.
+        let timeouts = self.timeouts.get();
+        let timeout = |conn: &Conn| if c.timeout != 0 { c.timeout } else { conn.timeout(&timeouts) };
         let known = self.conn_tab.with_conn(af, key, |conn| {
             conn.set_state(state);
             conn.synced_state = state;
-            ((), Then::Expire(c.timeout))
+            ((), Then::Expire(timeout(conn)))
         });
         if known.is_some() {
             return;
@@ -286,25 +321,51 @@ impl BackupThread {
             flags: no_output | inactive,
             in_pkts: 0,
             synced_state: state,
+            sync_endtime: conn::never_synced(),
             control: None,
         };
+        let timeout = timeout(&conn);
         // Out of memory: the connection is not taken over.
-        let _ = self.conn_tab.insert(conn, c.timeout);
+        let _ = self.conn_tab.insert(conn, timeout);
     }
 }
 
 /// The running daemons of a namespace and their settings.
 #[derive(Default)]
 struct Daemons {
-    master: Option<(SyncConfig, KThread<MasterThread>)>,
-    backup: Option<(SyncConfig, KThread<BackupThread>)>,
+    master: Option<(SyncConfig, KVec<KThread<MasterThread>>)>,
+    backup: Option<(SyncConfig, KVec<KThread<BackupThread>>)>,
 }
+
+impl Daemons {
+    /// Threads per daemon: `sync_ports` (at most [`MAX_PORTS`]) when the
+    /// first daemon starts; a second one has as many as the first.
+    fn threads(&self, sync_ports: usize) -> usize {
+        match (&self.master, &self.backup) {
+            (Some((_, threads)), _) => threads.len(),
+            (_, Some((_, threads))) => threads.len(),
+            _ => sync_ports.clamp(1, MAX_PORTS),
+        }
+    }
+}
+
+/// A daemon thread's name, as upstream's: `ipvs-m:SYNCID:ID` (master) or
+/// `ipvs-b:...` (backup).
+fn thread_name(kind: &str, syncid: u8, id: usize) -> Result<CString> {
+    CString::try_from_fmt(kernel::fmt!("ipvs-{}:{}:{}", kind, syncid, id))
+}
+
+/// Upstream's `IPVS_SYNC_PORTS_MAX`: threads (and ports) per daemon.
+const MAX_PORTS: usize = 128;
 
 /// A namespace's connection sync.
 pub(crate) struct SyncState {
     /// Whether a master daemon runs (checked by every packet).
     master_on: AtomicBool,
-    out: Arc<OutQueue>,
+    /// Whether a backup daemon runs (checked by every packet, for
+    /// `backup_only`).
+    backup_on: AtomicBool,
+    out: Arc<OutQueues>,
     daemons: Pin<KBox<Mutex<Daemons>>>,
 }
 
@@ -313,24 +374,39 @@ impl SyncState {
     pub(crate) fn new() -> Result<Self> {
         Ok(Self {
             master_on: AtomicBool::new(false),
-            out: Arc::pin_init(kernel::new_spinlock!(None, "lvs_sync_out"), GFP_KERNEL)?,
+            backup_on: AtomicBool::new(false),
+            out: Arc::pin_init(kernel::new_spinlock!(KVec::new(), "lvs_sync_out"), GFP_KERNEL)?,
             daemons: KBox::pin_init(kernel::new_mutex!(Daemons::default(), "lvs_sync_daemons"), GFP_KERNEL)?,
         })
     }
 
     /// After a client's packet moved `conn` along (it now expires in
     /// `timeout` seconds), queues it for the backups if a master runs and
-    /// upstream would sync it now. Softirq context.
-    pub(crate) fn conn_moved(&self, conn: &mut Conn, timeout: u32) {
+    /// upstream would sync it now (`sync_msg::sync_needed`, by the
+    /// `sync_threshold`, `sync_refresh_period` and `sync_retries`
+    /// sysctls), within `sync_qlen_max`. Softirq context.
+    pub(crate) fn conn_moved(&self, conn: &mut Conn, timeout: u32, sysctls: &IpvsSysctls) {
         if !self.master_on.load(Ordering::Relaxed) || conn.flags & F_TEMPLATE != 0 {
             return;
         }
-        let tcp = conn.proto == PROTO_TCP;
-        let changed = conn.state != conn.synced_state;
-        if !sync_msg::needs_sync(tcp, conn.state.is_synced(), conn.state == TcpState::Established, changed, conn.in_pkts) {
+        let version = sysctls.sync_version();
+        if !version.carries(conn.af == AF_INET6) {
             return;
         }
+        let rules = sysctls.sync_rules();
+        let moved = Moved {
+            tcp: conn.proto == PROTO_TCP,
+            syncable: conn.state.is_synced(),
+            established: conn.state == TcpState::Established,
+            changed: conn.state != conn.synced_state,
+            pkts: conn.in_pkts,
+            endtime: conn.sync_endtime,
+            now: timer::jiffies(),
+            timeout: timeout.saturating_mul(rules.hz),
+        };
+        let Some(endtime) = sync_msg::sync_needed(&moved, &rules) else { return };
         conn.synced_state = conn.state;
+        conn.sync_endtime = endtime;
         let entry = SyncConn {
             v6: conn.af == AF_INET6,
             proto: conn.proto,
@@ -345,58 +421,97 @@ impl SyncState {
             vaddr: conn.vaddr,
             daddr: conn.daddr,
         };
-        if let Some(out) = self.out.lock().as_mut() {
-            out.add(&entry);
+        let mut queues = self.out.lock();
+        let n = queues.len();
+        if let Some(out) = queues.get_mut(thread_of(&entry, n)) {
+            out.add(&entry, version, sysctls.sync_qlen_max());
         }
     }
 
-    /// Starts a daemon (`ipvsadm --start-daemon`): `EEXIST` if one of
+    /// Starts a daemon of namespace `ipvs` (`ipvsadm --start-daemon`),
+    /// its socket's buffer as `sync_sock_size` says: `EEXIST` if one of
     /// that state runs, `ENODEV` without the interface. May sleep.
-    pub(crate) fn start(
-        &self,
-        net: &Net,
-        req: &DaemonRequest<'_>,
-        conn_tab: &Arc<ConnTab>,
-        services: &Arc<RcuArc<ServiceTable>>,
-    ) -> Result {
+    pub(crate) fn start(&self, net: &Net, req: &DaemonRequest<'_>, ipvs: &IpvsNet) -> Result {
+        let sock_size = ipvs.sysctls.sync_sock_size();
         let ifindex = net.device_index(req.ifname).ok_or(ENODEV)?;
         let config = SyncConfig::of(net, ifindex, req);
         let mut daemons = self.daemons.lock();
-        let name = |kind: &str| CString::try_from_fmt(kernel::fmt!("ipvs-{}:{}:0", kind, config.syncid));
+        let threads = daemons.threads(ipvs.sysctls.sync_ports());
         match req.state {
             b::IP_VS_STATE_MASTER => {
                 if daemons.master.is_some() {
                     return Err(EEXIST);
                 }
-                let sender = Sender::open(net, ifindex, &config.group, config.ttl)?;
-                let outgoing = Outgoing::new(&config)?;
-                {
-                    let _bh = BhGuard::new();
-                    *self.out.lock() = Some(outgoing);
+                let mut senders = KVec::with_capacity(threads, GFP_KERNEL)?;
+                let mut queues = KVec::with_capacity(threads, GFP_KERNEL)?;
+                for id in 0..threads {
+                    senders.push(Sender::open(net, ifindex, &config.group_of(id), config.ttl, sock_size)?, GFP_KERNEL)?;
+                    queues.push(Outgoing::new(&config)?, GFP_KERNEL)?;
                 }
-                let body = Arc::new(MasterThread { sender, out: self.out.clone() }, GFP_KERNEL)?;
-                let thread = KThread::spawn(&name("m")?, body)?;
-                daemons.master = Some((config, thread));
+                self.set_queues(queues);
+                let spawned = match self.spawn_masters(&config, senders) {
+                    Ok(spawned) => spawned,
+                    Err(e) => {
+                        self.set_queues(KVec::new());
+                        return Err(e);
+                    }
+                };
+                daemons.master = Some((config, spawned));
                 self.master_on.store(true, Ordering::Relaxed);
             }
             b::IP_VS_STATE_BACKUP => {
                 if daemons.backup.is_some() {
                     return Err(EEXIST);
                 }
-                let receiver = Receiver::open(net, ifindex, &config.group)?;
-                let body = BackupThread {
-                    receiver,
-                    config,
-                    net_id: net.id(),
-                    conn_tab: conn_tab.clone(),
-                    services: services.clone(),
-                };
-                let thread = KThread::spawn(&name("b")?, Arc::new(body, GFP_KERNEL)?)?;
-                daemons.backup = Some((config, thread));
+                let mut spawned = KVec::with_capacity(threads, GFP_KERNEL)?;
+                for id in 0..threads {
+                    let body = BackupThread {
+                        receiver: Receiver::open(net, ifindex, &config.group_of(id), sock_size)?,
+                        config,
+                        net_id: net.id(),
+                        conn_tab: ipvs.conn_tab.clone(),
+                        services: ipvs.services.clone(),
+                        timeouts: ipvs.shared_timeouts(),
+                    };
+                    let thread = KThread::spawn(&thread_name("b", config.syncid, id)?, Arc::new(body, GFP_KERNEL)?)?;
+                    spawned.push(thread, GFP_KERNEL)?;
+                }
+                daemons.backup = Some((config, spawned));
+                self.backup_on.store(true, Ordering::Relaxed);
             }
             _ => return Err(EINVAL),
         }
         Ok(())
+    }
+
+    /// A master thread for each of `senders`, the `id`-th sending queue
+    /// `id`; if one cannot start, those started stop again.
+    fn spawn_masters(&self, config: &SyncConfig, senders: KVec<Sender>) -> Result<KVec<KThread<MasterThread>>> {
+        let mut spawned = KVec::with_capacity(senders.len(), GFP_KERNEL)?;
+        for (id, sender) in senders.into_iter().enumerate() {
+            let body = Arc::new(MasterThread { sender, out: self.out.clone(), id }, GFP_KERNEL)?;
+            spawned.push(KThread::spawn(&thread_name("m", config.syncid, id)?, body)?, GFP_KERNEL)?;
+        }
+        Ok(spawned)
+    }
+
+    /// Replaces the master's queues (softirqs held off: the packet path
+    /// takes the lock).
+    fn set_queues(&self, queues: KVec<Outgoing>) {
+        let old = {
+            let _bh = BhGuard::new();
+            let mut out = self.out.lock();
+            let old = core::mem::replace(&mut *out, queues);
+            drop(out);
+            old
+        };
+        drop(old);
+    }
+
+    /// Whether this director only backs up (a backup daemon runs and
+    /// `backup_only` is set): its hooks balance nothing.
+    pub(crate) fn backup_only(&self, sysctls: &IpvsSysctls) -> bool {
+        self.backup_on.load(Ordering::Relaxed) && sysctls.backup_only()
     }
 
     /// Stops the daemon of `state` (`ipvsadm --stop-daemon`): `ESRCH` if
@@ -408,10 +523,13 @@ impl SyncState {
                 let master = daemons.master.take().ok_or(ESRCH)?;
                 self.master_on.store(false, Ordering::Relaxed);
                 drop(master);
-                let _bh = BhGuard::new();
-                *self.out.lock() = None;
+                self.set_queues(KVec::new());
             }
-            b::IP_VS_STATE_BACKUP => drop(daemons.backup.take().ok_or(ESRCH)?),
+            b::IP_VS_STATE_BACKUP => {
+                let backup = daemons.backup.take().ok_or(ESRCH)?;
+                self.backup_on.store(false, Ordering::Relaxed);
+                drop(backup);
+            }
             _ => return Err(EINVAL),
         }
         Ok(())

@@ -4,10 +4,11 @@
 //! upstream's `Documentation/networking/ipvs-sysctl.rst`).
 
 use crate::kbind::netns::Net;
-use crate::kbind::sysctl::{IntSysctl, NetSysctls};
+use crate::kbind::sysctl::{IntSysctl, NetSysctls, Values};
 use crate::defense_rules::{Modes, AMEMTHRESH_DEFAULT, AM_DROPRATE_DEFAULT};
 use crate::kbind::timer;
 use crate::sched_api::LocalityTimes;
+use crate::sync_msg::{SyncRules, Version, SYNC_PERIOD, SYNC_THRESHOLD};
 use kernel::prelude::*;
 use kernel::str::CStr;
 
@@ -16,46 +17,96 @@ use kernel::str::CStr;
 enum Var {
     AmDroprate,
     Amemthresh,
+    BackupOnly,
     ConnReuseMode,
     DropEntry,
     DropPacket,
     ExpireNodestConn,
     ExpireQuiescentTemplate,
+    IgnoreTunneled,
     LblcExpiration,
     LblcrExpiration,
+    NatIcmpSend,
     PmtuDisc,
     RunEstimation,
     SecureTcp,
     SloppyTcp,
+    SnatReroute,
+    SyncPorts,
+    SyncQlenMax,
+    SyncRefreshPeriod,
+    SyncRetries,
+    SyncSockSize,
+    SyncThreshold,
+    SyncVersion,
 }
 
 /// Upstream's default for both locality expirations: a day, in seconds.
 const LOCALITY_EXPIRATION: i32 = 24 * 60 * 60;
 
 /// A sysctl that takes any value.
-const fn int(name: &'static CStr, default: i32) -> IntSysctl {
-    IntSysctl { name, default, range: None }
+const fn int(name: &'static CStr, default: &'static [i32; 1]) -> IntSysctl {
+    IntSysctl { name, defaults: default, values: Values::Any }
 }
 
 /// A defence's mode (see `defense.rs`): 0 to 3, off at first.
 const fn defense_mode(name: &'static CStr) -> IntSysctl {
-    IntSysctl { name, default: 0, range: Some((0, 3)) }
+    IntSysctl { name, defaults: &[0], values: Values::Range(0, 3) }
 }
 
-static SYSCTLS: [IntSysctl; 13] = [
-    int(kernel::c_str!("am_droprate"), AM_DROPRATE_DEFAULT),
-    int(kernel::c_str!("amemthresh"), AMEMTHRESH_DEFAULT),
-    int(kernel::c_str!("conn_reuse_mode"), 1),
+/// `sync_threshold`: "threshold period", neither negative, the threshold
+/// below the period unless the period is 0 (upstream's
+/// `proc_do_sync_threshold`).
+fn sync_threshold_ok(_old: &[i32], new: &[i32]) -> bool {
+    match *new {
+        [threshold, period] => threshold >= 0 && period >= 0 && (period == 0 || threshold < period),
+        _ => false,
+    }
+}
+
+/// `sync_ports`: a power of two, or what it was (upstream's
+/// `proc_do_sync_ports` checks only a change).
+fn sync_ports_ok(old: &[i32], new: &[i32]) -> bool {
+    new == old || new.first().is_some_and(|&n| n >= 1 && (n as u32).is_power_of_two())
+}
+
+/// Stands for `sync_qlen_max` until [`IpvsSysctls::register`] sets what
+/// upstream starts with, which depends on the machine's memory.
+const SYNC_QLEN_MAX_UNSET: i32 = 0;
+
+static SYSCTLS: [IntSysctl; 24] = [
+    int(kernel::c_str!("am_droprate"), &[AM_DROPRATE_DEFAULT]),
+    int(kernel::c_str!("amemthresh"), &[AMEMTHRESH_DEFAULT]),
+    int(kernel::c_str!("backup_only"), &[0]),
+    int(kernel::c_str!("conn_reuse_mode"), &[1]),
     defense_mode(kernel::c_str!("drop_entry")),
     defense_mode(kernel::c_str!("drop_packet")),
-    int(kernel::c_str!("expire_nodest_conn"), 0),
-    int(kernel::c_str!("expire_quiescent_template"), 0),
-    int(kernel::c_str!("lblc_expiration"), LOCALITY_EXPIRATION),
-    int(kernel::c_str!("lblcr_expiration"), LOCALITY_EXPIRATION),
-    int(kernel::c_str!("pmtu_disc"), 1),
-    int(kernel::c_str!("run_estimation"), 1),
+    int(kernel::c_str!("expire_nodest_conn"), &[0]),
+    int(kernel::c_str!("expire_quiescent_template"), &[0]),
+    int(kernel::c_str!("ignore_tunneled"), &[0]),
+    int(kernel::c_str!("lblc_expiration"), &[LOCALITY_EXPIRATION]),
+    int(kernel::c_str!("lblcr_expiration"), &[LOCALITY_EXPIRATION]),
+    int(kernel::c_str!("nat_icmp_send"), &[0]),
+    int(kernel::c_str!("pmtu_disc"), &[1]),
+    int(kernel::c_str!("run_estimation"), &[1]),
     defense_mode(kernel::c_str!("secure_tcp")),
-    int(kernel::c_str!("sloppy_tcp"), 0),
+    int(kernel::c_str!("sloppy_tcp"), &[0]),
+    int(kernel::c_str!("snat_reroute"), &[1]),
+    IntSysctl { name: kernel::c_str!("sync_ports"), defaults: &[1], values: Values::Checked(sync_ports_ok) },
+    IntSysctl {
+        name: kernel::c_str!("sync_qlen_max"),
+        defaults: &[SYNC_QLEN_MAX_UNSET],
+        values: Values::Range(0, i32::MAX),
+    },
+    IntSysctl { name: kernel::c_str!("sync_refresh_period"), defaults: &[0], values: Values::Jiffies },
+    IntSysctl { name: kernel::c_str!("sync_retries"), defaults: &[0], values: Values::Range(0, 3) },
+    int(kernel::c_str!("sync_sock_size"), &[0]),
+    IntSysctl {
+        name: kernel::c_str!("sync_threshold"),
+        defaults: &[SYNC_THRESHOLD as i32, SYNC_PERIOD as i32],
+        values: Values::Checked(sync_threshold_ok),
+    },
+    IntSysctl { name: kernel::c_str!("sync_version"), defaults: &[1], values: Values::Range(0, 1) },
 ];
 
 /// A namespace's IPVS sysctls.
@@ -64,7 +115,11 @@ pub(crate) struct IpvsSysctls(NetSysctls);
 impl IpvsSysctls {
     /// Creates the namespace's `/proc/sys/net/ipv4/vs/`.
     pub(crate) fn register(net: &Net) -> Result<Self> {
-        Ok(Self(NetSysctls::register(net, kernel::c_str!("net/ipv4/vs"), &SYSCTLS)?))
+        let sysctls = NetSysctls::register(net, kernel::c_str!("net/ipv4/vs"), &SYSCTLS)?;
+        // Upstream's: a 32nd of the pages free for buffers.
+        let qlen_max = (crate::kbind::free_buffer_pages() / 32).min(i32::MAX as u64) as i32;
+        sysctls.update(Var::SyncQlenMax as usize, SYNC_QLEN_MAX_UNSET, qlen_max);
+        Ok(Self(sysctls))
     }
 
     fn get(&self, var: Var) -> i32 {
@@ -100,6 +155,13 @@ impl IpvsSysctls {
         self.get(Var::AmDroprate)
     }
 
+    /// `backup_only`: while a backup sync daemon runs, the director only
+    /// keeps its synced connections and balances nothing (packets go on
+    /// as if IPVS were not there).
+    pub(crate) fn backup_only(&self) -> bool {
+        self.get(Var::BackupOnly) != 0
+    }
+
     /// `conn_reuse_mode`: whether a SYN on a finished connection's ports
     /// opens a new connection, scheduled afresh (non-zero; bit 2: also a
     /// DR/TUN connection the client is closing).
@@ -122,6 +184,14 @@ impl IpvsSysctls {
         self.get(Var::ExpireQuiescentTemplate) != 0
     }
 
+    /// `ignore_tunneled`: packets of protocols IPVS does not handle
+    /// (tunnels) are marked, so that what comes out of a tunnel ending
+    /// here is not balanced again (a director that is also a real
+    /// server of another).
+    pub(crate) fn ignore_tunneled(&self) -> bool {
+        self.get(Var::IgnoreTunneled) != 0
+    }
+
     /// The clock and the `lblc_expiration` / `lblcr_expiration` (seconds)
     /// the locality-based schedulers go by now.
     pub(crate) fn locality_times(&self) -> LocalityTimes {
@@ -131,6 +201,13 @@ impl IpvsSysctls {
             lblc_expiration: seconds(Var::LblcExpiration),
             lblcr_expiration: seconds(Var::LblcrExpiration),
         }
+    }
+
+    /// `nat_icmp_send`: a packet from a VS/NAT real server's address and
+    /// port that belongs to no connection is answered with ICMP port
+    /// unreachable (and dropped) instead of passing.
+    pub(crate) fn nat_icmp_send(&self) -> bool {
+        self.get(Var::NatIcmpSend) != 0
     }
 
     /// `pmtu_disc`: VS/TUN keeps the DF bit and answers packets too big
@@ -149,5 +226,50 @@ impl IpvsSysctls {
     /// only a SYN (for a director taking over established connections).
     pub(crate) fn sloppy_tcp(&self) -> bool {
         self.get(Var::SloppyTcp) != 0
+    }
+
+    /// `snat_reroute`: a VS/NAT reply, once it comes from the virtual
+    /// address, is routed again by that source (policy routing by
+    /// source applies to it).
+    pub(crate) fn snat_reroute(&self) -> bool {
+        self.get(Var::SnatReroute) != 0
+    }
+
+    /// `sync_ports`: threads (and ports, from upstream's up) of a sync
+    /// daemon when the first starts.
+    pub(crate) fn sync_ports(&self) -> usize {
+        self.get(Var::SyncPorts).max(1) as usize
+    }
+
+    /// `sync_qlen_max`: the most full sync messages a master queues while
+    /// its thread has not sent them (later ones are dropped).
+    pub(crate) fn sync_qlen_max(&self) -> usize {
+        self.get(Var::SyncQlenMax).max(0) as usize
+    }
+
+    /// `sync_sock_size`: the send (master) or receive (backup) buffer of
+    /// a sync daemon's socket when it starts; 0 leaves the kernel's.
+    pub(crate) fn sync_sock_size(&self) -> i32 {
+        self.get(Var::SyncSockSize)
+    }
+
+    /// When a master syncs a connection: `sync_threshold` (its
+    /// `threshold`-th packet, then every `period` packets),
+    /// `sync_refresh_period` and `sync_retries`.
+    pub(crate) fn sync_rules(&self) -> SyncRules {
+        let at = |i| self.0.get_at(Var::SyncThreshold as usize, i).max(0) as u32;
+        SyncRules {
+            threshold: at(0),
+            period: at(1),
+            refresh: self.get(Var::SyncRefreshPeriod).max(0) as u32,
+            retries: self.get(Var::SyncRetries).max(0) as u32,
+            hz: timer::hz() as u32,
+        }
+    }
+
+    /// `sync_version`: the format a master sends in (0: upstream's
+    /// before Linux 2.6.39, IPv4 only).
+    pub(crate) fn sync_version(&self) -> Version {
+        if self.get(Var::SyncVersion) == 0 { Version::V0 } else { Version::V1 }
     }
 }

@@ -5,7 +5,7 @@
 //! scheduling when there is none (or its server is gone). Which template
 //! a connection shares, and its ports, are `persist.rs`'s pure logic.
 
-use crate::conn::{Conn, Control, Lookup, Then, F_TEMPLATE};
+use crate::conn::{self, Conn, Control, Lookup, Then, F_TEMPLATE};
 use crate::kbind::netns::Net;
 use crate::net::IpvsNet;
 use crate::packet::Flow;
@@ -31,22 +31,31 @@ pub(crate) struct Persisted {
     pub(crate) control: Arc<Control>,
 }
 
+/// Why a persistent service's new connection has no real server.
+pub(crate) enum Unscheduled {
+    /// The scheduler found none available.
+    NoServer,
+    /// No memory for the template.
+    NoMemory,
+}
+
 /// The real server for new connection `flow` to persistent service
 /// `svc`: its client's template's, or a newly scheduled one's (`key` is
-/// what the scheduler sees). `None`: no server available, or no memory.
-pub(crate) fn schedule(net: &Net, ipvs: &IpvsNet, svc: &Service, flow: &Flow, key: &FlowKey) -> Option<Persisted> {
+/// what the scheduler sees).
+pub(crate) fn schedule(net: &Net, ipvs: &IpvsNet, svc: &Service, flow: &Flow, key: &FlowKey) -> Result<Persisted, Unscheduled> {
     let psvc = svc.persist_svc();
     let tkey = persist::template_key(&psvc, flow.proto, &flow.saddr, &flow.daddr, flow.dport);
     let (dest, control) = match existing(net, ipvs, svc, &tkey) {
         Some(found) => found,
         None => {
-            let dest = svc.schedule(key, ipvs.sysctls.locality_times())?.clone();
-            let control = create(net, ipvs, svc, &tkey, &dest, persist::template_dport(&psvc, flow.dport, dest.port))?;
+            let dest = svc.schedule(key, ipvs.sysctls.locality_times()).ok_or(Unscheduled::NoServer)?.clone();
+            let dport = persist::template_dport(&psvc, flow.dport, dest.port);
+            let control = create(net, ipvs, svc, &tkey, &dest, dport).ok_or(Unscheduled::NoMemory)?;
             (dest, control)
         }
     };
     let dport = persist::conn_dport(&psvc, flow.dport, dest.port);
-    Some(Persisted { dest, dport, control })
+    Ok(Persisted { dest, dport, control })
 }
 
 /// The client's template, if it has one whose server still serves: its
@@ -93,6 +102,7 @@ fn create(net: &Net, ipvs: &IpvsNet, svc: &Service, tkey: &TemplateKey, dest: &A
         flags: F_TEMPLATE,
         in_pkts: 0,
         synced_state: TcpState::None,
+        sync_endtime: conn::never_synced(),
         control: Some(control.clone()),
     };
     ipvs.conn_tab.insert(template, timeout).ok()?;

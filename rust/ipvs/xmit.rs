@@ -201,13 +201,21 @@ pub(crate) fn icmp_to_real_server(
 }
 
 /// Rewrites a VS/NAT real server's ICMP error about a client's packet so
-/// it comes from the virtual service, about a packet sent to it.
-pub(crate) fn icmp_nat_reply(mut skb: HookSkb<'_>, err: &IcmpError, vaddr: &[u8; 16], vport: u16) -> Verdict {
+/// it comes from the virtual service, about a packet sent to it (routed
+/// again from there with `reroute`).
+pub(crate) fn icmp_nat_reply(
+    mut skb: HookSkb<'_>,
+    net: &Net,
+    err: &IcmpError,
+    vaddr: &[u8; 16],
+    vport: u16,
+    reroute: bool,
+) -> Verdict {
     let len = skb.len() as usize;
     let Some(bytes) = skb.network_bytes_mut(len) else { return Verdict::DROP };
     icmp::rewrite_nat(bytes, err, End::Source, vaddr, End::Destination, vaddr, vport);
     skb.csum_rewritten();
-    Verdict::ACCEPT
+    rerouted(skb, net, err.v6, reroute)
 }
 
 /// Sends a packet (IPv6 if `packet_v6`), unchanged, to the real server of
@@ -280,11 +288,20 @@ fn tunnel(mut skb: HookSkb<'_>, net: &Net, target: &Target, route: Route, pmtu_d
     skb.local_out(net, target.v6)
 }
 
-/// Rewrites a VS/NAT reply so it comes from the virtual service.
-pub(crate) fn nat_reply(mut skb: HookSkb<'_>, flow: &Flow, vaddr: &[u8; 16], vport: u16) -> Verdict {
-    if rewrite(&mut skb, flow, End::Source, vaddr, vport) {
-        Verdict::ACCEPT
-    } else {
-        Verdict::DROP
+/// Rewrites a VS/NAT reply so it comes from the virtual service; with
+/// `reroute` (`snat_reroute`), routes it again from there.
+pub(crate) fn nat_reply(mut skb: HookSkb<'_>, net: &Net, flow: &Flow, vaddr: &[u8; 16], vport: u16, reroute: bool) -> Verdict {
+    if !rewrite(&mut skb, flow, End::Source, vaddr, vport) {
+        return Verdict::DROP;
     }
+    rerouted(skb, net, flow.v6, reroute)
+}
+
+/// A rewritten reply on its way (routed again by its new source if
+/// `reroute`), or dropped if no route takes it.
+fn rerouted(mut skb: HookSkb<'_>, net: &Net, v6: bool, reroute: bool) -> Verdict {
+    if reroute && !skb.reroute_by_source(net, v6) {
+        return Verdict::DROP;
+    }
+    Verdict::ACCEPT
 }

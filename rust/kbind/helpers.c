@@ -7,6 +7,8 @@
 #include <linux/capability.h>
 #include <linux/kmod.h>
 #include <linux/mm.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
 #include <net/ip.h>
 #include <net/icmp.h>
 #include <net/ip6_route.h>
@@ -302,6 +304,26 @@ u32 lvs_skb_mark(const struct sk_buff *skb)
 	return skb->mark;
 }
 
+/*
+ * The mark IPVS puts on packets it sent or means to leave alone (none
+ * in a kernel without IPVS support, which has no such field).
+ */
+bool lvs_skb_ipvs_property(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_IP_VS)
+	return skb->ipvs_property;
+#else
+	return false;
+#endif
+}
+
+void lvs_skb_set_ipvs_property(struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_IP_VS)
+	skb->ipvs_property = 1;
+#endif
+}
+
 bool lvs_port_requires_bind_service(struct net *net, u16 port)
 {
 	return inet_port_requires_bind_service(net, port);
@@ -458,6 +480,37 @@ void lvs_icmp_too_big(struct sk_buff *skb, unsigned int mtu, bool v6)
 		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));
 }
 
+/*
+ * Routes a forwarded packet again by its (rewritten) source, as if sent
+ * from this host: policy routing by source then applies to VS/NAT
+ * replies coming from the virtual address. A packet routed to a local
+ * (v4) or loopback (v6) destination keeps its route. Non-zero: no route.
+ */
+int lvs_reroute_by_source(struct net *net, struct sk_buff *skb, bool v6)
+{
+	if (v6) {
+#if IS_ENABLED(CONFIG_IPV6)
+		struct dst_entry *dst = skb_dst(skb);
+
+		if (dst->dev && !(dst->dev->flags & IFF_LOOPBACK))
+			return ip6_route_me_harder(net, skb->sk, skb);
+#endif
+		return 0;
+	}
+	if (skb_rtable(skb)->rt_flags & RTCF_LOCAL)
+		return 0;
+	return ip_route_me_harder(net, skb->sk, skb, RTN_LOCAL);
+}
+
+/* Tells the sender of @skb that nothing serves the port it sent to. */
+void lvs_icmp_port_unreachable(struct sk_buff *skb, bool v6)
+{
+	if (v6)
+		icmpv6_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
+	else
+		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+}
+
 /* Tells the sender of @skb that it ran out of hops. */
 void lvs_icmp_time_exceeded(struct sk_buff *skb, bool v6)
 {
@@ -590,6 +643,23 @@ void lvs_sk_mcast_out(struct sock *sk, int ifindex, u8 ttl)
 		WRITE_ONCE(inet6_sk(sk)->mcast_hops, ttl);
 		WRITE_ONCE(inet6_sk(sk)->pmtudisc, IPV6_PMTUDISC_DONT);
 		inet6_assign_bit(MC6_LOOP, sk, 0);
+	}
+	release_sock(sk);
+}
+
+void lvs_sk_set_buffer(struct sock *sk, bool send, int bytes)
+{
+	/* As SO_SNDBUF / SO_RCVBUF: twice the size asked, within the
+	 * kernel's bounds, and no longer tuned by the kernel. */
+	lock_sock(sk);
+	if (send) {
+		bytes = clamp_t(int, bytes, (SOCK_MIN_SNDBUF + 1) / 2, READ_ONCE(sysctl_wmem_max));
+		WRITE_ONCE(sk->sk_sndbuf, bytes * 2);
+		sk->sk_userlocks |= SOCK_SNDBUF_LOCK;
+	} else {
+		bytes = clamp_t(int, bytes, (SOCK_MIN_RCVBUF + 1) / 2, READ_ONCE(sysctl_rmem_max));
+		WRITE_ONCE(sk->sk_rcvbuf, bytes * 2);
+		sk->sk_userlocks |= SOCK_RCVBUF_LOCK;
 	}
 	release_sock(sk);
 }

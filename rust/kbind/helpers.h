@@ -85,6 +85,8 @@ struct net *lvs_dev_net(const struct net_device *dev);
 unsigned int lvs_dst_mtu(struct dst_entry *dst);
 void lvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst);
 u32 lvs_skb_mark(const struct sk_buff *skb);
+bool lvs_skb_ipvs_property(const struct sk_buff *skb);
+void lvs_skb_set_ipvs_property(struct sk_buff *skb);
 bool lvs_port_requires_bind_service(struct net *net, u16 port);
 bool lvs_real_server_addr_ok(struct net *net, bool v6, const void *addr);
 bool lvs_skb_is_gso(const struct sk_buff *skb);
@@ -97,6 +99,8 @@ int lvs_ip_defrag(struct net *net, struct sk_buff *skb, u32 user);
 void lvs_ip_select_ident(struct net *net, struct sk_buff *skb);
 void lvs_icmp_too_big(struct sk_buff *skb, unsigned int mtu, bool v6);
 void lvs_icmp_time_exceeded(struct sk_buff *skb, bool v6);
+void lvs_icmp_port_unreachable(struct sk_buff *skb, bool v6);
+int lvs_reroute_by_source(struct net *net, struct sk_buff *skb, bool v6);
 void lvs_local_out(struct net *net, struct sk_buff *skb, bool v6);
 
 /* timers */
@@ -132,6 +136,7 @@ void lvs_put_task(struct task_struct *task);
 /* kernel sockets */
 struct sock *lvs_socket_sk(struct socket *sock);
 void lvs_sk_mcast_out(struct sock *sk, int ifindex, u8 ttl);
+void lvs_sk_set_buffer(struct sock *sk, bool send, int bytes);
 void lvs_sk_bind_dev_reuse(struct sock *sk, int ifindex);
 int lvs_sk_join_group(struct sock *sk, bool v6, const void *group, int ifindex);
 int lvs_sock_wait_data(struct socket *sock);

@@ -14,6 +14,7 @@
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/skbuff.h>
+#include <linux/swap.h>
 #include <linux/sysctl.h>
 #include <linux/timer.h>
 #include <linux/ip.h>

@@ -103,12 +103,17 @@ pub struct Sender(UdpSocket);
 
 impl Sender {
     /// A sender to `group` out of interface `ifindex`, with multicast
-    /// `ttl`, looping nothing back; IPv4 ones from the interface's
-    /// address. May sleep.
-    pub fn open(net: &Net, ifindex: i32, group: &Group, ttl: u8) -> Result<Self> {
+    /// `ttl`, looping nothing back, a send buffer of `buffer` bytes
+    /// (twice that, as `SO_SNDBUF`; 0: the kernel's); IPv4 ones from the
+    /// interface's address. May sleep.
+    pub fn open(net: &Net, ifindex: i32, group: &Group, ttl: u8, buffer: i32) -> Result<Self> {
         let sock = UdpSocket::create(net, group.v6)?;
         // SAFETY: `sk` is the new socket's.
         unsafe { bindings::lvs_sk_mcast_out(sock.sk(), ifindex, ttl) };
+        if buffer > 0 {
+            // SAFETY: as above; the kernel bounds the size.
+            unsafe { bindings::lvs_sk_set_buffer(sock.sk(), true, buffer) };
+        }
         if !group.v6 {
             // SAFETY: `net` is live.
             let source = unsafe { bindings::lvs_dev_ipv4_addr(net.as_ptr(), ifindex) };
@@ -134,12 +139,17 @@ impl Sender {
 pub struct Receiver(UdpSocket);
 
 impl Receiver {
-    /// A receiver of `group` on interface `ifindex`. May sleep (takes
-    /// RTNL to join the group).
-    pub fn open(net: &Net, ifindex: i32, group: &Group) -> Result<Self> {
+    /// A receiver of `group` on interface `ifindex`, with a receive
+    /// buffer of `buffer` bytes (twice that, as `SO_RCVBUF`; 0: the
+    /// kernel's). May sleep (takes RTNL to join the group).
+    pub fn open(net: &Net, ifindex: i32, group: &Group, buffer: i32) -> Result<Self> {
         let sock = UdpSocket::create(net, group.v6)?;
         // SAFETY: `sk` is the new, unbound socket's.
         unsafe { bindings::lvs_sk_bind_dev_reuse(sock.sk(), ifindex) };
+        if buffer > 0 {
+            // SAFETY: as above; the kernel bounds the size.
+            unsafe { bindings::lvs_sk_set_buffer(sock.sk(), false, buffer) };
+        }
         sock.bind(group.v6, &group.addr, group.port)?;
         // SAFETY: `group.addr` holds the 4 or 16 bytes read.
         kernel::error::to_result(unsafe {

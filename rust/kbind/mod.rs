@@ -47,6 +47,14 @@ pub fn available_pages() -> i64 {
     (unsafe { bindings::lvs_available_pages() }) as i64
 }
 
+/// Pages the kernel could give to buffers (`nr_free_buffer_pages`), by
+/// which upstream sizes the sync queue.
+pub fn free_buffer_pages() -> u64 {
+    // SAFETY: sums counters; callable from process context, where
+    // namespaces are set up.
+    (unsafe { bindings::nr_free_buffer_pages() }) as u64
+}
+
 /// 64 random bits from the kernel's pool, for hash keys.
 pub fn random_u64() -> u64 {
     // SAFETY: no preconditions; callable from any context.

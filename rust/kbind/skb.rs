@@ -99,6 +99,21 @@ impl Skb {
         unsafe { bindings::lvs_skb_mark(self.raw()) }
     }
 
+    /// Whether IPVS sent the packet or was told to leave it alone (the
+    /// kernel's `ipvs_property`, which the packet keeps through a tunnel
+    /// ending here).
+    pub fn ipvs_property(&self) -> bool {
+        // SAFETY: `self` is a live skb; this reads a field.
+        unsafe { bindings::lvs_skb_ipvs_property(self.raw()) }
+    }
+
+    /// Marks the packet as IPVS's to leave alone (see
+    /// [`Self::ipvs_property`]).
+    pub fn set_ipvs_property(&mut self) {
+        // SAFETY: `self` is a live skb, exclusively ours.
+        unsafe { bindings::lvs_skb_set_ipvs_property(self.raw()) };
+    }
+
     /// Whether the packet stands for several segments, cut on the way out
     /// (GSO).
     pub fn is_gso(&self) -> bool {
@@ -120,6 +135,22 @@ impl Skb {
     pub fn icmp_too_big(&mut self, mtu: u32, v6: bool) {
         // SAFETY: `self` is a live skb, exclusively ours.
         unsafe { bindings::lvs_icmp_too_big(self.raw(), mtu, v6) };
+    }
+
+    /// Routes a forwarded packet again, by its source too, as if this host
+    /// sent it (`ip_route_me_harder`); `false` if no route takes it.
+    pub fn reroute_by_source(&mut self, net: &Net, v6: bool) -> bool {
+        // SAFETY: `self` is a live skb, exclusively ours, with a route (it
+        // is being forwarded); `net` is its namespace.
+        unsafe { bindings::lvs_reroute_by_source(net.as_ptr(), self.raw(), v6) == 0 }
+    }
+
+    /// Tells the packet's source that nothing serves the port it sent to
+    /// (ICMP or ICMPv6 "port unreachable"), from the address it was sent
+    /// to.
+    pub fn icmp_port_unreachable(&mut self, v6: bool) {
+        // SAFETY: `self` is a live skb, exclusively ours.
+        unsafe { bindings::lvs_icmp_port_unreachable(self.raw(), v6) };
     }
 
     /// Tells the packet's source that it ran out of hops (ICMP or ICMPv6

@@ -131,6 +131,13 @@ pub fn sleep_interruptible(ticks: kernel::ffi::c_ulong) {
     unsafe { bindings::schedule_timeout_interruptible(ticks as _) };
 }
 
+/// Ticks since boot (`jiffies`, its low 32 bits: callers compare them
+/// with wrapping arithmetic).
+pub fn jiffies() -> u32 {
+    // SAFETY: reads the jiffies counter.
+    (unsafe { bindings::lvs_jiffies() }) as u32
+}
+
 /// Seconds since boot, by `jiffies` (callers compare them with wrapping
 /// arithmetic).
 pub fn seconds() -> u32 {

@@ -8,6 +8,16 @@ pub const PROTO_TCP: u8 = 6;
 /// UDP.
 pub const PROTO_UDP: u8 = 17;
 
+/// Whether IPVS has a protocol handler for IP protocol `proto` (TCP,
+/// UDP, SCTP, AH, ESP: upstream's): packets of others are not IPVS's,
+/// tunnels among them.
+pub fn ipvs_knows(proto: u8) -> bool {
+    const PROTO_ESP: u8 = 50;
+    const PROTO_AH: u8 = 51;
+    const PROTO_SCTP: u8 = 132;
+    matches!(proto, PROTO_TCP | PROTO_UDP | PROTO_ESP | PROTO_AH | PROTO_SCTP)
+}
+
 /// One end of a packet: its source or its destination.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum End {

@@ -1,27 +1,63 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The connection-sync messages a master director multicasts to its
-//! backups (thesis §5.2.10), in upstream's version 1 wire format, so our
-//! directors and C IPVS directors sync with each other.
+//! backups (thesis §5.2.10), in upstream's wire formats, so our directors
+//! and C IPVS directors sync with each other.
 //!
-//! A message is an 8-byte header (a zero byte, the sync id, the size in
+//! Version 1 (the default) is an 8-byte header (a zero byte, the sync id, the size in
 //! bytes, the number of connections, the version 1, two zero bytes) and
 //! the connections, each 4-byte aligned: a 24-byte head (type: bit 0 for
 //! IPv6; protocol; version (top 4 bits, 0) and size (low 12 bits) of the
 //! entry; flags; state; the client, virtual and real server ports; the
 //! firewall mark; the timeout in seconds), the client, virtual and real
 //! server addresses (4 or 16 bytes each), then optional parameters (type,
-//! length, data). All numbers are big-endian.
+//! length, data). Version 0 (sysctl `sync_version` 0, for directors
+//! older than Linux 2.6.39) is a 4-byte header (the number of connections,
+//! the sync id, the size) and IPv4 connections of 24 bytes each (a zero
+//! byte; protocol; client, virtual and real server ports; client,
+//! virtual and real server addresses; 16 bits of flags; state), followed
+//! by 24 bytes of sequence data when the flags say so; a backup takes
+//! both. All numbers are big-endian.
 
 /// Upstream's multicast group, 224.0.0.81.
 pub const SYNC_GROUP_V4: [u8; 4] = [224, 0, 0, 81];
 /// Upstream's UDP port.
 pub const SYNC_PORT: u16 = 8848;
-/// The message header's size.
-pub const HEADER: usize = 8;
-/// The protocol version.
-const VERSION: u8 = 1;
-/// The fixed part of a connection entry, addresses aside.
+/// A version 1 message header's size.
+const HEADER: usize = 8;
+/// A version 0 message header's size.
+const HEADER_V0: usize = 4;
+/// The fixed part of a version 1 connection entry, addresses aside.
 const ENTRY_HEAD: usize = 24;
+/// A version 0 connection entry, without sequence data.
+const ENTRY_V0: usize = 24;
+/// Upstream's `IP_VS_CONN_F_SEQ_MASK`: the flags of a connection whose
+/// TCP sequence numbers are adjusted, which a version 0 entry follows
+/// with its sequence data.
+const F_SEQ_MASK: u32 = 0x0600;
+
+/// A sync message format (the `sync_version` sysctl).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// Before Linux 2.6.39: IPv4 connections only, no timeouts.
+    V0,
+    /// Since: IPv4 and IPv6, firewall marks, timeouts, options.
+    V1,
+}
+
+impl Version {
+    /// Whether a message of this version can carry a connection of IPv6
+    /// addresses (`v6`) or IPv4.
+    pub fn carries(self, v6: bool) -> bool {
+        self == Version::V1 || !v6
+    }
+
+    fn header(self) -> usize {
+        match self {
+            Version::V0 => HEADER_V0,
+            Version::V1 => HEADER,
+        }
+    }
+}
 /// Option types (upstream's `IPVS_OPT_*`); a type with bit 6 set
 /// (`IPVS_OPT_F_PARAM`) may be skipped by a receiver that does not know it.
 const OPT_SEQ_DATA: u8 = 1;
@@ -37,24 +73,92 @@ pub const SYNC_THRESHOLD: u32 = 3;
 /// Upstream's default sync period, in packets.
 pub const SYNC_PERIOD: u32 = 50;
 
-/// Whether a master syncs a connection after its `pkts`-th packet from
-/// the client (upstream's `ip_vs_sync_conn_needed` without the refresh
-/// period, which is off by default). A TCP connection (`tcp`) is synced
-/// when it reaches a state other than ESTABLISHED that it was not synced
-/// in (`changed`), and in ESTABLISHED and the closing states at the
-/// threshold's packets; others only at those packets. `syncable`: TCP
-/// state ESTABLISHED, FIN_WAIT, CLOSE, CLOSE_WAIT or TIME_WAIT; `established`:
-/// ESTABLISHED.
-pub fn needs_sync(tcp: bool, syncable: bool, established: bool, changed: bool, pkts: u32) -> bool {
-    if tcp {
-        if !syncable {
-            return false;
+/// The sysctls that say when a master syncs a connection.
+#[derive(Clone, Copy, Debug)]
+pub struct SyncRules {
+    /// `sync_threshold`, first number: the packet from the client at
+    /// which a connection is synced.
+    pub threshold: u32,
+    /// `sync_threshold`, second number: packets between syncs (0: none
+    /// counted after the threshold).
+    pub period: u32,
+    /// `sync_refresh_period`, in ticks (0: off): a connection whose
+    /// expiry moved less than this (or half its timeout, if less) since
+    /// its last sync is not synced again.
+    pub refresh: u32,
+    /// `sync_retries`: syncs repeated, each after an eighth of the
+    /// refresh period, while its expiry has not moved enough.
+    pub retries: u32,
+    /// Ticks per second.
+    pub hz: u32,
+}
+
+/// A connection a client's packet just moved along, as the decision
+/// needs it. Times are in ticks (jiffies, wrapping).
+#[derive(Clone, Copy, Debug)]
+pub struct Moved {
+    /// A TCP connection.
+    pub tcp: bool,
+    /// In a TCP state that is synced: ESTABLISHED, FIN_WAIT, CLOSE,
+    /// CLOSE_WAIT or TIME_WAIT.
+    pub syncable: bool,
+    /// In ESTABLISHED.
+    pub established: bool,
+    /// In a TCP state other than the one it was last synced in.
+    pub changed: bool,
+    /// Packets from the client so far, this one included.
+    pub pkts: u32,
+    /// When its last sync said it would expire (upstream's
+    /// `sync_endtime`): the low two bits count the retries.
+    pub endtime: u32,
+    /// Now.
+    pub now: u32,
+    /// Its timeout in its state.
+    pub timeout: u32,
+}
+
+/// The `endtime` of a connection made at `now`: never synced.
+pub fn fresh_endtime(now: u32) -> u32 {
+    now & !3
+}
+
+/// Whether a master syncs a connection now (upstream's
+/// `ip_vs_sync_conn_needed`): the connection's next `endtime` if so. A
+/// TCP connection that reached a closing state it was not synced in is
+/// synced at once; otherwise at the packets the threshold and period
+/// name, or, with a period of 0 and a refresh period, whenever its expiry
+/// moved by the refresh period (and on the retries).
+pub fn sync_needed(c: &Moved, rules: &SyncRules) -> Option<u32> {
+    let mut next = fresh_endtime(c.now.wrapping_add(c.timeout));
+    if c.tcp {
+        if !c.syncable {
+            return None;
         }
-        if changed && !established {
-            return true;
+        if c.changed && !c.established {
+            return Some(next);
         }
     }
-    pkts % SYNC_PERIOD == SYNC_THRESHOLD
+    if rules.refresh > 0 {
+        let moved = (next.wrapping_sub(c.endtime) as i32).unsigned_abs();
+        let enough = rules.refresh.min((c.timeout >> 1).max(10 * rules.hz));
+        if moved < enough {
+            let retries = c.endtime & 3;
+            if retries >= rules.retries {
+                return None;
+            }
+            let synced_at = c.endtime.wrapping_sub(c.timeout);
+            let retry_at = synced_at.wrapping_add(rules.refresh >> 3);
+            if (c.now.wrapping_sub(retry_at) as i32) < 0 {
+                return None;
+            }
+            next |= retries + 1;
+        }
+    }
+    let due = match rules.period {
+        0 => rules.refresh > 0 || c.pkts == rules.threshold,
+        period => c.pkts % period == rules.threshold,
+    };
+    due.then_some(next)
 }
 
 /// One connection as a sync message carries it.
@@ -100,22 +204,28 @@ impl SyncConn {
 /// A message being filled, in a buffer of the sync's maximum length.
 pub struct MessageWriter<'a> {
     buf: &'a mut [u8],
+    version: Version,
     len: usize,
     count: u8,
 }
 
 impl<'a> MessageWriter<'a> {
-    /// Starts a message of sync id `syncid` in `buf` (at least a header).
-    pub fn new(buf: &'a mut [u8], syncid: u8) -> Option<Self> {
-        let header = buf.get_mut(..HEADER)?;
-        header.copy_from_slice(&[0, syncid, 0, 0, 0, VERSION, 0, 0]);
-        Some(Self { buf, len: HEADER, count: 0 })
+    /// Starts a message of `version` and sync id `syncid` in `buf` (at
+    /// least a header).
+    pub fn new(buf: &'a mut [u8], version: Version, syncid: u8) -> Option<Self> {
+        let header = buf.get_mut(..version.header())?;
+        match version {
+            Version::V0 => header.copy_from_slice(&[0, syncid, 0, 0]),
+            Version::V1 => header.copy_from_slice(&[0, syncid, 0, 0, 0, 1, 0, 0]),
+        }
+        Some(Self { buf, version, len: version.header(), count: 0 })
     }
 
-    /// Goes on with a message begun in `buf` earlier, which holds `len`
-    /// bytes and `count` connections so far (see [`Self::progress`]).
-    pub fn resume(buf: &'a mut [u8], len: usize, count: u8) -> Self {
-        Self { buf, len, count }
+    /// Goes on with a message of `version` begun in `buf` earlier, which
+    /// holds `len` bytes and `count` connections so far (see
+    /// [`Self::progress`]).
+    pub fn resume(buf: &'a mut [u8], version: Version, len: usize, count: u8) -> Self {
+        Self { buf, version, len, count }
     }
 
     /// Bytes and connections so far.
@@ -123,8 +233,38 @@ impl<'a> MessageWriter<'a> {
         (self.len, self.count)
     }
 
-    /// Adds `conn`; `false` if the message is full.
+    /// Adds `conn`; `false` if the message is full (or of a version that
+    /// cannot carry it: see [`Version::carries`]).
     pub fn push(&mut self, conn: &SyncConn) -> bool {
+        match self.version {
+            Version::V0 => self.push_v0(conn),
+            Version::V1 => self.push_v1(conn),
+        }
+    }
+
+    fn push_v0(&mut self, conn: &SyncConn) -> bool {
+        let start = self.len;
+        if conn.v6 || self.count == u8::MAX || start + ENTRY_V0 > self.buf.len() {
+            return false;
+        }
+        let e = &mut self.buf[start..start + ENTRY_V0];
+        e[0] = 0;
+        e[1] = conn.proto;
+        e[2..4].copy_from_slice(&conn.cport.to_be_bytes());
+        e[4..6].copy_from_slice(&conn.vport.to_be_bytes());
+        e[6..8].copy_from_slice(&conn.dport.to_be_bytes());
+        e[8..12].copy_from_slice(&conn.caddr[..4]);
+        e[12..16].copy_from_slice(&conn.vaddr[..4]);
+        e[16..20].copy_from_slice(&conn.daddr[..4]);
+        // No sequence data follows: the flags that would say so are off.
+        e[20..22].copy_from_slice(&((conn.flags & !F_SEQ_MASK) as u16).to_be_bytes());
+        e[22..24].copy_from_slice(&conn.state.to_be_bytes());
+        self.len = start + ENTRY_V0;
+        self.count += 1;
+        true
+    }
+
+    fn push_v1(&mut self, conn: &SyncConn) -> bool {
         let start = (self.len + 3) & !3;
         let size = conn.size();
         if self.count == u8::MAX || start + size > self.buf.len() {
@@ -159,7 +299,10 @@ impl<'a> MessageWriter<'a> {
     /// Closes the message: its bytes, ready to send.
     pub fn finish(self) -> &'a [u8] {
         self.buf[2..4].copy_from_slice(&(self.len as u16).to_be_bytes());
-        self.buf[4] = self.count;
+        match self.version {
+            Version::V0 => self.buf[0] = self.count,
+            Version::V1 => self.buf[4] = self.count,
+        }
         &self.buf[..self.len]
     }
 }
@@ -167,8 +310,8 @@ impl<'a> MessageWriter<'a> {
 /// Why a received message or entry is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refused {
-    /// Not a version 1 message (upstream's older version 0 included).
-    NotVersion1,
+    /// Shorter than a header.
+    TooShort,
     /// The header's size is not the datagram's.
     SizeMismatch,
     /// For another sync id than the backup's.
@@ -182,10 +325,13 @@ pub enum Refused {
 
 /// The connections of message `msg` for a backup of sync id `syncid`
 /// (0: any), in order; an entry that cannot be read ends them (what
-/// follows it cannot be found either).
+/// follows it cannot be found either). A message is of version 1 when its
+/// header says so (a zero first byte, version 1, zero spare bytes), else
+/// of version 0, as upstream tells them apart. Version 0 entries have no
+/// timeout (0: the state's).
 pub fn parse(msg: &[u8], syncid: u8) -> Result<Entries<'_>, Refused> {
-    if msg.len() < HEADER || msg[0] != 0 || msg[5] != VERSION || msg[6..8] != [0, 0] {
-        return Err(Refused::NotVersion1);
+    if msg.len() < HEADER_V0 {
+        return Err(Refused::TooShort);
     }
     if usize::from(u16::from_be_bytes([msg[2], msg[3]])) != msg.len() {
         return Err(Refused::SizeMismatch);
@@ -193,13 +339,19 @@ pub fn parse(msg: &[u8], syncid: u8) -> Result<Entries<'_>, Refused> {
     if syncid != 0 && msg[1] != syncid {
         return Err(Refused::OtherSyncId);
     }
-    Ok(Entries { rest: &msg[HEADER..], left: msg[4] })
+    let v1 = msg.len() >= HEADER && msg[0] == 0 && msg[5] == 1 && msg[6..8] == [0, 0];
+    Ok(if v1 {
+        Entries { rest: &msg[HEADER..], left: msg[4], version: Version::V1 }
+    } else {
+        Entries { rest: &msg[HEADER_V0..], left: msg[0], version: Version::V0 }
+    })
 }
 
 /// The entries of a message (see [`parse`]).
 pub struct Entries<'a> {
     rest: &'a [u8],
     left: u8,
+    version: Version,
 }
 
 impl Iterator for Entries<'_> {
@@ -210,11 +362,14 @@ impl Iterator for Entries<'_> {
             return None;
         }
         self.left -= 1;
-        let entry = read_entry(self.rest);
+        let entry = match self.version {
+            Version::V0 => read_entry_v0(self.rest),
+            // The next entry starts 4-byte aligned.
+            Version::V1 => read_entry(self.rest).map(|(conn, used)| (conn, (used + 3) & !3)),
+        };
         match entry {
             Ok((conn, used)) => {
-                // The next entry starts 4-byte aligned.
-                self.rest = self.rest.get((used + 3) & !3..).unwrap_or(&[]);
+                self.rest = self.rest.get(used..).unwrap_or(&[]);
                 Some(Ok(conn))
             }
             Err(why) => {
@@ -225,8 +380,39 @@ impl Iterator for Entries<'_> {
     }
 }
 
-/// One entry at the start of `bytes`: the connection and the bytes it
-/// takes, options included.
+/// One version 0 entry at the start of `bytes`: the connection and the
+/// bytes it takes, sequence data included.
+fn read_entry_v0(bytes: &[u8]) -> Result<(SyncConn, usize), Refused> {
+    let e = bytes.get(..ENTRY_V0).ok_or(Refused::BadEntry)?;
+    let be16 = |i: usize| u16::from_be_bytes([e[i], e[i + 1]]);
+    let addr = |i: usize| {
+        let mut a = [0u8; 16];
+        a[..4].copy_from_slice(&e[i..i + 4]);
+        a
+    };
+    let conn = SyncConn {
+        v6: false,
+        proto: e[1],
+        flags: u32::from(be16(20)),
+        state: be16(22),
+        cport: be16(2),
+        vport: be16(4),
+        dport: be16(6),
+        fwmark: 0,
+        timeout: 0,
+        caddr: addr(8),
+        vaddr: addr(12),
+        daddr: addr(16),
+    };
+    let used = if conn.flags & F_SEQ_MASK != 0 { ENTRY_V0 + SEQ_DATA_LEN } else { ENTRY_V0 };
+    if used > bytes.len() {
+        return Err(Refused::BadEntry);
+    }
+    Ok((conn, used))
+}
+
+/// One version 1 entry at the start of `bytes`: the connection and the
+/// bytes it takes, options included.
 fn read_entry(bytes: &[u8]) -> Result<(SyncConn, usize), Refused> {
     let head = bytes.get(..ENTRY_HEAD).ok_or(Refused::BadEntry)?;
     let be16 = |i: usize| u16::from_be_bytes([head[i], head[i + 1]]);
@@ -316,21 +502,93 @@ mod tests {
         }
     }
 
+    const HZ: u32 = 250;
+    const DEFAULT: SyncRules = SyncRules { threshold: SYNC_THRESHOLD, period: SYNC_PERIOD, refresh: 0, retries: 0, hz: HZ };
+
+    /// An ESTABLISHED TCP connection (900 s timeout) at packet `pkts`,
+    /// `now`, last synced to expire at `endtime`.
+    fn established(pkts: u32, now: u32, endtime: u32) -> Moved {
+        Moved { tcp: true, syncable: true, established: true, changed: false, pkts, endtime, now, timeout: 900 * HZ }
+    }
+
+    /// The packets (of 1..=n) at which a connection is synced.
+    fn synced(n: u32, c: Moved, rules: SyncRules) -> Vec<u32> {
+        (1..=n).filter(|&pkts| sync_needed(&Moved { pkts, ..c }, &rules).is_some()).collect()
+    }
+
     #[test]
     fn syncs_at_the_threshold_and_on_closing() {
-        let synced: Vec<u32> = (1..=110).filter(|&p| needs_sync(false, false, false, false, p)).collect();
-        assert_eq!(synced, vec![3, 53, 103], "UDP by packets");
-        assert!(!needs_sync(true, false, false, true, 3), "TCP handshake states never");
-        assert!(needs_sync(true, true, true, false, 53));
-        assert!(!needs_sync(true, true, true, true, 4), "ESTABLISHED waits for its packets");
-        assert!(needs_sync(true, true, false, true, 4), "FIN_WAIT and the rest at once");
-        assert!(!needs_sync(true, true, false, false, 4), "once");
+        let udp = Moved { tcp: false, syncable: false, established: false, ..established(0, 0, 0) };
+        assert_eq!(synced(110, udp, DEFAULT), vec![3, 53, 103], "UDP by packets");
+        let handshake = Moved { syncable: false, changed: true, ..established(3, 0, 0) };
+        assert_eq!(sync_needed(&handshake, &DEFAULT), None, "TCP handshake states never");
+        assert!(sync_needed(&established(53, 0, 0), &DEFAULT).is_some());
+        let just_established = Moved { changed: true, ..established(4, 0, 0) };
+        assert_eq!(sync_needed(&just_established, &DEFAULT), None, "ESTABLISHED waits for its packets");
+        let closing = Moved { established: false, ..just_established };
+        assert_eq!(sync_needed(&closing, &DEFAULT), Some(900 * HZ), "FIN_WAIT and the rest at once");
+        assert_eq!(sync_needed(&Moved { changed: false, ..closing }, &DEFAULT), None, "once");
+    }
+
+    #[test]
+    fn the_threshold_and_period_are_the_sysctls() {
+        let rules = |threshold, period| SyncRules { threshold, period, ..DEFAULT };
+        let c = established(0, 0, 0);
+        assert_eq!(synced(100, c, rules(20, 0)), vec![20], "period 0: once");
+        assert_eq!(synced(100, c, rules(1, 30)), vec![1, 31, 61, 91]);
+        assert_eq!(synced(100, c, rules(0, 40)), vec![40, 80]);
+    }
+
+    #[test]
+    fn a_refresh_period_syncs_as_the_expiry_moves() {
+        let rules = SyncRules { threshold: 3, period: 0, refresh: 10 * HZ, ..DEFAULT };
+        let first = fresh_endtime(0);
+        // Synced at once (its expiry moved from its creation), then not
+        // while the expiry moved less than 10 s, then again.
+        let next = sync_needed(&established(1, 0, first), &rules).expect("first sync");
+        assert_eq!(next, 900 * HZ);
+        assert_eq!(sync_needed(&established(2, 9 * HZ, next), &rules), None);
+        assert_eq!(sync_needed(&established(3, 10 * HZ, next), &rules), Some(910 * HZ));
+        // The period still counts packets when it is not 0.
+        let counted = SyncRules { period: 50, ..rules };
+        assert_eq!(sync_needed(&established(4, 20 * HZ, next), &counted), None);
+        assert_eq!(sync_needed(&established(53, 20 * HZ, next), &counted), Some(920 * HZ));
+        // Short timeouts: half of it is enough (at least 10 s).
+        let short = Moved { timeout: 60 * HZ, ..established(5, 20 * HZ, 60 * HZ) };
+        let late = Moved { now: 30 * HZ, ..short };
+        let rules_60 = SyncRules { refresh: 60 * HZ, ..rules };
+        assert_eq!(sync_needed(&short, &rules_60), None, "moved 20 s of 30");
+        assert_eq!(sync_needed(&late, &rules_60), Some(90 * HZ), "moved 30 s");
+    }
+
+    #[test]
+    fn retries_come_an_eighth_of_the_refresh_period_apart() {
+        let rules = SyncRules { threshold: 3, period: 0, refresh: 16 * HZ, retries: 2, hz: HZ };
+        let synced_at_0 = 900 * HZ;
+        assert_eq!(sync_needed(&established(2, HZ, synced_at_0), &rules), None, "too soon");
+        let retry1 = sync_needed(&established(3, 2 * HZ, synced_at_0), &rules).expect("first retry");
+        assert_eq!(retry1, 902 * HZ | 1);
+        let retry2 = sync_needed(&established(4, 5 * HZ, retry1), &rules).expect("second retry");
+        assert_eq!(retry2 & 3, 2);
+        assert_eq!(sync_needed(&established(5, 8 * HZ, retry2), &rules), None, "retries spent");
+        assert!(sync_needed(&established(6, 22 * HZ, retry2), &rules).is_some(), "moved enough");
+        let none = SyncRules { retries: 0, ..rules };
+        assert_eq!(sync_needed(&established(3, 2 * HZ, synced_at_0), &none), None);
+    }
+
+    #[test]
+    fn ticks_wrap() {
+        let rules = SyncRules { threshold: 3, period: 0, refresh: 10 * HZ, ..DEFAULT };
+        let now = u32::MAX - 5 * HZ;
+        let next = sync_needed(&established(1, now, fresh_endtime(now - HZ)), &rules).expect("synced");
+        assert_eq!(sync_needed(&established(2, now.wrapping_add(9 * HZ), next), &rules), None);
+        assert!(sync_needed(&established(3, now.wrapping_add(11 * HZ), next), &rules).is_some());
     }
 
     #[test]
     fn writes_upstreams_layout() {
         let mut buf = [0xaau8; 100];
-        let mut w = MessageWriter::new(&mut buf, 7).unwrap();
+        let mut w = MessageWriter::new(&mut buf, Version::V1, 7).unwrap();
         assert!(w.push(&conn(false, 40000)));
         let msg = w.finish();
         assert_eq!(msg.len(), 8 + 36);
@@ -347,12 +605,12 @@ mod tests {
     #[test]
     fn round_trips_and_fills_up() {
         let mut buf = [0u8; 8 + 36 + 72 + 36];
-        let mut w = MessageWriter::new(&mut buf, 3).unwrap();
+        let mut w = MessageWriter::new(&mut buf, Version::V1, 3).unwrap();
         assert!(w.push(&conn(false, 1)));
         assert!(w.push(&conn(true, 2)));
         assert!(w.push(&conn(false, 3)));
         let (len, count) = w.progress();
-        let mut w = MessageWriter::resume(&mut buf, len, count);
+        let mut w = MessageWriter::resume(&mut buf, Version::V1, len, count);
         assert!(!w.push(&conn(false, 4)), "no room left");
         assert_eq!(w.count(), 3);
         let msg = w.finish().to_vec();
@@ -361,16 +619,54 @@ mod tests {
         assert_eq!(parse(&msg, 0).unwrap().count(), 3, "sync id 0 takes any");
         assert_eq!(parse(&msg, 4).err(), Some(Refused::OtherSyncId));
         assert_eq!(parse(&msg[..msg.len() - 1], 3).err(), Some(Refused::SizeMismatch));
-        let mut v0 = msg.clone();
-        v0[0] = 3;
-        assert_eq!(parse(&v0, 3).err(), Some(Refused::NotVersion1));
+        assert_eq!(parse(&msg[..3], 3).err(), Some(Refused::TooShort));
+    }
+
+    #[test]
+    fn writes_and_reads_version_0() {
+        let mut buf = [0xaau8; 4 + 24 * 2 + 10];
+        let mut w = MessageWriter::new(&mut buf, Version::V0, 7).unwrap();
+        let mut with_seq = conn(false, 40000);
+        with_seq.flags |= F_SEQ_MASK;
+        assert!(w.push(&with_seq));
+        assert!(!w.push(&conn(true, 1)), "IPv6 does not fit version 0");
+        assert!(!Version::V0.carries(true));
+        assert!(w.push(&conn(false, 2)));
+        assert!(!w.push(&conn(false, 3)), "full");
+        let msg = w.finish().to_vec();
+        assert_eq!(&msg[..4], &[2, 7, 0, 52]);
+        assert_eq!(
+            &msg[4..28],
+            &[0, 6, 0x9c, 0x40, 0, 80, 0x1f, 0x90, 10, 0, 0, 2, 10, 0, 0, 100, 10, 0, 1, 2, 1, 0, 0, 1][..]
+        );
+        let got: Vec<_> = parse(&msg, 7).unwrap().collect();
+        let as_v0 = |c: SyncConn| SyncConn { timeout: 0, ..c };
+        assert_eq!(got, vec![Ok(as_v0(conn(false, 40000))), Ok(as_v0(conn(false, 2)))]);
+        // Sequence data (what older directors send for connections whose
+        // sequence numbers they adjust) is read past.
+        let mut seq = msg[..28].to_vec();
+        seq[0] = 1;
+        seq[24..26].copy_from_slice(&((0x0100 | F_SEQ_MASK) as u16).to_be_bytes());
+        seq.extend_from_slice(&[0u8; 24]);
+        seq.extend_from_slice(&msg[28..52]);
+        seq[0] = 2;
+        let size = seq.len() as u16;
+        seq[2..4].copy_from_slice(&size.to_be_bytes());
+        let got: Vec<_> = parse(&seq, 7).unwrap().map(|c| c.map(|c| c.cport)).collect();
+        assert_eq!(got, vec![Ok(40000), Ok(2)]);
+        assert_eq!(parse(&seq[..seq.len() - 24], 7).err(), Some(Refused::SizeMismatch));
+        let mut short = seq[..52].to_vec();
+        short[2..4].copy_from_slice(&52u16.to_be_bytes());
+        let got: Vec<_> = parse(&short, 7).unwrap().collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1], Err(Refused::BadEntry), "a second entry cut short");
     }
 
     /// A message with one IPv4 entry followed by `opts` (the entry's
     /// size counts them).
     fn with_options(opts: &[u8]) -> Vec<u8> {
         let mut buf = [0u8; 200];
-        let mut w = MessageWriter::new(&mut buf, 1).unwrap();
+        let mut w = MessageWriter::new(&mut buf, Version::V1, 1).unwrap();
         w.push(&conn(false, 5));
         let mut msg = w.finish().to_vec();
         msg.extend_from_slice(opts);
@@ -401,7 +697,7 @@ mod tests {
     #[test]
     fn a_broken_entry_ends_the_message() {
         let mut buf = [0u8; 200];
-        let mut w = MessageWriter::new(&mut buf, 1).unwrap();
+        let mut w = MessageWriter::new(&mut buf, Version::V1, 1).unwrap();
         w.push(&conn(false, 1));
         w.push(&conn(false, 2));
         let mut msg = w.finish().to_vec();
@@ -410,7 +706,7 @@ mod tests {
         let got: Vec<_> = parse(&msg, 1).unwrap().collect();
         assert_eq!(got, vec![Err(Refused::BadEntry)]);
         // A count beyond the entries there are.
-        let mut w = MessageWriter::new(&mut buf, 1).unwrap();
+        let mut w = MessageWriter::new(&mut buf, Version::V1, 1).unwrap();
         w.push(&conn(false, 1));
         let mut msg = w.finish().to_vec();
         msg[4] = 2;
