@@ -11,7 +11,7 @@
 #   sync_qlen_max: a positive number (a 32nd of the buffer pages), never
 #     negative;
 #   sync_ports: 1 at first, powers of two only; at 2 each daemon runs two
-#     threads (ipvs-m:ID:0 and :1), on ports 8848 and 8849;
+#     threads (ipvs-m:GEN:0 and :1), on ports 8848 and 8849;
 #   sync_sock_size: a daemon's socket gets twice that many bytes of send
 #     (master) or receive (backup) buffer;
 #   backup_only: set while a backup daemon runs, the backup balances
@@ -56,8 +56,10 @@ for ns in "$DIRECTOR" "$BACKUP"; do
 done
 on "$DIRECTOR" ipvsadm --start-daemon master --mcast-interface syncm --syncid 7
 on "$BACKUP" ipvsadm --start-daemon backup --mcast-interface syncb --syncid 7
-assert_eq "the daemons' threads" "ipvs-b:7:0 ipvs-b:7:1 ipvs-m:7:0 ipvs-m:7:1" \
-	"$(ps -e -o comm= | grep -E '^ipvs-[mb]:' | sort | xargs)"
+# Threads are named by the namespace's number (upstream's ipvs->gen) and
+# their own.
+assert_eq "the daemons' threads" "ipvs-b:N:0 ipvs-b:N:1 ipvs-m:N:0 ipvs-m:N:1" \
+	"$(ps -e -o comm= | grep -E '^ipvs-[mb]:' | sed -E 's/:[0-9]+:/:N:/' | sort | xargs)"
 # ports NS: the UDP ports of the namespace's daemon sockets.
 ports() { on "$1" ss -Huan | grep -oE ':884[89]( |$)' | tr -d ': ' | sort | xargs; }
 assert_eq "the master's ports" "8848 8849" "$(ports "$DIRECTOR")"

@@ -146,6 +146,10 @@ impl DeviceEvents for DeviceGone {
 
 static IPVS_NET_ID: PernetId = PernetId::new();
 
+/// Namespaces IPVS started in since the module loaded: each one's number
+/// (upstream's `ipvs->gen`) tells its daemons' threads apart.
+static NAMESPACES: AtomicU32 = AtomicU32::new(0);
+
 impl PernetState for IpvsNet {
     fn id() -> &'static PernetId {
         &IPVS_NET_ID
@@ -162,7 +166,7 @@ impl PernetState for IpvsNet {
             _estimation: stats::start_estimation(services.clone(), stats.clone(), sysctls.clone())?,
             _defense_check: defense::start(defense.clone(), sysctls.clone(), conn_tab.clone(), timeouts.clone(), net.id())?,
             defense,
-            sync: SyncState::new()?,
+            sync: SyncState::new(NAMESPACES.fetch_add(1, Ordering::Relaxed))?,
             services,
             stats,
             conn_tab,

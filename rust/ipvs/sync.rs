@@ -11,7 +11,7 @@
 //! over the virtual addresses. Each runs as kernel threads (`sync_ports`
 //! of them: one by default) over UDP multicast sockets (`kbind::mcast`),
 //! thread N on upstream's port plus N, named as upstream's
-//! (`ipvs-m:SYNCID:N`, `ipvs-b:SYNCID:N`); a connection always goes
+//! (`ipvs-m:GEN:N`, `ipvs-b:GEN:N`, GEN counting namespaces); a connection always goes
 //! through the same master thread. Messages are interoperable with C
 //! IPVS directors. Persistence templates and connections of
 //! firewall-mark services are not synced (yet): after a takeover a
@@ -349,10 +349,10 @@ impl Daemons {
     }
 }
 
-/// A daemon thread's name, as upstream's: `ipvs-m:SYNCID:ID` (master) or
-/// `ipvs-b:...` (backup).
-fn thread_name(kind: &str, syncid: u8, id: usize) -> Result<CString> {
-    CString::try_from_fmt(kernel::fmt!("ipvs-{}:{}:{}", kind, syncid, id))
+/// A daemon thread's name, as upstream's: `ipvs-m:GEN:ID` (master) or
+/// `ipvs-b:...` (backup), GEN the namespace's number.
+fn thread_name(kind: &str, gen: u32, id: usize) -> Result<CString> {
+    CString::try_from_fmt(kernel::fmt!("ipvs-{}:{}:{}", kind, gen, id))
 }
 
 /// Upstream's `IPVS_SYNC_PORTS_MAX`: threads (and ports) per daemon.
@@ -367,16 +367,19 @@ pub(crate) struct SyncState {
     backup_on: AtomicBool,
     out: Arc<OutQueues>,
     daemons: Pin<KBox<Mutex<Daemons>>>,
+    /// The namespace's number, in its threads' names.
+    gen: u32,
 }
 
 impl SyncState {
-    /// No daemon running.
-    pub(crate) fn new() -> Result<Self> {
+    /// No daemon running, in the `gen`-th namespace IPVS started in.
+    pub(crate) fn new(gen: u32) -> Result<Self> {
         Ok(Self {
             master_on: AtomicBool::new(false),
             backup_on: AtomicBool::new(false),
             out: Arc::pin_init(kernel::new_spinlock!(KVec::new(), "lvs_sync_out"), GFP_KERNEL)?,
             daemons: KBox::pin_init(kernel::new_mutex!(Daemons::default(), "lvs_sync_daemons"), GFP_KERNEL)?,
+            gen,
         })
     }
 
@@ -449,7 +452,7 @@ impl SyncState {
                     queues.push(Outgoing::new(&config)?, GFP_KERNEL)?;
                 }
                 self.set_queues(queues);
-                let spawned = match self.spawn_masters(&config, senders) {
+                let spawned = match self.spawn_masters(senders) {
                     Ok(spawned) => spawned,
                     Err(e) => {
                         self.set_queues(KVec::new());
@@ -473,7 +476,7 @@ impl SyncState {
                         services: ipvs.services.clone(),
                         timeouts: ipvs.shared_timeouts(),
                     };
-                    let thread = KThread::spawn(&thread_name("b", config.syncid, id)?, Arc::new(body, GFP_KERNEL)?)?;
+                    let thread = KThread::spawn(&thread_name("b", self.gen, id)?, Arc::new(body, GFP_KERNEL)?)?;
                     spawned.push(thread, GFP_KERNEL)?;
                 }
                 daemons.backup = Some((config, spawned));
@@ -486,11 +489,11 @@ impl SyncState {
 
     /// A master thread for each of `senders`, the `id`-th sending queue
     /// `id`; if one cannot start, those started stop again.
-    fn spawn_masters(&self, config: &SyncConfig, senders: KVec<Sender>) -> Result<KVec<KThread<MasterThread>>> {
+    fn spawn_masters(&self, senders: KVec<Sender>) -> Result<KVec<KThread<MasterThread>>> {
         let mut spawned = KVec::with_capacity(senders.len(), GFP_KERNEL)?;
         for (id, sender) in senders.into_iter().enumerate() {
             let body = Arc::new(MasterThread { sender, out: self.out.clone(), id }, GFP_KERNEL)?;
-            spawned.push(KThread::spawn(&thread_name("m", config.syncid, id)?, body)?, GFP_KERNEL)?;
+            spawned.push(KThread::spawn(&thread_name("m", self.gen, id)?, body)?, GFP_KERNEL)?;
         }
         Ok(spawned)
     }
