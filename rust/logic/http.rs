@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-//! HTTP/1.x request heads and message bodies, as KTCPVS's content switch
-//! reads them (thesis §6.5; RFC 9112): enough to schedule each request
-//! of a keep-alive connection on its own and to know where its body ends,
+//! HTTP/1.x request and response heads and message bodies, as KTCPVS's
+//! content switch reads them (thesis §6.5; RFC 9112): enough to schedule
+//! each request of a keep-alive connection on its own, to know where each
+//! request's and response's body ends and whether the connections stay,
 //! strict where leniency lets one request hide in another (smuggling),
 //! and bounded: a head longer than its limit, or with too many fields,
 //! is refused without reading further.
@@ -420,9 +421,150 @@ impl Chunked {
     }
 }
 
+/// How the body of a response is delimited (RFC 9112 §6.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResponseBody {
+    /// No body: a response to HEAD, a 1xx, 204 or 304.
+    None,
+    /// Exactly this many bytes.
+    Length(u64),
+    /// Chunked: [`Chunked`] finds its end.
+    Chunked,
+    /// Up to the server closing the connection.
+    UntilClose,
+}
+
+/// A parsed response head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// The status code, 100 to 999.
+    pub status: u16,
+    /// The protocol version.
+    pub version: Version,
+    /// How its body is delimited.
+    pub body: ResponseBody,
+    /// Whether the server's connection may carry another request after
+    /// this response.
+    pub keep_alive: bool,
+    /// Bytes of the head, blank line included.
+    pub len: usize,
+}
+
+impl ResponseHead {
+    /// An interim response (1xx but 101): the final one follows it.
+    pub fn is_interim(&self) -> bool {
+        (100..200).contains(&self.status) && self.status != 101
+    }
+}
+
+/// What the bytes of a response received so far hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParsedResponse {
+    /// A whole head.
+    Head(ResponseHead),
+    /// Not yet a whole head: read more.
+    Partial,
+    /// Not a response the switch can pass on (malformed, too large, or
+    /// of lengths that disagree): the client gets a 502 instead.
+    Bad,
+}
+
+/// Reads a response head from the start of `buf`, the answer to a
+/// request with method `method` (a HEAD's has no body whatever it says).
+/// Stricter than clients are: whatever would let the switch and the
+/// client see different ends of the body is refused.
+pub fn parse_response_head(buf: &[u8], method: &[u8], limits: &Limits) -> ParsedResponse {
+    let Some(len) = find_head_end(buf) else {
+        return if buf.len() > limits.max_head { ParsedResponse::Bad } else { ParsedResponse::Partial };
+    };
+    if len > limits.max_head {
+        return ParsedResponse::Bad;
+    }
+    match parse_response(&buf[..len], method, limits) {
+        Some(mut head) => {
+            head.len = len;
+            ParsedResponse::Head(head)
+        }
+        None => ParsedResponse::Bad,
+    }
+}
+
+fn parse_response(head: &[u8], method: &[u8], limits: &Limits) -> Option<ResponseHead> {
+    let mut lines = head[..head.len() - 3].split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r"));
+    let status_line = lines.next().flatten()?;
+    // HTTP-version SP 3DIGIT SP reason, the reason possibly empty (and
+    // its space, which some servers leave out).
+    let version = match status_line.get(..8)? {
+        b"HTTP/1.1" => Version::Http11,
+        b"HTTP/1.0" => Version::Http10,
+        _ => return None,
+    };
+    let code = match status_line.get(8..)? {
+        [b' ', d @ .., ] if d.len() >= 3 && (d.len() == 3 || d[3] == b' ') => &d[..3],
+        _ => return None,
+    };
+    if !code.iter().all(u8::is_ascii_digit) || code[0] == b'0' {
+        return None;
+    }
+    let status = code.iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
+
+    let mut length: Option<u64> = None;
+    let mut chunked = None;
+    let mut close = false;
+    let mut keep_alive_asked = false;
+    for (fields, line) in lines.enumerate() {
+        let line = line?;
+        if fields >= limits.max_fields {
+            return None;
+        }
+        let colon = line.iter().position(|&b| b == b':')?;
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
+        if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) || !value.iter().all(|&b| is_field_byte(b)) {
+            return None;
+        }
+        let value = trim(value);
+        if name.eq_ignore_ascii_case(b"content-length") {
+            for element in value.split(|&b| b == b',').map(trim) {
+                let n = decimal(element)?;
+                if length.is_some_and(|l| l != n) {
+                    return None;
+                }
+                length = Some(n);
+            }
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            for coding in elements(value) {
+                chunked = Some(coding.eq_ignore_ascii_case(b"chunked"));
+            }
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for option in elements(value) {
+                close |= option.eq_ignore_ascii_case(b"close");
+                keep_alive_asked |= option.eq_ignore_ascii_case(b"keep-alive");
+            }
+        }
+    }
+    let no_body = method == b"HEAD" || (100..200).contains(&status) || status == 204 || status == 304;
+    let body = match (chunked, length) {
+        _ if no_body => ResponseBody::None,
+        // Both: a response one reader would end elsewhere than another.
+        (Some(_), Some(_)) => return None,
+        // Chunked last: chunked (HTTP/1.0 has no transfer codings).
+        (Some(true), None) if version == Version::Http11 => ResponseBody::Chunked,
+        (Some(_), None) => ResponseBody::UntilClose,
+        (None, Some(n)) => ResponseBody::Length(n),
+        (None, None) => ResponseBody::UntilClose,
+    };
+    let keep_alive = body != ResponseBody::UntilClose
+        && match version {
+            Version::Http11 => !close,
+            Version::Http10 => keep_alive_asked && !close,
+        };
+    Some(ResponseHead { status, version, body, keep_alive, len: 0 })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::format;
 
     fn head(text: &str) -> Head<'_> {
         match parse_head(text.as_bytes(), &Limits::DEFAULT) {
@@ -553,5 +695,84 @@ mod tests {
         }
         let mut c = Chunked::new(8);
         assert_eq!(c.feed(b"5;aaaaaaaaaaaaaaaa\r\n"), ChunkedEnd::Bad);
+    }
+    fn response(text: &str, method: &str) -> ResponseHead {
+        match parse_response_head(text.as_bytes(), method.as_bytes(), &Limits::DEFAULT) {
+            ParsedResponse::Head(h) => h,
+            other => panic!("{text:?}: {other:?}"),
+        }
+    }
+
+    fn bad_response(text: &str) -> bool {
+        parse_response_head(text.as_bytes(), b"GET", &Limits::DEFAULT) == ParsedResponse::Bad
+    }
+
+    #[test]
+    fn reads_a_response_head() {
+        let text = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nServer: x\r\n\r\nhello";
+        let h = response(text, "GET");
+        assert_eq!((h.status, h.version, h.body, h.keep_alive), (200, Version::Http11, ResponseBody::Length(5), true));
+        assert_eq!(h.len, text.len() - 5);
+        assert_eq!(response("HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n", "GET").status, 404, "no reason");
+        assert_eq!(response("HTTP/1.1 500 \r\nContent-Length: 0\r\n\r\n", "GET").status, 500, "empty reason");
+        assert_eq!(
+            parse_response_head(b"HTTP/1.1 200 OK\r\nContent-Le", b"GET", &Limits::DEFAULT),
+            ParsedResponse::Partial
+        );
+    }
+
+    #[test]
+    fn response_bodies() {
+        let chunked = response("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "GET");
+        assert_eq!((chunked.body, chunked.keep_alive), (ResponseBody::Chunked, true));
+        let until_close = response("HTTP/1.1 200 OK\r\n\r\n", "GET");
+        assert_eq!((until_close.body, until_close.keep_alive), (ResponseBody::UntilClose, false));
+        let not_chunked_last = response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", "GET");
+        assert_eq!(not_chunked_last.body, ResponseBody::UntilClose);
+        for (status, method) in [("204 No Content", "GET"), ("304 Not Modified", "GET"), ("200 OK", "HEAD")] {
+            let h = response(&format!("HTTP/1.1 {status}\r\nContent-Length: 99\r\n\r\n"), method);
+            assert_eq!((h.body, h.keep_alive), (ResponseBody::None, true), "{status} {method}");
+        }
+        let interim = response("HTTP/1.1 100 Continue\r\n\r\n", "POST");
+        assert!(interim.is_interim());
+        assert_eq!(interim.body, ResponseBody::None);
+        assert!(!response("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", "GET").is_interim());
+    }
+
+    #[test]
+    fn response_keep_alive() {
+        let close = response("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\n", "GET");
+        assert!(!close.keep_alive);
+        let old = response("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n", "GET");
+        assert!(!old.keep_alive);
+        let old_kept = response("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 1\r\n\r\n", "GET");
+        assert!(old_kept.keep_alive);
+        let old_chunked = response("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "GET");
+        assert_eq!((old_chunked.body, old_chunked.keep_alive), (ResponseBody::UntilClose, false));
+    }
+
+    #[test]
+    fn bad_responses() {
+        for text in [
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+            "HTTP/2 200 OK\r\n\r\n",
+            "HTTP/1.1 20 OK\r\n\r\n",
+            "HTTP/1.1 2000 OK\r\n\r\n",
+            "HTTP/1.1 099 OK\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+            "HTTP/1.1 200 OK\r\n folded\r\n\r\n",
+            "HTTP/1.1 200 OK\nX: y\r\n\r\n",
+            "ICY 200 OK\r\n\r\n",
+        ] {
+            assert!(bad_response(text), "{text:?}");
+        }
+        let limits = Limits { max_head: 64, max_fields: 2 };
+        let many = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+        assert_eq!(parse_response_head(many.as_bytes(), b"GET", &limits), ParsedResponse::Bad);
+        let long = format!("HTTP/1.1 200 OK\r\nA: {}\r\n\r\n", "x".repeat(80));
+        assert_eq!(parse_response_head(long.as_bytes(), b"GET", &limits), ParsedResponse::Bad);
+        assert_eq!(parse_response_head(&long.as_bytes()[..70], b"GET", &limits), ParsedResponse::Bad, "no end within the limit");
     }
 }
