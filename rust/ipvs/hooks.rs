@@ -67,13 +67,14 @@ impl NetfilterHook for IpvsHooks {
         let Some((at, proto)) = walk_headers(&mut skb, if v6 { packet::ipv6_upper } else { packet::ipv4_upper }) else {
             return Verdict::ACCEPT;
         };
-        // A backup director with backup_only set balances nothing: what
-        // upstream's hooks for clients' packets and ICMP errors skip.
-        let backing_up = ipvs.sync.backup_only(&ipvs.sysctls);
+        // A backup director with backup_only set balances nothing: it
+        // leaves clients' packets and the ICMP errors about them alone
+        // (upstream's LOCAL_IN hooks), still rewriting what real servers
+        // send (its FORWARD hook).
+        if state.point == HookPoint::LocalIn && ipvs.sync.backup_only(&ipvs.sysctls) {
+            return Verdict::ACCEPT;
+        }
         if proto == if v6 { icmp::PROTO_ICMPV6 } else { icmp::PROTO_ICMP } {
-            if backing_up {
-                return Verdict::ACCEPT;
-            }
             let Some(err) = read_icmp_error(&mut skb, v6, at) else { return Verdict::ACCEPT };
             return match state.point {
                 HookPoint::LocalIn => icmp_local_in(skb, state.net, ipvs, &err),
@@ -81,9 +82,10 @@ impl NetfilterHook for IpvsHooks {
             };
         }
         if !packet::ipvs_knows(proto) {
-            // A tunnel, most likely: with ignore_tunneled, what comes out
-            // of it here keeps the mark and is left alone too.
-            if ipvs.sysctls.ignore_tunneled() {
+            // A tunnel, most likely, ending here: with ignore_tunneled its
+            // packets are marked to be left alone (on kernels that keep the
+            // mark through the tunnel, so is what comes out of it).
+            if state.point == HookPoint::LocalIn && ipvs.sysctls.ignore_tunneled() {
                 skb.set_ipvs_property();
             }
             return Verdict::ACCEPT;
@@ -92,7 +94,6 @@ impl NetfilterHook for IpvsHooks {
             return Verdict::ACCEPT;
         };
         match state.point {
-            HookPoint::LocalIn if backing_up => Verdict::ACCEPT,
             HookPoint::LocalIn => local_in(skb, state.net, ipvs, &flow),
             HookPoint::Forward => forward(skb, state.net, ipvs, &flow),
         }
@@ -364,13 +365,13 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32) -> Sc
     }
 }
 
-/// A packet being forwarded: if it is a VS/NAT reply, make it come from
-/// the virtual service.
 /// Whether `flow` comes from a VS/NAT real server's address and port.
 fn from_nat_server(ipvs: &IpvsNet, flow: &Flow) -> bool {
     ipvs.services.get().has_nat_server(af(flow.v6), flow.proto, &flow.saddr, flow.sport)
 }
 
+/// A packet being forwarded: if it is a VS/NAT reply, make it come from
+/// the virtual service.
 fn forward(mut skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verdict {
     let key = Lookup::Out {
         net: net.id(),

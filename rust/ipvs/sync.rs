@@ -5,7 +5,8 @@
 //! A master multicasts the connections its packets move along (at the
 //! packets the `sync_threshold` sysctl names, as their expiry moves with
 //! `sync_refresh_period`, and when a TCP connection starts closing:
-//! `sync_msg::sync_needed`) in upstream's version 1 messages; a backup
+//! `sync_msg::sync_needed`) in upstream's version 1 messages (version 0
+//! with `sync_version` 0); a backup
 //! enters what it receives in its own connection table, so that the
 //! clients' connections go on to the same real servers once it takes
 //! over the virtual addresses. Each runs as kernel threads (`sync_ports`
@@ -149,8 +150,9 @@ impl Outgoing {
 
     /// Adds `conn` to a message of `version` (`sync_version`), starting
     /// another when the one being filled is full or of the other version
-    /// (softirq context). An update that finds the queue full or no
-    /// memory is dropped.
+    /// (softirq context). A message sealed while `qlen_max` wait already
+    /// is dropped, as upstream's; without memory for a new one, the
+    /// update is.
     fn add(&mut self, conn: &SyncConn, version: Version, qlen_max: usize) {
         if version == self.version && self.push(conn) {
             return;
@@ -163,13 +165,13 @@ impl Outgoing {
             }
             return;
         }
-        if self.ready.len() >= qlen_max {
-            return;
-        }
         let Ok(full) = self.restart(version) else { return };
-        if self.ready.push(full, GFP_ATOMIC).is_ok() {
-            self.push(conn);
+        // A full queue (or no memory for one more) loses the sealed
+        // message; the update goes on in the new one.
+        if self.ready.len() < qlen_max {
+            let _ = self.ready.push(full, GFP_ATOMIC);
         }
+        self.push(conn);
     }
 
     fn push(&mut self, conn: &SyncConn) -> bool {
@@ -194,9 +196,11 @@ impl Outgoing {
 type OutQueues = SpinLock<KVec<Outgoing>>;
 
 /// The master thread (of `threads`) that sends `conn`: always the same for
-/// one connection, so its updates stay in order.
+/// one connection, so its updates stay in order; by client address and
+/// port, so that clients of one port spread too.
 fn thread_of(conn: &SyncConn, threads: usize) -> usize {
-    usize::from(conn.cport).checked_rem(threads).unwrap_or(0)
+    let mix = conn.caddr.iter().fold(u32::from(conn.cport), |h, &b| h.rotate_left(5) ^ u32::from(b));
+    (mix as usize).checked_rem(threads).unwrap_or(0)
 }
 
 /// Upstream's flag bits for ours (`IP_VS_CONN_F_*`), as sync messages
@@ -259,7 +263,7 @@ impl ThreadBody for BackupThread {
         while !kthread::should_stop() {
             self.receiver.wait();
             while let Ok(len) = self.receiver.recv(&mut buf) {
-                // Messages of other versions or sync ids are ignored.
+                // Messages of other sync ids, or malformed, are ignored.
                 let Ok(entries) = sync_msg::parse(&buf[..len], self.config.syncid) else { continue };
                 for conn in entries {
                     match conn {

@@ -12,35 +12,6 @@ use crate::sync_msg::{SyncRules, Version, SYNC_PERIOD, SYNC_THRESHOLD};
 use kernel::prelude::*;
 use kernel::str::CStr;
 
-/// The sysctls, in the order of [`SYSCTLS`].
-#[derive(Clone, Copy)]
-enum Var {
-    AmDroprate,
-    Amemthresh,
-    BackupOnly,
-    ConnReuseMode,
-    DropEntry,
-    DropPacket,
-    ExpireNodestConn,
-    ExpireQuiescentTemplate,
-    IgnoreTunneled,
-    LblcExpiration,
-    LblcrExpiration,
-    NatIcmpSend,
-    PmtuDisc,
-    RunEstimation,
-    SecureTcp,
-    SloppyTcp,
-    SnatReroute,
-    SyncPorts,
-    SyncQlenMax,
-    SyncRefreshPeriod,
-    SyncRetries,
-    SyncSockSize,
-    SyncThreshold,
-    SyncVersion,
-}
-
 /// Upstream's default for both locality expirations: a day, in seconds.
 const LOCALITY_EXPIRATION: i32 = 24 * 60 * 60;
 
@@ -74,40 +45,54 @@ fn sync_ports_ok(old: &[i32], new: &[i32]) -> bool {
 /// upstream starts with, which depends on the machine's memory.
 const SYNC_QLEN_MAX_UNSET: i32 = 0;
 
-static SYSCTLS: [IntSysctl; 24] = [
-    int(kernel::c_str!("am_droprate"), &[AM_DROPRATE_DEFAULT]),
-    int(kernel::c_str!("amemthresh"), &[AMEMTHRESH_DEFAULT]),
-    int(kernel::c_str!("backup_only"), &[0]),
-    int(kernel::c_str!("conn_reuse_mode"), &[1]),
-    defense_mode(kernel::c_str!("drop_entry")),
-    defense_mode(kernel::c_str!("drop_packet")),
-    int(kernel::c_str!("expire_nodest_conn"), &[0]),
-    int(kernel::c_str!("expire_quiescent_template"), &[0]),
-    int(kernel::c_str!("ignore_tunneled"), &[0]),
-    int(kernel::c_str!("lblc_expiration"), &[LOCALITY_EXPIRATION]),
-    int(kernel::c_str!("lblcr_expiration"), &[LOCALITY_EXPIRATION]),
-    int(kernel::c_str!("nat_icmp_send"), &[0]),
-    int(kernel::c_str!("pmtu_disc"), &[1]),
-    int(kernel::c_str!("run_estimation"), &[1]),
-    defense_mode(kernel::c_str!("secure_tcp")),
-    int(kernel::c_str!("sloppy_tcp"), &[0]),
-    int(kernel::c_str!("snat_reroute"), &[1]),
-    IntSysctl { name: kernel::c_str!("sync_ports"), defaults: &[1], values: Values::Checked(sync_ports_ok) },
-    IntSysctl {
+/// Names each sysctl (`Var`) beside its file in `SYSCTLS`, in the same
+/// order, so that `Var as usize` is always its place in the table.
+macro_rules! sysctls {
+    ($($var:ident => $sysctl:expr,)*) => {
+        /// The sysctls, in the order of [`SYSCTLS`].
+        #[derive(Clone, Copy)]
+        enum Var {
+            $($var,)*
+        }
+
+        static SYSCTLS: [IntSysctl; [$(stringify!($var)),*].len()] = [$($sysctl,)*];
+    };
+}
+
+sysctls! {
+    AmDroprate => int(kernel::c_str!("am_droprate"), &[AM_DROPRATE_DEFAULT]),
+    Amemthresh => int(kernel::c_str!("amemthresh"), &[AMEMTHRESH_DEFAULT]),
+    BackupOnly => int(kernel::c_str!("backup_only"), &[0]),
+    ConnReuseMode => int(kernel::c_str!("conn_reuse_mode"), &[1]),
+    DropEntry => defense_mode(kernel::c_str!("drop_entry")),
+    DropPacket => defense_mode(kernel::c_str!("drop_packet")),
+    ExpireNodestConn => int(kernel::c_str!("expire_nodest_conn"), &[0]),
+    ExpireQuiescentTemplate => int(kernel::c_str!("expire_quiescent_template"), &[0]),
+    IgnoreTunneled => int(kernel::c_str!("ignore_tunneled"), &[0]),
+    LblcExpiration => int(kernel::c_str!("lblc_expiration"), &[LOCALITY_EXPIRATION]),
+    LblcrExpiration => int(kernel::c_str!("lblcr_expiration"), &[LOCALITY_EXPIRATION]),
+    NatIcmpSend => int(kernel::c_str!("nat_icmp_send"), &[0]),
+    PmtuDisc => int(kernel::c_str!("pmtu_disc"), &[1]),
+    RunEstimation => int(kernel::c_str!("run_estimation"), &[1]),
+    SecureTcp => defense_mode(kernel::c_str!("secure_tcp")),
+    SloppyTcp => int(kernel::c_str!("sloppy_tcp"), &[0]),
+    SnatReroute => int(kernel::c_str!("snat_reroute"), &[1]),
+    SyncPorts => IntSysctl { name: kernel::c_str!("sync_ports"), defaults: &[1], values: Values::Checked(sync_ports_ok) },
+    SyncQlenMax => IntSysctl {
         name: kernel::c_str!("sync_qlen_max"),
         defaults: &[SYNC_QLEN_MAX_UNSET],
         values: Values::Range(0, i32::MAX),
     },
-    IntSysctl { name: kernel::c_str!("sync_refresh_period"), defaults: &[0], values: Values::Jiffies },
-    IntSysctl { name: kernel::c_str!("sync_retries"), defaults: &[0], values: Values::Range(0, 3) },
-    int(kernel::c_str!("sync_sock_size"), &[0]),
-    IntSysctl {
+    SyncRefreshPeriod => IntSysctl { name: kernel::c_str!("sync_refresh_period"), defaults: &[0], values: Values::Jiffies },
+    SyncRetries => IntSysctl { name: kernel::c_str!("sync_retries"), defaults: &[0], values: Values::Range(0, 3) },
+    SyncSockSize => int(kernel::c_str!("sync_sock_size"), &[0]),
+    SyncThreshold => IntSysctl {
         name: kernel::c_str!("sync_threshold"),
         defaults: &[SYNC_THRESHOLD as i32, SYNC_PERIOD as i32],
         values: Values::Checked(sync_threshold_ok),
     },
-    IntSysctl { name: kernel::c_str!("sync_version"), defaults: &[1], values: Values::Range(0, 1) },
-];
+    SyncVersion => IntSysctl { name: kernel::c_str!("sync_version"), defaults: &[1], values: Values::Range(0, 1) },
+}
 
 /// A namespace's IPVS sysctls.
 pub(crate) struct IpvsSysctls(NetSysctls);
@@ -185,9 +170,10 @@ impl IpvsSysctls {
     }
 
     /// `ignore_tunneled`: packets of protocols IPVS does not handle
-    /// (tunnels) are marked, so that what comes out of a tunnel ending
-    /// here is not balanced again (a director that is also a real
-    /// server of another).
+    /// (tunnels) are marked to be left alone, meant to keep what comes out
+    /// of a tunnel ending here from being balanced again (a director that
+    /// is also a real server of another); 6.x kernels clear the mark at
+    /// the tunnel's end.
     pub(crate) fn ignore_tunneled(&self) -> bool {
         self.get(Var::IgnoreTunneled) != 0
     }
@@ -261,7 +247,8 @@ impl IpvsSysctls {
         SyncRules {
             threshold: at(0),
             period: at(1),
-            refresh: self.get(Var::SyncRefreshPeriod).max(0) as u32,
+            // Upstream reads it unsigned: a negative one is a long period.
+            refresh: self.get(Var::SyncRefreshPeriod) as u32,
             retries: self.get(Var::SyncRetries).max(0) as u32,
             hz: timer::hz() as u32,
         }

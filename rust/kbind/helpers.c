@@ -304,6 +304,19 @@ u32 lvs_skb_mark(const struct sk_buff *skb)
 	return skb->mark;
 }
 
+/* Serializes writers of the sysctls with a rule of ours (kbind/sysctl.rs). */
+static DEFINE_MUTEX(lvs_sysctl_mutex);
+
+void lvs_sysctl_lock(void)
+{
+	mutex_lock(&lvs_sysctl_mutex);
+}
+
+void lvs_sysctl_unlock(void)
+{
+	mutex_unlock(&lvs_sysctl_mutex);
+}
+
 /*
  * The mark IPVS puts on packets it sent or means to leave alone (none
  * in a kernel without IPVS support, which has no such field).
@@ -653,11 +666,13 @@ void lvs_sk_set_buffer(struct sock *sk, bool send, int bytes)
 	 * kernel's bounds, and no longer tuned by the kernel. */
 	lock_sock(sk);
 	if (send) {
-		bytes = clamp_t(int, bytes, (SOCK_MIN_SNDBUF + 1) / 2, READ_ONCE(sysctl_wmem_max));
+		bytes = clamp_t(int, bytes, (SOCK_MIN_SNDBUF + 1) / 2,
+				min_t(u32, READ_ONCE(sysctl_wmem_max), INT_MAX / 2));
 		WRITE_ONCE(sk->sk_sndbuf, bytes * 2);
 		sk->sk_userlocks |= SOCK_SNDBUF_LOCK;
 	} else {
-		bytes = clamp_t(int, bytes, (SOCK_MIN_RCVBUF + 1) / 2, READ_ONCE(sysctl_rmem_max));
+		bytes = clamp_t(int, bytes, (SOCK_MIN_RCVBUF + 1) / 2,
+				min_t(u32, READ_ONCE(sysctl_rmem_max), INT_MAX / 2));
 		WRITE_ONCE(sk->sk_rcvbuf, bytes * 2);
 		sk->sk_userlocks |= SOCK_RCVBUF_LOCK;
 	}

@@ -85,6 +85,8 @@ struct net *lvs_dev_net(const struct net_device *dev);
 unsigned int lvs_dst_mtu(struct dst_entry *dst);
 void lvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst);
 u32 lvs_skb_mark(const struct sk_buff *skb);
+void lvs_sysctl_lock(void);
+void lvs_sysctl_unlock(void);
 bool lvs_skb_ipvs_property(const struct sk_buff *skb);
 void lvs_skb_set_ipvs_property(struct sk_buff *skb);
 bool lvs_port_requires_bind_service(struct net *net, u16 port);

@@ -100,15 +100,15 @@ impl Skb {
     }
 
     /// Whether IPVS sent the packet or was told to leave it alone (the
-    /// kernel's `ipvs_property`, which the packet keeps through a tunnel
-    /// ending here).
+    /// kernel's `ipvs_property`; always `false` on a kernel without IPVS
+    /// support, which has no such mark).
     pub fn ipvs_property(&self) -> bool {
         // SAFETY: `self` is a live skb; this reads a field.
         unsafe { bindings::lvs_skb_ipvs_property(self.raw()) }
     }
 
     /// Marks the packet as IPVS's to leave alone (see
-    /// [`Self::ipvs_property`]).
+    /// [`Self::ipvs_property`]; nothing on a kernel without IPVS support).
     pub fn set_ipvs_property(&mut self) {
         // SAFETY: `self` is a live skb, exclusively ours.
         unsafe { bindings::lvs_skb_set_ipvs_property(self.raw()) };

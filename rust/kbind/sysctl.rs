@@ -58,10 +58,29 @@ unsafe impl Send for NetSysctls {}
 // SAFETY: as above.
 unsafe impl Sync for NetSysctls {}
 
+/// Held while a [`Values::Checked`] file is read and written, so that two
+/// writers do not interleave their integers (upstream's `sync_mutex`).
+/// Readers on the packet path take each integer as it comes, as
+/// upstream's do.
+struct CheckedLock;
+
+impl CheckedLock {
+    fn take() -> Self {
+        // SAFETY: a plain mutex; `proc_handler`s may sleep.
+        unsafe { bindings::lvs_sysctl_lock() };
+        CheckedLock
+    }
+}
+
+impl Drop for CheckedLock {
+    fn drop(&mut self) {
+        // SAFETY: taken in `take`.
+        unsafe { bindings::lvs_sysctl_unlock() };
+    }
+}
+
 /// `proc_handler` of a [`Values::Checked`] file: `proc_dointvec` into a
-/// copy, which replaces the values only if the rule accepts it. (Two
-/// writers at once may interleave their integers: readers take each
-/// integer as it comes, as upstream's do.)
+/// copy, which replaces the values only if the rule accepts it.
 ///
 /// # Safety
 ///
@@ -80,6 +99,7 @@ unsafe extern "C" fn checked_handler(
     // SAFETY: `register` pointed `extra1` to the file's static sysctl.
     let sysctl = unsafe { &*(table.extra1 as *const IntSysctl) };
     let n = sysctl.defaults.len();
+    let _lock = CheckedLock::take();
     // SAFETY: `data` points to `n` atomics that live while the file does.
     let current = unsafe { core::slice::from_raw_parts(table.data as *const AtomicI32, n) };
     let mut old = [0i32; MAX_INTS];

@@ -83,8 +83,8 @@ pub struct SyncRules {
     /// counted after the threshold).
     pub period: u32,
     /// `sync_refresh_period`, in ticks (0: off): a connection whose
-    /// expiry moved less than this (or half its timeout, if less) since
-    /// its last sync is not synced again.
+    /// expiry moved less than this (or half its timeout, at least 10 s,
+    /// if less) since its last sync is not synced again.
     pub refresh: u32,
     /// `sync_retries`: syncs repeated, each after an eighth of the
     /// refresh period, while its expiry has not moved enough.
