@@ -79,7 +79,11 @@ assert_eq "new connections without drop_packet" "rs1=3 " "$(udp_ask "$VIP" 5353 
 # secure_tcp: the state of an idle VS/NAT connection (handshake done,
 # nothing sent), listed by `ipvsadm -Lcn`; a service of its own for each
 # case (connections outlive their services).
-# idle_conn PORT SECONDS: a connection to VIP:PORT, idle for SECONDS.
+# state_of PORT: the states of the connections to VIP:PORT.
+state_of() { ipvs -Lcn | awk -v v="$VIP:$1" '$1 == "TCP" && $5 == v {print $3}' | paste -sd' '; }
+# idle_conn PORT SECONDS: a connection to VIP:PORT, idle for SECONDS,
+# once the director lists it and the handshake is over (the client
+# starts slowly under emulation).
 idle_conn() {
 	ipvs -A -t "$VIP:$1" -s rr
 	ipvs -a -t "$VIP:$1" -r 10.0.1.2:80 -m
@@ -88,10 +92,13 @@ import socket, sys, time
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
 time.sleep(int(sys.argv[3]))' "$VIP" "$1" "$2" &
 	IDLE=$!
+	local n
+	for n in $(seq 40); do
+		[ -n "$(state_of "$1")" ] && break
+		sleep 0.5
+	done
 	sleep 1.5
 }
-# state_of PORT: the states of the connections to VIP:PORT.
-state_of() { ipvs -Lcn | awk -v v="$VIP:$1" '$1 == "TCP" && $5 == v {print $3}' | paste -sd' '; }
 set_vs secure_tcp 3
 sleep 1.5
 idle_conn 81 5
