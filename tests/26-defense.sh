@@ -81,17 +81,19 @@ assert_eq "new connections without drop_packet" "rs1=3 " "$(udp_ask "$VIP" 5353 
 # case (connections outlive their services).
 # state_of PORT: the states of the connections to VIP:PORT.
 state_of() { ipvs -Lcn | awk -v v="$VIP:$1" '$1 == "TCP" && $5 == v {print $3}' | paste -sd' '; }
-# idle_conn PORT SECONDS: a connection to VIP:PORT, idle for SECONDS,
-# once the director lists it and the handshake is over (the client
-# starts slowly under emulation).
+# idle_conn PORT SECONDS: a connection to VIP:PORT, idle for SECONDS
+# (long: the client starts slowly under emulation, and the test kills it
+# when done), once the director lists it and the handshake is over.
 idle_conn() {
 	ipvs -A -t "$VIP:$1" -s rr
 	ipvs -a -t "$VIP:$1" -r 10.0.1.2:80 -m
-	on "$CLIENT" python3 -c '
+	# ip execs python: $! is the client itself.
+	ip netns exec "$CLIENT" python3 -c '
 import socket, sys, time
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
 time.sleep(int(sys.argv[3]))' "$VIP" "$1" "$2" &
 	IDLE=$!
+	ON_EXIT="$ON_EXIT; kill $IDLE 2>/dev/null"
 	local n
 	for n in $(seq 40); do
 		[ -n "$(state_of "$1")" ] && break
@@ -101,21 +103,22 @@ time.sleep(int(sys.argv[3]))' "$VIP" "$1" "$2" &
 }
 set_vs secure_tcp 3
 sleep 1.5
-idle_conn 81 5
+idle_conn 81 60
 assert_eq "an idle connection under secure_tcp" SYNACK "$(state_of 81)"
 first=$IDLE
 set_vs secure_tcp 0
 sleep 1.5
-idle_conn 82 5
+idle_conn 82 60
 assert_eq "an idle connection without secure_tcp" ESTABLISHED "$(state_of 82)"
-wait "$first" "$IDLE"
+kill "$first" "$IDLE"
+wait "$first" "$IDLE" 2>/dev/null || true
 
 [ "$LVS_IPVS" = rust ] || { echo "defences: the same modes, drops and states as upstream"; exit 0; }
 # drop_entry 3 with secure_tcp 3: the idle connection, still in its
 # handshake for the director, goes within 32 rounds.
 set_vs secure_tcp 3
 sleep 1.5
-idle_conn 83 45
+idle_conn 83 60
 assert_eq "the connection before drop_entry" SYNACK "$(state_of 83)"
 set_vs drop_entry 3
 for n in $(seq 40); do
