@@ -68,16 +68,7 @@ state=$(conns "$BACKUP" | awk '{print $1}')
 # the client's route to the virtual address and rs1's default route move
 # to the backup (as when keepalived moves them), and the connection goes
 # on through the backup.
-ip link add cb0 netns "$CLIENT" type veth peer name bc0 netns "$BACKUP"
-ip -n "$CLIENT" addr add 10.8.0.2/24 dev cb0
-ip -n "$BACKUP" addr add 10.8.0.1/24 dev bc0
-ip link add rb0 netns "${RS[1]}" type veth peer name br0 netns "$BACKUP"
-ip -n "${RS[1]}" addr add 10.7.1.2/24 dev rb0
-ip -n "$BACKUP" addr add 10.7.1.1/24 dev br0
-for link in "$CLIENT cb0" "$BACKUP bc0" "${RS[1]} rb0" "$BACKUP br0"; do
-	set -- $link
-	ip -n "$1" link set "$2" up
-done
+backup_links
 ip -n "$BACKUP" addr add "$VIP/32" dev lo
 ip -n "$BACKUP" route add 10.0.0.0/24 via 10.8.0.2
 ip -n "$BACKUP" route add 10.0.1.2/32 via 10.7.1.2

@@ -122,15 +122,21 @@ on_backup() {
 		$4 == c && f == "left" {split($2, t, ":"); print t[1] * 60 + t[2]}'
 }
 until_file "$step.few"
+# until_on_backup PORT: waits (15 s at most) for the client's connection
+# from PORT on the backup.
+until_on_backup() {
+	local n
+	for n in $(seq 30); do
+		[ -n "$(on_backup "$1")" ] && return
+		sleep 0.5
+	done
+}
 # The master sends at least every two seconds.
 sleep 5
 assert_eq "the backup after a few packets" "" "$(on_backup 41001)"
 touch "$step.more"
 until_file "$step.many"
-for _ in $(seq 30); do
-	[ -n "$(on_backup 41001)" ] && break
-	sleep 0.5
-done
+until_on_backup 41001
 assert_eq "the backup after the 20th packet" ESTABLISHED "$(on_backup 41001)"
 kill "$client"
 wait "$client" 2>/dev/null || true
@@ -179,10 +185,7 @@ rm -f "$step".*
 on "$CLIENT" python3 -c "$three_then_thirty" "$VIP" "$step" 41003 &
 client=$!
 until_file "$step.few"
-for _ in $(seq 30); do
-	[ -n "$(on_backup 41003)" ] && break
-	sleep 0.5
-done
+until_on_backup 41003
 assert_eq "the backup, from a version 0 message" ESTABLISHED "$(on_backup 41003)"
 left=$(on_backup 41003 left)
 [ -n "$left" ] && [ "$left" -le 600 ] && [ "$left" -ge 580 ] || fail "the version 0 connection has $left seconds left, not the backup's 600"
@@ -190,16 +193,7 @@ kill "$client"
 
 # backup_only: a virtual service of the backup's own on a link from the
 # client, to rs1 over a link of its own.
-ip link add cb0 netns "$CLIENT" type veth peer name bc0 netns "$BACKUP"
-ip -n "$CLIENT" addr add 10.8.0.2/24 dev cb0
-ip -n "$BACKUP" addr add 10.8.0.1/24 dev bc0
-ip link add rb0 netns "${RS[1]}" type veth peer name br0 netns "$BACKUP"
-ip -n "${RS[1]}" addr add 10.7.1.2/24 dev rb0
-ip -n "$BACKUP" addr add 10.7.1.1/24 dev br0
-for link in "$CLIENT cb0" "$BACKUP bc0" "${RS[1]} rb0" "$BACKUP br0"; do
-	set -- $link
-	ip -n "$1" link set "$2" up
-done
+backup_links
 ip -n "$BACKUP" addr add 10.8.0.100/32 dev lo
 ip -n "${RS[1]}" route add 10.8.0.0/24 via 10.7.1.1
 on "$BACKUP" sysctl -qw net.ipv4.ip_forward=1

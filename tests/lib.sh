@@ -147,6 +147,22 @@ sync_pair() {
 	ip -n "$BACKUP" link set syncb up
 }
 
+# backup_links: links of the backup's own, to the client (cb0 10.8.0.2 --
+# bc0 10.8.0.1) and to rs1 (rb0 10.7.1.2 -- br0 10.7.1.1).
+backup_links() {
+	local link
+	ip link add cb0 netns "$CLIENT" type veth peer name bc0 netns "$BACKUP"
+	ip -n "$CLIENT" addr add 10.8.0.2/24 dev cb0
+	ip -n "$BACKUP" addr add 10.8.0.1/24 dev bc0
+	ip link add rb0 netns "${RS[1]}" type veth peer name br0 netns "$BACKUP"
+	ip -n "${RS[1]}" addr add 10.7.1.2/24 dev rb0
+	ip -n "$BACKUP" addr add 10.7.1.1/24 dev br0
+	for link in "$CLIENT cb0" "$BACKUP bc0" "${RS[1]} rb0" "$BACKUP br0"; do
+		set -- $link
+		ip -n "$1" link set "$2" up
+	done
+}
+
 # tunnel_endpoint NS: real server NS unwraps VS/TUN's IP-in-IP (tunl0)
 # and IPv6-in-IPv6 (ip6tnl0) packets and takes the client's packets that
 # come out of the tunnel.
