@@ -26,6 +26,8 @@
 #include <net/ipv6.h>
 #include <net/route.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <linux/tcp.h>
+#include <net/tcp_states.h>
 
 void *lvs_net_generic(const struct net *net, unsigned int id)
 {
@@ -749,4 +751,206 @@ unsigned int lvs_dev_mtu(struct net *net, int ifindex)
 		mtu = READ_ONCE(dev->mtu);
 	rcu_read_unlock();
 	return mtu;
+}
+
+/*
+ * TCP streams for an event loop: non-blocking calls, and a wait-queue
+ * entry per socket (as epoll hangs on a socket's wait queue) that marks
+ * the socket's slot in its thread's event bitmap and wakes the thread.
+ */
+struct lvs_events {
+	struct task_struct *task;
+	unsigned int slots;
+	unsigned long ready[];
+};
+
+struct lvs_watch {
+	wait_queue_entry_t entry;
+	wait_queue_head_t *head;
+	struct lvs_events *events;
+	unsigned int slot;
+};
+
+static void lvs_tcp_sockaddr(struct sockaddr_in *sin, __be32 addr, __be16 port)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = addr;
+	sin->sin_port = port;
+}
+
+int lvs_tcp_listen(struct net *net, __be32 addr, __be16 port, int backlog, struct socket **out)
+{
+	struct sockaddr_in sin;
+	struct socket *sock;
+	int err;
+
+	err = sock_create_kern(net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &sock);
+	if (err)
+		return err;
+	sock_set_reuseaddr(sock->sk);
+	lvs_tcp_sockaddr(&sin, addr, port);
+	err = kernel_bind(sock, (struct sockaddr *)&sin, sizeof(sin));
+	if (!err)
+		err = kernel_listen(sock, backlog);
+	if (err) {
+		sock_release(sock);
+		return err;
+	}
+	*out = sock;
+	return 0;
+}
+
+int lvs_tcp_accept(struct socket *listener, struct socket **out)
+{
+	int err = kernel_accept(listener, out, O_NONBLOCK);
+
+	if (!err)
+		tcp_sock_set_nodelay((*out)->sk);
+	return err;
+}
+
+int lvs_tcp_connect(struct net *net, __be32 addr, __be16 port, struct socket **out)
+{
+	struct sockaddr_in sin;
+	struct socket *sock;
+	int err;
+
+	err = sock_create_kern(net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &sock);
+	if (err)
+		return err;
+	tcp_sock_set_nodelay(sock->sk);
+	lvs_tcp_sockaddr(&sin, addr, port);
+	err = kernel_connect(sock, (struct sockaddr *)&sin, sizeof(sin), O_NONBLOCK);
+	if (err && err != -EINPROGRESS) {
+		sock_release(sock);
+		return err;
+	}
+	*out = sock;
+	return 0;
+}
+
+int lvs_tcp_status(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	int err = sock_error(sk);
+
+	if (err)
+		return err;
+	switch (READ_ONCE(sk->sk_state)) {
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECV:
+		return 0;
+	case TCP_CLOSE:
+		return -ECONNRESET;
+	default:
+		return 1;
+	}
+}
+
+int lvs_tcp_send(struct socket *sock, const void *buf, size_t len, bool more)
+{
+	struct kvec vec = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL | (more ? MSG_MORE : 0) };
+
+	return kernel_sendmsg(sock, &msg, &vec, 1, len);
+}
+
+int lvs_tcp_recv(struct socket *sock, void *buf, size_t len)
+{
+	struct kvec vec = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+
+	return kernel_recvmsg(sock, &msg, &vec, 1, len, MSG_DONTWAIT);
+}
+
+void lvs_tcp_shutdown_write(struct socket *sock)
+{
+	kernel_sock_shutdown(sock, SHUT_WR);
+}
+
+void lvs_tcp_abort(struct socket *sock)
+{
+	/* Linger 0: closing resets the connection instead of a FIN. */
+	sock_no_linger(sock->sk);
+}
+
+void lvs_tcp_peer(struct socket *sock, __be32 *addr, __be16 *port)
+{
+	struct inet_sock *inet = inet_sk(sock->sk);
+
+	*addr = inet->inet_daddr;
+	*port = inet->inet_dport;
+}
+
+struct lvs_events *lvs_events_new(unsigned int slots)
+{
+	struct lvs_events *events;
+
+	events = kzalloc(struct_size(events, ready, BITS_TO_LONGS(slots)), GFP_KERNEL);
+	if (!events)
+		return NULL;
+	events->task = current;
+	events->slots = slots;
+	return events;
+}
+
+void lvs_events_free(struct lvs_events *events)
+{
+	kfree(events);
+}
+
+void lvs_events_wait(struct lvs_events *events, long timeout)
+{
+	set_current_state(TASK_INTERRUPTIBLE);
+	if (find_first_bit(events->ready, events->slots) >= events->slots && !kthread_should_stop())
+		schedule_timeout(timeout);
+	__set_current_state(TASK_RUNNING);
+}
+
+int lvs_events_next(struct lvs_events *events, unsigned int from)
+{
+	unsigned int slot = from;
+
+	for (;;) {
+		slot = find_next_bit(events->ready, events->slots, slot);
+		if (slot >= events->slots)
+			return -1;
+		if (test_and_clear_bit(slot, events->ready))
+			return slot;
+	}
+}
+
+static int lvs_watch_wake(wait_queue_entry_t *entry, unsigned int mode, int sync, void *key)
+{
+	struct lvs_watch *watch = container_of(entry, struct lvs_watch, entry);
+
+	set_bit(watch->slot, watch->events->ready);
+	wake_up_process(watch->events->task);
+	return 0;
+}
+
+struct lvs_watch *lvs_watch_add(struct socket *sock, struct lvs_events *events, unsigned int slot)
+{
+	struct lvs_watch *watch;
+
+	if (slot >= events->slots)
+		return NULL;
+	watch = kmalloc(sizeof(*watch), GFP_KERNEL);
+	if (!watch)
+		return NULL;
+	init_waitqueue_func_entry(&watch->entry, lvs_watch_wake);
+	watch->head = sk_sleep(sock->sk);
+	watch->events = events;
+	watch->slot = slot;
+	add_wait_queue(watch->head, &watch->entry);
+	/* Whatever happened before the watch counts: look once. */
+	set_bit(slot, events->ready);
+	return watch;
+}
+
+void lvs_watch_del(struct lvs_watch *watch)
+{
+	remove_wait_queue(watch->head, &watch->entry);
+	kfree(watch);
 }

@@ -146,5 +146,24 @@ int lvs_dev_index(struct net *net, const char *name);
 __be32 lvs_dev_ipv4_addr(struct net *net, int ifindex);
 unsigned int lvs_dev_mtu(struct net *net, int ifindex);
 
+/* TCP streams driven by an event loop (tcp.rs) */
+struct lvs_events;
+struct lvs_watch;
+int lvs_tcp_listen(struct net *net, __be32 addr, __be16 port, int backlog, struct socket **out);
+int lvs_tcp_accept(struct socket *listener, struct socket **out);
+int lvs_tcp_connect(struct net *net, __be32 addr, __be16 port, struct socket **out);
+int lvs_tcp_status(struct socket *sock);
+int lvs_tcp_send(struct socket *sock, const void *buf, size_t len, bool more);
+int lvs_tcp_recv(struct socket *sock, void *buf, size_t len);
+void lvs_tcp_shutdown_write(struct socket *sock);
+void lvs_tcp_abort(struct socket *sock);
+void lvs_tcp_peer(struct socket *sock, __be32 *addr, __be16 *port);
+struct lvs_events *lvs_events_new(unsigned int slots);
+void lvs_events_free(struct lvs_events *events);
+void lvs_events_wait(struct lvs_events *events, long timeout);
+int lvs_events_next(struct lvs_events *events, unsigned int from);
+struct lvs_watch *lvs_watch_add(struct socket *sock, struct lvs_events *events, unsigned int slot);
+void lvs_watch_del(struct lvs_watch *watch);
+
 #endif
 

@@ -24,6 +24,7 @@ pub mod procfs;
 pub mod route;
 pub mod skb;
 pub mod sysctl;
+pub mod tcp;
 pub mod timer;
 
 /// Reads a module parameter through its C getter (a glue function that

@@ -187,3 +187,31 @@ impl<T: PernetState> Drop for Pernet<T> {
         unsafe { bindings::unregister_pernet_subsys(self.ops.get()) };
     }
 }
+
+/// A namespace held by something its [`PernetState`] owns (a kernel
+/// thread, a kernel socket): no reference count, as kernel sockets hold
+/// none, so the namespace can still go away; the state's teardown, which
+/// runs before the namespace is freed, must stop the holder first.
+#[derive(Clone, Copy)]
+pub struct NetRef(*mut bindings::net);
+
+// SAFETY: a `struct net` may be used from any context; the pointer stays
+// valid for the holder's life (see the type's contract).
+unsafe impl Send for NetRef {}
+// SAFETY: as above.
+unsafe impl Sync for NetRef {}
+
+impl NetRef {
+    /// A handle on `net` for an object that `net`'s per-namespace state
+    /// owns and drops in its teardown.
+    pub fn for_state_owned(net: &Net) -> Self {
+        Self(net.as_ptr())
+    }
+
+    /// The namespace.
+    pub fn net(&self) -> &Net {
+        // SAFETY: the holder is torn down before the namespace's state,
+        // hence before the namespace (the type's contract).
+        unsafe { Net::from_ptr(self.0) }
+    }
+}

@@ -561,6 +561,80 @@ fn parse_response(head: &[u8], method: &[u8], limits: &Limits) -> Option<Respons
     Some(ResponseHead { status, version, body, keep_alive, len: 0 })
 }
 
+/// Whether a request with `method` may be sent again after a server
+/// failed to answer it (RFC 9110 §9.2.2: repeating it has the effect of
+/// sending it once).
+pub fn is_idempotent(method: &[u8]) -> bool {
+    matches!(method, b"GET" | b"HEAD" | b"OPTIONS" | b"TRACE" | b"PUT" | b"DELETE")
+}
+
+/// Longest line of a chunked body (sizes, extensions, trailers).
+pub const CHUNK_LINE_MAX: usize = 4096;
+
+/// What is left of a message's body, fed the bytes after its head as
+/// they come: the switch forwards a message's bytes and no more, so the
+/// next request or response on the connection starts where this ends.
+#[derive(Clone, Copy, Debug)]
+pub enum BodyLeft {
+    /// This many bytes to go (0: the message is over).
+    Length(u64),
+    /// A chunked body in progress.
+    Chunked(Chunked),
+    /// Up to the sender closing its side.
+    UntilClose,
+}
+
+/// A chunked body that breaks its framing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadBody;
+
+impl BodyLeft {
+    /// The body of a request.
+    pub fn of_request(body: Body) -> Self {
+        match body {
+            Body::None => Self::Length(0),
+            Body::Length(n) => Self::Length(n),
+            Body::Chunked => Self::Chunked(Chunked::new(CHUNK_LINE_MAX)),
+        }
+    }
+
+    /// The body of a response.
+    pub fn of_response(body: ResponseBody) -> Self {
+        match body {
+            ResponseBody::None => Self::Length(0),
+            ResponseBody::Length(n) => Self::Length(n),
+            ResponseBody::Chunked => Self::Chunked(Chunked::new(CHUNK_LINE_MAX)),
+            ResponseBody::UntilClose => Self::UntilClose,
+        }
+    }
+
+    /// Whether the body is over.
+    pub fn done(&self) -> bool {
+        matches!(self, Self::Length(0))
+    }
+
+    /// Reads `bytes`, the next ones after what was taken before: how
+    /// many of them belong to the body (the rest are the next message's).
+    pub fn take(&mut self, bytes: &[u8]) -> Result<usize, BadBody> {
+        match self {
+            Self::Length(left) => {
+                let n = bytes.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
+                *left -= n as u64;
+                Ok(n)
+            }
+            Self::Chunked(chunked) => match chunked.feed(bytes) {
+                ChunkedEnd::More => Ok(bytes.len()),
+                ChunkedEnd::At(n) => {
+                    *self = Self::Length(0);
+                    Ok(n)
+                }
+                ChunkedEnd::Bad => Err(BadBody),
+            },
+            Self::UntilClose => Ok(bytes.len()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -774,5 +848,32 @@ mod tests {
         let long = format!("HTTP/1.1 200 OK\r\nA: {}\r\n\r\n", "x".repeat(80));
         assert_eq!(parse_response_head(long.as_bytes(), b"GET", &limits), ParsedResponse::Bad);
         assert_eq!(parse_response_head(&long.as_bytes()[..70], b"GET", &limits), ParsedResponse::Bad, "no end within the limit");
+    }
+    #[test]
+    fn body_left_splits_a_message_from_the_next() {
+        let mut body = BodyLeft::of_request(Body::Length(5));
+        assert_eq!(body.take(b"abc"), Ok(3));
+        assert!(!body.done());
+        assert_eq!(body.take(b"deGET /"), Ok(2));
+        assert!(body.done());
+        assert_eq!(body.take(b"more"), Ok(0));
+
+        let mut body = BodyLeft::of_request(Body::Chunked);
+        assert_eq!(body.take(b"3\r\nabc\r\n0\r"), Ok(10));
+        assert!(!body.done());
+        assert_eq!(body.take(b"\n\r\nGET / HTTP/1.1"), Ok(3));
+        assert!(body.done());
+
+        let mut body = BodyLeft::of_response(ResponseBody::UntilClose);
+        assert_eq!(body.take(b"anything"), Ok(8));
+        assert!(!body.done());
+        assert!(BodyLeft::of_response(ResponseBody::None).done());
+        assert_eq!(BodyLeft::of_request(Body::Chunked).take(b"zz\r\n"), Err(BadBody));
+    }
+
+    #[test]
+    fn idempotent_methods() {
+        assert!(is_idempotent(b"GET") && is_idempotent(b"PUT") && is_idempotent(b"DELETE"));
+        assert!(!is_idempotent(b"POST") && !is_idempotent(b"PATCH") && !is_idempotent(b"get"));
     }
 }

@@ -43,5 +43,6 @@ pub mod siphash;
 pub mod slow_timer;
 pub mod stats_math;
 pub mod sync_msg;
+pub mod tcpvs_proto;
 pub mod tcp_state;
 pub mod tunnel;

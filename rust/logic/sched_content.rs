@@ -45,7 +45,7 @@ pub fn http(rules: &[Rule<'_>], target: &[u8], servers: &[Server], scratch: &mut
     rules
         .iter()
         .filter(|rule| rule.pattern.find(target, 0, scratch).is_some())
-        .find_map(|rule| least_loaded(rule.servers, servers))
+        .find_map(|rule| least_loaded(rule.servers.iter().copied(), servers))
 }
 
 /// `hhttp`: the server for a request for `target`: the first matching
@@ -72,11 +72,12 @@ pub fn hhttp(
     })
 }
 
-/// The usable server of `candidates` with the fewest connections per
-/// weight, the first named of equals.
-fn least_loaded(candidates: &[usize], servers: &[Server]) -> Option<usize> {
+/// `wlc`, and `http` among one rule's servers: the usable server of
+/// `candidates` with the fewest connections per weight, the first named
+/// of equals.
+pub fn least_loaded(candidates: impl IntoIterator<Item = usize>, servers: &[Server]) -> Option<usize> {
     let mut best: Option<(usize, &Server)> = None;
-    for &i in candidates {
+    for i in candidates {
         let Some(s) = servers.get(i).filter(|s| s.usable()) else { continue };
         // conns/weight < best.conns/best.weight, without division.
         let better = best.is_none_or(|(_, b)| u64::from(s.conns) * u64::from(b.weight) < u64::from(b.conns) * u64::from(s.weight));
@@ -128,9 +129,9 @@ mod tests {
             Server { weight: 3, conns: 5, up: true },
             Server { weight: 2, conns: 4, up: true },
         ];
-        assert_eq!(least_loaded(&[0, 1, 2], &servers), Some(1)); // 2/1, 5/3, 4/2
-        assert_eq!(least_loaded(&[0, 2], &servers), Some(0), "2/1 = 4/2: the first named");
-        assert_eq!(least_loaded(&[7], &servers), None);
+        assert_eq!(least_loaded([0, 1, 2], &servers), Some(1)); // 2/1, 5/3, 4/2
+        assert_eq!(least_loaded([0, 2], &servers), Some(0), "2/1 = 4/2: the first named");
+        assert_eq!(least_loaded([7], &servers), None);
     }
 
     #[test]

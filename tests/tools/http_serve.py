@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """HTTP/1.0 file server for the scenario tests: python's http.server, with
 a listen backlog deep enough for hundreds of simultaneous connections.
+A POST is answered with the SHA-256 of its body (hex), so uploads can be
+checked.
 
     http_serve.py DIR [PORT]    serve DIR on PORT (80), every address (IPv4 and IPv6)
 """
 import functools
+import hashlib
 import http.server
 import socket
 import sys
@@ -19,6 +22,21 @@ class Server(http.server.ThreadingHTTPServer):
 class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+    def do_POST(self):
+        left = int(self.headers.get("Content-Length", 0))
+        digest = hashlib.sha256()
+        while left > 0:
+            chunk = self.rfile.read(min(left, 65536))
+            if not chunk:
+                break
+            digest.update(chunk)
+            left -= len(chunk)
+        body = (digest.hexdigest() + "\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 def main():

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+//! KTCPVS's schedulers: which real server a request goes to.
+//!
+//! `rr`, `lc` and `wlc` choose among all servers; `http` and `hhttp`
+//! choose by the request's target through the rules (thesis §6.3.6,
+//! `sched_content.rs`).
+
+use crate::regex::Scratch;
+use crate::sched_content::{self, Rule as ContentRule, Server as ContentServer};
+use crate::service::{Config, Shared};
+use core::sync::atomic::Ordering;
+use kernel::prelude::*;
+
+/// A scheduler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SchedKind {
+    /// Round robin over usable servers.
+    Rr,
+    /// Least connections.
+    Lc,
+    /// Least connections per weight.
+    Wlc,
+    /// The servers of the first rule whose pattern matches the target,
+    /// least loaded first.
+    Http,
+    /// The first matching rule's servers, by a hash of part of the target.
+    Hhttp,
+}
+
+impl SchedKind {
+    /// The scheduler named `name`.
+    pub(crate) fn by_name(name: &[u8]) -> Option<Self> {
+        Some(match name {
+            b"rr" => Self::Rr,
+            b"lc" => Self::Lc,
+            b"wlc" => Self::Wlc,
+            b"http" => Self::Http,
+            b"hhttp" => Self::Hhttp,
+            _ => return None,
+        })
+    }
+
+    /// Its name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Rr => "rr",
+            Self::Lc => "lc",
+            Self::Wlc => "wlc",
+            Self::Http => "http",
+            Self::Hhttp => "hhttp",
+        }
+    }
+}
+
+/// A thread's working memory for scheduling: the regex matcher's.
+pub(crate) struct SchedScratch {
+    regex: KBox<Scratch>,
+}
+
+impl SchedScratch {
+    /// Working memory (large: on the heap).
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self { regex: KBox::new(Scratch::new(), GFP_KERNEL)? })
+    }
+}
+
+/// The server (index into `config.servers`) for a request for `target`,
+/// or `None` if none can take it.
+pub(crate) fn schedule(config: &Config, shared: &Shared, target: &[u8], scratch: &mut SchedScratch) -> Result<Option<usize>> {
+    let mut servers = KVec::with_capacity(config.servers.len(), GFP_KERNEL)?;
+    for s in &config.servers {
+        let weight = if config.sched == SchedKind::Lc { u32::from(s.weight > 0) } else { s.weight };
+        let server = ContentServer { weight, conns: s.load.conns.load(Ordering::Relaxed), up: s.load.up() };
+        servers.push(server, GFP_KERNEL)?;
+    }
+    let servers = &servers[..];
+    let usable = |i: usize| servers[i].up && servers[i].weight > 0;
+    Ok(match config.sched {
+        SchedKind::Rr => {
+            let n = servers.len();
+            let start = shared.rr_next.fetch_add(1, Ordering::Relaxed);
+            (0..n).map(|step| (start + step) % n).find(|&i| usable(i))
+        }
+        SchedKind::Lc | SchedKind::Wlc => sched_content::least_loaded(0..servers.len(), servers),
+        SchedKind::Http | SchedKind::Hhttp => {
+            let mut rules = KVec::with_capacity(config.rules.len(), GFP_KERNEL)?;
+            for set in &config.rules {
+                rules.push(ContentRule { pattern: &set.pattern.regex, servers: &set.servers }, GFP_KERNEL)?;
+            }
+            if config.sched == SchedKind::Http {
+                sched_content::http(&rules, target, servers, &mut scratch.regex)
+            } else {
+                let group = config.rules.first().map_or(0, |r| r.match_num as usize);
+                sched_content::hhttp(&rules, target, group, servers, &shared.hash_key, &mut scratch.regex)
+            }
+        }
+    })
+}

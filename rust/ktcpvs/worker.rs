@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+//! A service's kernel thread: one event loop over its own connections
+//! (thesis §6.4.4). Threads share only the listening socket: each accepts
+//! from it when woken and keeps what it accepted.
+
+use crate::kbind::kthread::{should_stop, ThreadBody};
+use crate::kbind::netns::NetRef;
+use crate::kbind::tcp::{Events, TcpListener, Watched};
+use crate::kbind::timer;
+use crate::pool::IdlePool;
+use crate::sched::SchedScratch;
+use crate::service::Shared;
+use crate::session::{ClientSlot, Context, Session, Step};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// The event slot of the listening socket; sessions use the rest.
+const LISTENER: usize = 0;
+
+/// What a thread runs.
+pub(crate) struct Worker {
+    net: NetRef,
+    shared: Arc<Shared>,
+    listener: Arc<TcpListener>,
+    /// Most sessions this thread holds at once.
+    capacity: usize,
+}
+
+impl Worker {
+    /// A thread body for a service's pool.
+    pub(crate) fn new(net: NetRef, shared: Arc<Shared>, listener: Arc<TcpListener>, capacity: usize) -> Self {
+        Self { net, shared, listener, capacity }
+    }
+
+    /// Accepts while the service and this thread have room.
+    fn accept<'e>(&self, events: &'e Events, sessions: &mut KVec<Option<Session<'e>>>) {
+        while let Some(free) = sessions.iter().position(Option::is_none) {
+            let Some(client_slot) = ClientSlot::take(&self.shared) else { return };
+            let Ok(Some(client)) = self.listener.accept() else { return };
+            if let Ok(session) = Session::new(client, client_slot, events, free + 1) {
+                sessions[free] = Some(session);
+            }
+        }
+    }
+
+    fn serve(&self) -> Result {
+        let events = Events::new(self.capacity + 1)?;
+        let _listening = Watched::new(self.listener.clone(), &events, LISTENER)?;
+        let mut scratch = SchedScratch::new()?;
+        let mut idle = IdlePool::new()?;
+        let mut last_sweep = timer::jiffies();
+        let mut sessions: KVec<Option<Session<'_>>> = KVec::with_capacity(self.capacity, GFP_KERNEL)?;
+        for _ in 0..self.capacity {
+            sessions.push(None, GFP_KERNEL)?;
+        }
+        while !should_stop() {
+            events.wait(timer::hz());
+            let mut from = 0;
+            while let Some(slot) = events.next(from) {
+                from = slot + 1;
+                if slot == LISTENER {
+                    self.accept(&events, &mut sessions);
+                    continue;
+                }
+                let Some(session) = sessions.get_mut(slot - 1).and_then(Option::as_mut) else { continue };
+                let mut cx =
+                    Context { net: self.net, shared: &self.shared, events: &events, scratch: &mut scratch, idle: &mut idle };
+                if session.step(&mut cx) == Step::Done {
+                    sessions[slot - 1] = None;
+                    // A closed session makes room for one waiting.
+                    self.accept(&events, &mut sessions);
+                }
+            }
+            let now = timer::jiffies();
+            if now.wrapping_sub(last_sweep) >= timer::hz() as u32 {
+                last_sweep = now;
+                idle.sweep();
+                let mut closed = false;
+                for slot in sessions.iter_mut() {
+                    if slot.as_mut().is_some_and(|s| s.check_timeout() == Step::Done) {
+                        *slot = None;
+                        closed = true;
+                    }
+                }
+                if closed {
+                    self.accept(&events, &mut sessions);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ThreadBody for Worker {
+    fn run(&self) {
+        if self.serve().is_err() {
+            pr_warn!("ktcpvs: a thread could not start (out of memory)\n");
+            while !should_stop() {
+                timer::sleep_interruptible(timer::hz());
+            }
+        }
+    }
+}

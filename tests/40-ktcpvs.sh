@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# KTCPVS end to end: a virtual service on the director's VIP, configured
+# by tcpvsadm, relays HTTP to three python servers. Round robin spreads
+# 30 requests 10/10/10; 1 MB and 10 MB downloads and a 10 MB upload
+# arrive intact; the http scheduler routes by rule; a malformed request
+# gets 400 without disturbing the service; a real server that refuses
+# connections is taken out with no failed request (the request goes to
+# another server); a config file sets the same service up; stopping and
+# unloading with clients in flight is clean. KTCPVS has no C counterpart:
+# ours only.
+. "$(dirname "$0")/lib.sh"
+only_rust "KTCPVS has no C counterpart"
+
+tcpvsadm=$LVS_REPO/tools/target/release/tcpvsadm
+modprobe lvs_ktcpvs
+LOADED+=(lvs_ktcpvs)
+cluster
+data=$(mktemp -d)
+ON_EXIT="rm -rf $data"
+http_servers "$data"
+for i in 1 2 3; do
+	head -c 1048576 /dev/urandom > "$data/rs$i/blob1m"
+	head -c 10485760 /dev/urandom > "$data/rs$i/blob10m"
+	mkdir -p "$data/rs$i/images"
+	echo "image from rs$i" > "$data/rs$i/images/a.txt"
+done
+tv() { on "$DIRECTOR" "$tcpvsadm" "$@"; }
+
+# count N: N requests for / from the client, a connection each; prints
+# "rsN=count ..." (failed requests show as "fail").
+count() {
+	local i
+	for i in $(seq "$1"); do on "$CLIENT" curl -sf -m 10 "http://$VIP/" || echo fail; done |
+		sort | uniq -c | awk '{printf "%s=%s ", $2, $1}'
+}
+
+tv -A -i web -s rr -l "$VIP:80"
+for i in 1 2 3; do tv -a -i web -r "10.0.$i.2:80"; done
+tv --start -i web
+wait_port "$CLIENT" "$VIP" 80
+assert_eq "rr: requests per server" "rs1=10 rs2=10 rs3=10 " "$(count 30)"
+
+# Downloads.
+for blob in blob1m blob10m; do
+	for n in 1 2 3; do
+		on "$CLIENT" curl -sf -m 60 -o "$data/got" "http://$VIP/$blob" || fail "GET $blob"
+		from_a_server "$data" "$data/got" "$blob" 1 2 3 || fail "$blob arrived corrupted ($(stat -c %s "$data/got") bytes)"
+	done
+done
+# An upload: the servers answer a POST with its body's SHA-256.
+head -c 10485760 /dev/urandom > "$data/up"
+got=$(on "$CLIENT" curl -sf -m 60 -H 'Expect:' --data-binary "@$data/up" "http://$VIP/") || fail "POST 10 MB"
+assert_eq "POST 10 MB intact" "$(sha256sum < "$data/up" | cut -d' ' -f1)" "$got"
+
+# A malformed request: 400 and a close; the service goes on.
+got=$(printf 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n' | on "$CLIENT" socat -t 5 - "TCP:$VIP:80" | head -1 | tr -d '\r')
+assert_eq "malformed request" "HTTP/1.1 400 Bad Request" "$got"
+assert_eq "after the malformed one" "rs1=1 rs2=1 rs3=1 " "$(count 3)"
+
+# Content rules: /images/ to rs1, the rest to rs2 and rs3.
+tv -E -i web -s http
+tv --add-rule -i web -p '^/images/' -r 10.0.1.2:80
+tv --add-rule -i web -p '.*' -r 10.0.2.2:80
+tv --add-rule -i web -p '.*' -r 10.0.3.2:80
+for n in 1 2 3; do
+	assert_eq "/images/ by rule" "image from rs1" "$(on "$CLIENT" curl -sf -m 10 "http://$VIP/images/a.txt")"
+done
+got=$(count 6)
+[[ "$got" != *rs1* && "$got" != *fail* ]] || fail "default rule: $got"
+
+# A server that refuses: its requests go elsewhere, none fails.
+tv -E -i web -s rr
+kill "$(on "${RS[3]}" ss -Htlnp 'sport = :80' | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)"
+got=$(count 12)
+[[ "$got" != *fail* && "$got" != *rs3* ]] || fail "with rs3 down: $got"
+listing=$(tv -L -n)
+echo "$listing"
+grep -q "10.0.3.2:80" <<< "$listing" || fail "rs3 missing from the listing"
+
+# Errors.
+tv -A -i web -s rr -l "$VIP:81" 2>/dev/null && fail "a second service named web was added"
+tv -a -i nosuch -r 10.0.1.2:80 2>/dev/null && fail "a server added to a missing service"
+tv --add-rule -i web -p '(' -r 10.0.1.2:80 2>/dev/null && fail "a bad pattern was taken"
+tv -A -i web2 -s nosuch -l "$VIP:82" 2>/dev/null && fail "an unknown scheduler was taken"
+
+# A config file sets up a second service.
+cat > "$data/web.conf" <<EOF
+# second service
+virtual files {
+    listen = $VIP:8080
+    scheduler = wlc
+    startservers = 2
+    maxclients = 64
+    server = 10.0.1.2:80 1
+    server = 10.0.2.2:80 1
+}
+EOF
+tv -f "$data/web.conf"
+tv --start -i files
+wait_port "$CLIENT" "$VIP" 8080
+for n in 1 2 3 4; do
+	got=$(on "$CLIENT" curl -sf -m 10 "http://$VIP:8080/") || fail "files: request $n"
+	[[ $got == rs1 || $got == rs2 ]] || fail "files: answered by $got"
+done
+
+# Stop and unload with downloads in flight.
+for n in 1 2 3; do
+	on "$CLIENT" curl -s -m 60 --limit-rate 100k -o /dev/null "http://$VIP/blob10m" &
+done
+sleep 2
+tv --stop
+tv -D -i files
+on "$CLIENT" curl -s -m 2 "http://$VIP/" >/dev/null && fail "a stopped service answered"
+wait
+tv -F
+unload lvs_ktcpvs
