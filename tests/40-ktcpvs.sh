@@ -83,9 +83,9 @@ tv -a -i nosuch -r 10.0.1.2:80 2>/dev/null && fail "a server added to a missing 
 tv --add-rule -i web -p '(' -r 10.0.1.2:80 2>/dev/null && fail "a bad pattern was taken"
 tv -A -i web2 -s nosuch -l "$VIP:82" 2>/dev/null && fail "an unknown scheduler was taken"
 
-# A config file sets up a second service.
+# A config file replaces the table (as the original tcpvsadm's -f).
 cat > "$data/web.conf" <<EOF
-# second service
+# one service
 virtual files {
     listen = $VIP:8080
     scheduler = wlc
@@ -102,15 +102,18 @@ for n in 1 2 3 4; do
 	got=$(on "$CLIENT" curl -sf -m 10 "http://$VIP:8080/") || fail "files: request $n"
 	[[ $got == rs1 || $got == rs2 ]] || fail "files: answered by $got"
 done
+on "$CLIENT" curl -s -m 2 "http://$VIP/" >/dev/null && fail "web answered after the file replaced it"
 
 # Stop and unload with downloads in flight.
+downloads=()
 for n in 1 2 3; do
-	on "$CLIENT" curl -s -m 60 --limit-rate 100k -o /dev/null "http://$VIP/blob10m" &
+	on "$CLIENT" curl -s -m 60 --limit-rate 100k -o /dev/null "http://$VIP:8080/blob10m" &
+	downloads+=($!)
 done
 sleep 2
 tv --stop
+on "$CLIENT" curl -s -m 2 "http://$VIP:8080/" >/dev/null && fail "a stopped service answered"
+wait "${downloads[@]}" || true
 tv -D -i files
-on "$CLIENT" curl -s -m 2 "http://$VIP/" >/dev/null && fail "a stopped service answered"
-wait
 tv -F
 unload lvs_ktcpvs

@@ -72,3 +72,16 @@ pub fn random_below(ceil: u32) -> u32 {
 pub fn error(errno: u32) -> kernel::error::Error {
     kernel::error::Error::from_errno(-(errno as core::ffi::c_int))
 }
+
+/// A heap copy of `value`, copied straight from where it is: for values
+/// too large for the kernel stack (a `KBox::new` may build its argument
+/// there first), typically from a `static`.
+pub fn boxed_copy<T: Copy>(value: &T) -> kernel::prelude::Result<kernel::prelude::KBox<T>> {
+    let mut boxed = kernel::prelude::KBox::<T>::new_uninit(kernel::prelude::GFP_KERNEL)?;
+    // SAFETY: `boxed` has room for one `T`, `value` is one valid `T`, and
+    // a bitwise copy of a `Copy` type is a valid value of it.
+    unsafe {
+        core::ptr::copy_nonoverlapping(value, boxed.as_mut_ptr(), 1);
+        Ok(boxed.assume_init())
+    }
+}

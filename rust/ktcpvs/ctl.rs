@@ -93,7 +93,10 @@ fn find<'s>(services: &'s mut KVec<Service>, ident: &[u8]) -> Result<&'s mut Ser
 impl GenlFamily for TcpvsFamily {
     const NAME: &'static CStr = kernel::c_str!("TCPVS");
     const VERSION: u8 = crate::tcpvs_proto::FAMILY_VERSION;
-    const LAX_BELOW: u8 = 0;
+    // Genetlink's own validation would reject every attribute of a
+    // command without a kernel policy table; ours are checked here, by
+    // the policies in `tcpvs_proto.rs`, for every command.
+    const LAX_BELOW: u8 = cmd::STOP + 1;
     const OPS: &'static [GenlOp] = &[
         op(cmd::NEW_SERVICE, true, false),
         op(cmd::SET_SERVICE, true, false),

@@ -60,8 +60,14 @@ pub(crate) struct SchedScratch {
 impl SchedScratch {
     /// Working memory (large: on the heap).
     pub(crate) fn new() -> Result<Self> {
-        Ok(Self { regex: KBox::new(Scratch::new(), GFP_KERNEL)? })
+        Ok(Self { regex: new_scratch()? })
     }
+}
+
+/// An empty scratch, never on the stack (about 60 KiB).
+pub(crate) fn new_scratch() -> Result<KBox<Scratch>> {
+    static EMPTY: Scratch = Scratch::new();
+    crate::kbind::boxed_copy(&EMPTY)
 }
 
 /// The server (index into `config.servers`) for a request for `target`,

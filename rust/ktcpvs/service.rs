@@ -6,7 +6,7 @@
 use crate::kbind::kthread::KThread;
 use crate::kbind::netns::NetRef;
 use crate::kbind::tcp::{Addr, TcpListener};
-use crate::regex::{Regex, Scratch};
+use crate::regex::Regex;
 use crate::sched::SchedKind;
 use crate::tcpvs_proto::defaults;
 use crate::worker::Worker;
@@ -125,8 +125,9 @@ pub(crate) struct Pattern {
 impl Pattern {
     /// Compiles `text`; `EINVAL` if it is not a valid extended regex.
     pub(crate) fn compile(text: &[u8]) -> Result<Arc<Self>> {
-        let mut regex = KBox::new(Regex::empty(), GFP_KERNEL)?;
-        let mut scratch = KBox::new(Scratch::new(), GFP_KERNEL)?;
+        static EMPTY: Regex = Regex::empty();
+        let mut regex = crate::kbind::boxed_copy(&EMPTY)?;
+        let mut scratch = crate::sched::new_scratch()?;
         regex.compile_into(text, &mut scratch).map_err(|_| EINVAL)?;
         let mut owned = KVec::with_capacity(text.len(), GFP_KERNEL)?;
         owned.extend_from_slice(text, GFP_KERNEL)?;

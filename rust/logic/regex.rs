@@ -95,7 +95,9 @@ impl ByteSet {
     }
 }
 
-/// A compiled pattern.
+/// A compiled pattern. `Copy` so the kernel can copy an empty one
+/// from a static straight to the heap (it is too large for the stack).
+#[derive(Clone, Copy)]
 pub struct Regex {
     insts: [Inst; MAX_INSTS],
     len: usize,
@@ -129,6 +131,8 @@ const UNSET: u32 = u32::MAX;
 /// kernel on the heap, not the stack) and reuses: for matching, the Pike
 /// VM's two thread lists and closure stack, one entry per instruction
 /// each; for compiling, the parse tree and the code generator's stack.
+/// `Copy` for the same reason as [`Regex`].
+#[derive(Clone, Copy)]
 pub struct Scratch {
     lists: [[Thread; MAX_INSTS]; 2],
     /// Per instruction, the step (+1) it was last added in.
