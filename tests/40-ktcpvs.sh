@@ -6,7 +6,8 @@
 # gets 400 without disturbing the service; a real server that refuses
 # connections is taken out with no failed request (the request goes to
 # another server); a config file sets the same service up; stopping and
-# unloading with clients in flight is clean. KTCPVS has no C counterpart:
+# unloading with clients in flight is clean; one keep-alive connection's
+# requests go where each one's rule says. KTCPVS has no C counterpart:
 # ours only.
 . "$(dirname "$0")/lib.sh"
 only_rust "KTCPVS has no C counterpart"
@@ -17,7 +18,7 @@ LOADED+=(lvs_ktcpvs)
 cluster
 data=$(mktemp -d)
 ON_EXIT="rm -rf $data"
-http_servers "$data"
+http_servers "$data" --http11
 for i in 1 2 3; do
 	head -c 1048576 /dev/urandom > "$data/rs$i/blob1m"
 	head -c 10485760 /dev/urandom > "$data/rs$i/blob10m"
@@ -68,6 +69,19 @@ done
 got=$(count 6)
 [[ "$got" != *rs1* && "$got" != *fail* ]] || fail "default rule: $got"
 
+# One client connection, three requests: each scheduled on its own by
+# the rules (thesis §6.5), answered in order, and the connections to the
+# servers kept for the next requests, then closed when idle.
+mapfile -t got < <(on "$CLIENT" curl -sf -m 10 -w '%{num_connects}\n' \
+	"http://$VIP/images/a.txt" "http://$VIP/" "http://$VIP/images/a.txt")
+assert_eq "keep-alive: 1st" "image from rs1|1" "${got[0]}|${got[1]}"
+[[ "${got[2]}" == rs[23] ]] || fail "keep-alive: 2nd answered by ${got[2]}"
+assert_eq "keep-alive: 2nd, 3rd on the same connection" "0|image from rs1|0" "${got[3]}|${got[4]}|${got[5]}"
+kept() { on "${RS[1]}" ss -Htn state established '( sport = :80 )' | wc -l; }
+[ "$(kept)" -ge 1 ] || fail "no connection to rs1 kept after the requests"
+sleep 6
+assert_eq "idle server connections closed" 0 "$(kept)"
+
 # A server that refuses: its requests go elsewhere, none fails.
 tv -E -i web -s rr
 kill "$(on "${RS[3]}" ss -Htlnp 'sport = :80' | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)"
@@ -104,16 +118,22 @@ for n in 1 2 3 4; do
 done
 on "$CLIENT" curl -s -m 2 "http://$VIP/" >/dev/null && fail "web answered after the file replaced it"
 
-# Stop and unload with downloads in flight.
-downloads=()
-for n in 1 2 3; do
-	on "$CLIENT" curl -s -m 60 --limit-rate 100k -o /dev/null "http://$VIP:8080/blob10m" &
-	downloads+=($!)
-done
-sleep 2
+# Stop, then unload, with downloads in flight.
+slow_downloads() {
+	local n
+	downloads=()
+	for n in 1 2 3; do
+		on "$CLIENT" curl -s -m 60 --limit-rate 100k -o /dev/null "http://$VIP:8080/blob10m" &
+		downloads+=($!)
+	done
+	sleep 2
+}
+slow_downloads
 tv --stop
 on "$CLIENT" curl -s -m 2 "http://$VIP:8080/" >/dev/null && fail "a stopped service answered"
 wait "${downloads[@]}" || true
-tv -D -i files
-tv -F
+tv --start -i files
+wait_port "$CLIENT" "$VIP" 8080
+slow_downloads
 unload lvs_ktcpvs
+wait "${downloads[@]}" || true

@@ -172,15 +172,16 @@ tunnel_endpoint() {
 	ip netns exec "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0
 }
 
-# http_servers DIR: an HTTP server (tools/http_serve.py) on port 80 of
-# each real server (all its addresses: the VIP too, for VS/DR), serving
-# DIR/rsN; index.html names the server.
+# http_servers DIR [--http11]: an HTTP server (tools/http_serve.py) on
+# port 80 of each real server (all its addresses: the VIP too, for VS/DR),
+# serving DIR/rsN; index.html names the server. HTTP/1.0 (a connection
+# per request) unless --http11.
 http_servers() {
 	local dir=$1 i
 	for i in 1 2 3; do
 		mkdir -p "$dir/rs$i"
 		echo "rs$i" > "$dir/rs$i/index.html"
-		ip netns exec "${RS[$i]}" python3 "$TESTS/tools/http_serve.py" "$dir/rs$i" &
+		ip netns exec "${RS[$i]}" python3 "$TESTS/tools/http_serve.py" ${2:-} "$dir/rs$i" &
 		ON_EXIT="${ON_EXIT:+$ON_EXIT; }kill $! 2>/dev/null"
 	done
 	for i in 1 2 3; do wait_port "${RS[$i]}" "10.0.$i.2" 80; done

@@ -4,7 +4,9 @@ a listen backlog deep enough for hundreds of simultaneous connections.
 A POST is answered with the SHA-256 of its body (hex), so uploads can be
 checked.
 
-    http_serve.py DIR [PORT]    serve DIR on PORT (80), every address (IPv4 and IPv6)
+    http_serve.py [--http11] DIR [PORT]
+        serve DIR on PORT (80), every address (IPv4 and IPv6); with
+        --http11, HTTP/1.1 with keep-alive connections
 """
 import functools
 import hashlib
@@ -39,11 +41,20 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
 
+class KeepAlive(Quiet):
+    protocol_version = "HTTP/1.1"
+
+
 def main():
-    if len(sys.argv) not in (2, 3):
+    args = sys.argv[1:]
+    handler_class = Quiet
+    if args[:1] == ["--http11"]:
+        handler_class = KeepAlive
+        args = args[1:]
+    if len(args) not in (1, 2):
         sys.exit(__doc__)
-    port = int(sys.argv[2]) if len(sys.argv) == 3 else 80
-    handler = functools.partial(Quiet, directory=sys.argv[1])
+    port = int(args[1]) if len(args) == 2 else 80
+    handler = functools.partial(handler_class, directory=args[0])
     Server(("::", port), handler).serve_forever()
 
 
