@@ -71,12 +71,20 @@ pub(crate) fn new_scratch() -> Result<KBox<Scratch>> {
 }
 
 /// The server (index into `config.servers`) for a request for `target`,
-/// or `None` if none can take it.
-pub(crate) fn schedule(config: &Config, shared: &Shared, target: &[u8], scratch: &mut SchedScratch) -> Result<Option<usize>> {
+/// or `None` if none can take it; `despite_backoff`: servers waiting out
+/// a back-off count as up (when every server is in one).
+pub(crate) fn schedule(
+    config: &Config,
+    shared: &Shared,
+    target: &[u8],
+    despite_backoff: bool,
+    scratch: &mut SchedScratch,
+) -> Result<Option<usize>> {
     let mut servers = KVec::with_capacity(config.servers.len(), GFP_KERNEL)?;
     for s in &config.servers {
         let weight = if config.sched == SchedKind::Lc { u32::from(s.weight > 0) } else { s.weight };
-        let server = ContentServer { weight, conns: s.load.conns.load(Ordering::Relaxed), up: s.load.up() };
+        let up = despite_backoff || s.load.up();
+        let server = ContentServer { weight, conns: s.load.conns.load(Ordering::Relaxed), up };
         servers.push(server, GFP_KERNEL)?;
     }
     let servers = &servers[..];

@@ -23,8 +23,11 @@ use kernel::sync::Arc;
 /// Bytes buffered each way.
 const PIPE_SIZE: usize = 16384;
 /// Seconds a client may take to send a request head, and an idle
-/// keep-alive client may wait between requests.
-const CLIENT_TIMEOUT: u32 = 15;
+/// keep-alive client may wait between requests (nginx's default
+/// `client_header_timeout`).
+const CLIENT_TIMEOUT: u32 = 60;
+/// Seconds a refused client is read from before its connection closes.
+const LINGER: u32 = 2;
 /// Longest method kept (for the response's framing and retries).
 const METHOD_MAX: usize = 16;
 
@@ -122,6 +125,10 @@ enum Phase {
     Tunnel,
     /// Sending an error response, then closing.
     Refusing,
+    /// After an error response: reading what the client still sends
+    /// until it closes (or [`LINGER`] passes), so that closing does not
+    /// reset the connection before the client has read the response.
+    Lingering,
 }
 
 /// Whether a session goes on after a step.
@@ -194,7 +201,8 @@ struct Request {
     /// Every byte sent so far is still kept: it can go to another
     /// server if this one fails before answering.
     replayable: bool,
-    /// Servers tried for it.
+    /// Servers that failed it (idle connections found closed do not
+    /// count: the pool holds a bounded number).
     attempts: usize,
 }
 
@@ -276,6 +284,7 @@ impl<'e> Session<'e> {
                 Phase::Exchange => self.exchange(cx),
                 Phase::Tunnel => self.tunnel(),
                 Phase::Refusing => self.refusing(),
+                Phase::Lingering => self.lingering(),
             };
             match result {
                 // A response ended: the next request may be buffered.
@@ -293,8 +302,12 @@ impl<'e> Session<'e> {
     /// request head in time is answered 408 (slow clients cannot hold
     /// connections for ever); an idle keep-alive client is closed.
     pub(crate) fn check_timeout(&mut self) -> Step {
-        if self.phase != Phase::Request || (timer::jiffies().wrapping_sub(self.deadline) as i32) < 0 {
+        let waiting = matches!(self.phase, Phase::Request | Phase::Lingering);
+        if !waiting || (timer::jiffies().wrapping_sub(self.deadline) as i32) < 0 {
             return Step::Open;
+        }
+        if self.phase == Phase::Lingering {
+            return Step::Done;
         }
         if self.up.is_empty() {
             self.client.shutdown_write();
@@ -351,9 +364,17 @@ impl<'e> Session<'e> {
             if request.attempts > config.servers.len() {
                 break;
             }
-            request.attempts += 1;
             let Parsed::Head(head) = http::parse_head(self.up.data(), &Limits::DEFAULT) else { break };
-            let Some(index) = sched::schedule(&config, cx.shared, head.target, cx.scratch)? else { break };
+            // Servers that failed a moment ago are tried again before
+            // the client is refused: under a burst of connects, failures
+            // may be the moment's, not the servers'.
+            let index = match sched::schedule(&config, cx.shared, head.target, false, cx.scratch)? {
+                Some(index) => index,
+                None => match sched::schedule(&config, cx.shared, head.target, true, cx.scratch)? {
+                    Some(index) => index,
+                    None => break,
+                },
+            };
             let server = &config.servers[index];
             let (stream, reused) = match cx.idle.take(server.addr) {
                 Some(stream) => (stream, true),
@@ -361,6 +382,7 @@ impl<'e> Session<'e> {
                     Ok(stream) => (stream, false),
                     Err(_) => {
                         server.load.failed();
+                        request.attempts += 1;
                         continue;
                     }
                 },
@@ -392,6 +414,9 @@ impl<'e> Session<'e> {
             Err(_) => {
                 chosen.load.failed();
                 self.drop_server();
+                if let Some(request) = &mut self.request {
+                    request.attempts += 1;
+                }
                 self.dispatch(cx)
             }
         }
@@ -410,7 +435,7 @@ impl<'e> Session<'e> {
             if let Some(step) = self.response_end(cx)? {
                 return Ok(step);
             }
-            if self.server_eof && self.down.is_empty() {
+            if self.server_eof && (self.down.is_empty() || self.response.is_none()) {
                 return self.server_closed(cx);
             }
             if !moved {
@@ -446,11 +471,17 @@ impl<'e> Session<'e> {
             let unread = &self.up.data()[request.ready..];
             request.ready += request.body.take(unread).map_err(|_| EINVAL)?;
         }
-        if request.ready > 0 {
-            if let Some(n) = server.send(&self.up.data()[..request.ready], false)? {
-                self.up.sent(n, request.replayable);
-                request.ready -= n;
-                moved |= n > 0;
+        if request.ready > 0 && !self.server_eof {
+            // A server that fails is handled as one that closed (see
+            // `server_closed`): its error is no reason to reset the client.
+            match server.send(&self.up.data()[..request.ready], false) {
+                Ok(Some(n)) => {
+                    self.up.sent(n, request.replayable);
+                    request.ready -= n;
+                    moved |= n > 0;
+                }
+                Ok(None) => {}
+                Err(_) => self.server_eof = true,
             }
         }
         if self.client_eof && !request.body.done() {
@@ -459,16 +490,16 @@ impl<'e> Session<'e> {
         }
         // Server to client.
         if !self.server_eof && !self.down.room().is_empty() {
-            match server.recv(self.down.room())? {
-                Some(0) => self.server_eof = true,
-                Some(n) => {
+            match server.recv(self.down.room()) {
+                Ok(Some(0)) | Err(_) => self.server_eof = true,
+                Ok(Some(n)) => {
                     self.down.filled(n);
                     moved = true;
                     // The server answered: the request is its now.
                     request.replayable = false;
                     self.up.forget();
                 }
-                None => {}
+                Ok(None) => {}
             }
         }
         if self.response.is_none() && !self.down.is_empty() {
@@ -515,7 +546,9 @@ impl<'e> Session<'e> {
             return self.tunnel().map(Some);
         }
         let Some(request) = self.request.take() else { return Err(EINVAL) };
-        let reusable = response.keep_alive && request.sent() && self.down.is_empty() && !self.server_eof;
+        // The request went to the server as the client sent it: a
+        // `Connection: close` in either closes the server's side too.
+        let reusable = response.keep_alive && request.keep_alive && request.sent() && self.down.is_empty() && !self.server_eof;
         self.response = None;
         let server = self.server.take();
         let chosen = self.chosen.take();
@@ -533,7 +566,8 @@ impl<'e> Session<'e> {
         Ok(Some(Step::Open))
     }
 
-    /// The server closed its side with everything it sent relayed.
+    /// The server closed its side (or failed) with everything it sent
+    /// relayed, or before a whole response head.
     fn server_closed(&mut self, cx: &mut Context<'_, 'e>) -> Result<Step> {
         if let Some(response) = &self.response {
             if matches!(response.body, BodyLeft::UntilClose) && response.ready == 0 {
@@ -555,6 +589,7 @@ impl<'e> Session<'e> {
         request.ready += sent;
         if let Some(chosen) = self.chosen.as_ref().filter(|c| c.fresh) {
             chosen.load.failed();
+            request.attempts += 1;
         }
         self.drop_server();
         self.dispatch(cx)
@@ -643,7 +678,20 @@ impl<'e> Session<'e> {
             }
         }
         self.client.shutdown_write();
-        Ok(Step::Done)
+        self.phase = Phase::Lingering;
+        self.deadline = timer::jiffies().wrapping_add(LINGER.saturating_mul(timer::hz() as u32));
+        self.lingering()
+    }
+
+    fn lingering(&mut self) -> Result<Step> {
+        loop {
+            self.up.set(&[]);
+            match self.client.recv(self.up.room())? {
+                None => return Ok(Step::Open),
+                Some(0) => return Ok(Step::Done),
+                Some(_) => {}
+            }
+        }
     }
 }
 
