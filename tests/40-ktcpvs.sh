@@ -2,7 +2,7 @@
 # KTCPVS end to end: a virtual service on the director's VIP, configured
 # by tcpvsadm, relays HTTP to three python servers. Round robin spreads
 # 30 requests 10/10/10; 1 MB and 10 MB downloads and a 10 MB upload
-# arrive intact; the http scheduler routes by rule; a malformed request
+# arrive intact; the http scheduler routes by rule, lblc by locality; a malformed request
 # gets 400 without disturbing the service; a real server that refuses
 # connections is taken out with no failed request (the request goes to
 # another server); a config file sets the same service up; stopping and
@@ -81,6 +81,17 @@ kept() { on "${RS[1]}" ss -Htn state established '( sport = :80 )' | wc -l; }
 [ "$(kept)" -ge 1 ] || fail "no connection to rs1 kept after the requests"
 sleep 6
 assert_eq "idle server connections closed" 0 "$(kept)"
+
+# lblc: a target keeps its server; when that server is quiesced the
+# target moves to another and stays there.
+tv -E -i web -s lblc
+first=$(count 4)
+[[ "$first" =~ ^rs[123]=4\ $ ]] || fail "lblc: one target spread: $first"
+quiesced=${first%%=*}
+tv -e -i web -r "10.0.${quiesced#rs}.2:80" -w 0
+second=$(count 4)
+[[ "$second" =~ ^rs[123]=4\ $ && "$second" != "$first" ]] || fail "lblc after quiescing $quiesced: $second"
+tv -e -i web -r "10.0.${quiesced#rs}.2:80" -w 1
 
 # A server that refuses: its requests go elsewhere, none fails.
 tv -E -i web -s rr

@@ -23,6 +23,10 @@ pub mod nlattr;
 pub mod regex;
 #[path = "../logic/sched_content.rs"]
 pub mod sched_content;
+#[path = "../logic/sched_input.rs"]
+pub mod sched_input;
+#[path = "../logic/sched_lblc.rs"]
+pub mod sched_lblc;
 #[path = "../logic/siphash.rs"]
 pub mod siphash;
 #[path = "../logic/tcpvs_proto.rs"]

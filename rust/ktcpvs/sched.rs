@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 //! KTCPVS's schedulers: which real server a request goes to.
 //!
-//! `rr`, `lc` and `wlc` choose among all servers; `http` and `hhttp`
-//! choose by the request's target through the rules (thesis §6.3.6,
-//! `sched_content.rs`).
+//! `rr`, `lc` and `wlc` choose among all servers; `lblc` and `lblcr` by
+//! the locality of the request's target (thesis §6.3.5,
+//! `sched_lblc.rs`, keyed by a hash of the target instead of IPVS's
+//! destination address); `http` and `hhttp` by the target through the
+//! rules (thesis §6.3.6, `sched_content.rs`).
 
 use crate::regex::Scratch;
+use crate::kbind::timer;
 use crate::sched_content::{self, Rule as ContentRule, Server as ContentServer};
+use crate::sched_input::DestInfo;
+use crate::sched_lblc;
+use crate::siphash::siphash;
 use crate::service::{Config, Shared};
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
@@ -20,6 +26,10 @@ pub(crate) enum SchedKind {
     Lc,
     /// Least connections per weight.
     Wlc,
+    /// The server that served the target before, unless overloaded.
+    Lblc,
+    /// A set of servers per target, grown when overloaded.
+    Lblcr,
     /// The servers of the first rule whose pattern matches the target,
     /// least loaded first.
     Http,
@@ -34,6 +44,8 @@ impl SchedKind {
             b"rr" => Self::Rr,
             b"lc" => Self::Lc,
             b"wlc" => Self::Wlc,
+            b"lblc" => Self::Lblc,
+            b"lblcr" => Self::Lblcr,
             b"http" => Self::Http,
             b"hhttp" => Self::Hhttp,
             _ => return None,
@@ -46,6 +58,8 @@ impl SchedKind {
             Self::Rr => "rr",
             Self::Lc => "lc",
             Self::Wlc => "wlc",
+            Self::Lblc => "lblc",
+            Self::Lblcr => "lblcr",
             Self::Http => "http",
             Self::Hhttp => "hhttp",
         }
@@ -62,6 +76,18 @@ impl SchedScratch {
     pub(crate) fn new() -> Result<Self> {
         Ok(Self { regex: new_scratch()? })
     }
+}
+
+/// Seconds a target's server(s) are remembered unused (upstream's
+/// `lblc_expiration` default: a day).
+const LOCALITY_EXPIRATION: u32 = 24 * 60 * 60;
+
+/// What the locality cache knows a target by: 128 bits of keyed hash.
+fn locality_key(target: &[u8], key: &[u64; 2]) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&siphash(target, key).to_ne_bytes());
+    out[8..].copy_from_slice(&siphash(target, &[key[1], key[0]]).to_ne_bytes());
+    out
 }
 
 /// An empty scratch, never on the stack (about 60 KiB).
@@ -96,6 +122,22 @@ pub(crate) fn schedule(
             (0..n).map(|step| (start + step) % n).find(|&i| usable(i))
         }
         SchedKind::Lc | SchedKind::Wlc => sched_content::least_loaded(0..servers.len(), servers),
+        SchedKind::Lblc | SchedKind::Lblcr => {
+            let mut dests = KVec::with_capacity(servers.len(), GFP_KERNEL)?;
+            for (s, c) in config.servers.iter().zip(servers) {
+                let weight = if c.up { i32::try_from(c.weight).unwrap_or(i32::MAX) } else { 0 };
+                let mut dest = DestInfo::v4(s.addr.ip, s.addr.port, weight);
+                dest.active = c.conns;
+                dests.push(dest, GFP_KERNEL)?;
+            }
+            let key = locality_key(target, &shared.hash_key);
+            let mut cache = shared.locality.lock();
+            if config.sched == SchedKind::Lblc {
+                sched_lblc::lblc(&mut cache, &dests, &key, timer::seconds(), LOCALITY_EXPIRATION)
+            } else {
+                sched_lblc::lblcr(&mut cache, &dests, &key, timer::seconds(), LOCALITY_EXPIRATION)
+            }
+        }
         SchedKind::Http | SchedKind::Hhttp => {
             let mut rules = KVec::with_capacity(config.rules.len(), GFP_KERNEL)?;
             for set in &config.rules {

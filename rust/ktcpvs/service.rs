@@ -8,6 +8,7 @@ use crate::kbind::netns::NetRef;
 use crate::kbind::tcp::{Addr, TcpListener};
 use crate::regex::Regex;
 use crate::sched::SchedKind;
+use crate::sched_lblc::{Entry as LocalityEntry, CACHE_SLOTS};
 use crate::tcpvs_proto::defaults;
 use crate::worker::Worker;
 use crate::kbind::timer;
@@ -179,6 +180,10 @@ pub(crate) struct Shared {
     pub(crate) maxclients: AtomicU32,
     /// Round-robin position.
     pub(crate) rr_next: AtomicUsize,
+    /// `lblc`/`lblcr`: the server(s) of each target seen, by index in
+    /// [`Config::servers`] (emptied when the servers change).
+    #[pin]
+    pub(crate) locality: SpinLock<KVec<LocalityEntry>>,
     /// Key of `hhttp`'s hash.
     pub(crate) hash_key: [u64; 2],
 }
@@ -221,12 +226,14 @@ impl Service {
         let mut name = KVec::with_capacity(ident.len(), GFP_KERNEL)?;
         name.extend_from_slice(ident, GFP_KERNEL)?;
         let config = Arc::new(Config { sched, servers: KVec::new(), rules: KVec::new() }, GFP_KERNEL)?;
+        let locality = KVec::from_elem(LocalityEntry::EMPTY, CACHE_SLOTS, GFP_KERNEL)?;
         let shared = Arc::pin_init(
             pin_init!(Shared {
                 config <- kernel::new_spinlock!(config, "ktcpvs_config"),
                 clients: AtomicU32::new(0),
                 maxclients: AtomicU32::new(pool.maxclients),
                 rr_next: AtomicUsize::new(0),
+                locality <- kernel::new_spinlock!(locality, "ktcpvs_locality"),
                 hash_key: [crate::kbind::random_u64(), crate::kbind::random_u64()],
             }),
             GFP_KERNEL,
@@ -284,6 +291,8 @@ impl Service {
         }
         let config = Arc::new(Config { sched: self.sched, servers, rules }, GFP_KERNEL)?;
         *self.shared.config.lock() = config;
+        // Entries name servers by index, which an edit may change.
+        self.shared.locality.lock().iter_mut().for_each(|e| *e = LocalityEntry::EMPTY);
         self.shared.maxclients.store(self.pool.maxclients, Ordering::Relaxed);
         Ok(())
     }
