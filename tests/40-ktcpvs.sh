@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # KTCPVS end to end: a virtual service on the director's VIP, configured
 # by tcpvsadm, relays HTTP to three python servers. Round robin spreads
-# 30 requests 10/10/10; 1 MB and 10 MB downloads and a 10 MB upload
-# arrive intact; the http scheduler routes by rule, lblc by locality; a malformed request
+# 30 requests 10/10/10, wrr by weight; 1 MB and 10 MB downloads and a
+# 10 MB upload arrive intact; the http scheduler routes by rule, lblc by locality; a malformed request
 # gets 400 without disturbing the service; a real server that refuses
 # connections is taken out with no failed request (the request goes to
 # another server); a config file sets the same service up; stopping and
@@ -57,6 +57,12 @@ assert_eq "POST 10 MB intact" "$(sha256sum < "$data/up" | cut -d' ' -f1)" "$got"
 got=$(printf 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n' | on "$CLIENT" socat -t 5 - "TCP:$VIP:80" | head -1 | tr -d '\r')
 assert_eq "malformed request" "HTTP/1.1 400 Bad Request" "$got"
 assert_eq "after the malformed one" "rs1=1 rs2=1 rs3=1 " "$(count 3)"
+
+# Weighted round robin, weights 3 1 1: rs1 takes three in five.
+tv -E -i web -s wrr
+tv -e -i web -r 10.0.1.2:80 -w 3
+assert_eq "wrr: requests per server" "rs1=6 rs2=2 rs3=2 " "$(count 10)"
+tv -e -i web -r 10.0.1.2:80 -w 1
 
 # Content rules: /images/ to rs1, the rest to rs2 and rs3.
 tv -E -i web -s http

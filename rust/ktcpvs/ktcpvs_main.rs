@@ -27,6 +27,8 @@ pub mod sched_content;
 pub mod sched_input;
 #[path = "../logic/sched_lblc.rs"]
 pub mod sched_lblc;
+#[path = "../logic/sched_wrr.rs"]
+pub mod sched_wrr;
 #[path = "../logic/siphash.rs"]
 pub mod siphash;
 #[path = "../logic/tcpvs_proto.rs"]

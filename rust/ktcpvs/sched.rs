@@ -22,6 +22,8 @@ use kernel::prelude::*;
 pub(crate) enum SchedKind {
     /// Round robin over usable servers.
     Rr,
+    /// Weighted round robin (IPVS's `wrr`).
+    Wrr,
     /// Least connections.
     Lc,
     /// Least connections per weight.
@@ -42,6 +44,7 @@ impl SchedKind {
     pub(crate) fn by_name(name: &[u8]) -> Option<Self> {
         Some(match name {
             b"rr" => Self::Rr,
+            b"wrr" => Self::Wrr,
             b"lc" => Self::Lc,
             b"wlc" => Self::Wlc,
             b"lblc" => Self::Lblc,
@@ -56,6 +59,7 @@ impl SchedKind {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Rr => "rr",
+            Self::Wrr => "wrr",
             Self::Lc => "lc",
             Self::Wlc => "wlc",
             Self::Lblc => "lblc",
@@ -76,6 +80,30 @@ impl SchedScratch {
     pub(crate) fn new() -> Result<Self> {
         Ok(Self { regex: new_scratch()? })
     }
+}
+
+/// The servers as IPVS's schedulers see them, with the loads of
+/// `servers` (idle and up where it has none); one that is down counts as
+/// overloaded (passed over, its weight kept).
+fn dest_infos(config: &Config, servers: &[ContentServer]) -> Result<KVec<DestInfo>> {
+    let mut dests = KVec::with_capacity(config.servers.len(), GFP_KERNEL)?;
+    for (i, s) in config.servers.iter().enumerate() {
+        let mut dest = DestInfo::v4(s.addr.ip, s.addr.port, i32::try_from(s.weight).unwrap_or(i32::MAX));
+        if let Some(load) = servers.get(i) {
+            dest.active = load.conns;
+            dest.overloaded = !load.up;
+        }
+        dests.push(dest, GFP_KERNEL)?;
+    }
+    Ok(dests)
+}
+
+/// Tells the schedulers that keep a position over the server list
+/// (`wrr`) that `config` replaced it.
+pub(crate) fn servers_changed(config: &Config, shared: &Shared) -> Result {
+    let dests = dest_infos(config, &[])?;
+    shared.wrr.lock().dests_changed(&dests);
+    Ok(())
 }
 
 /// Seconds a target's server(s) are remembered unused (upstream's
@@ -122,14 +150,12 @@ pub(crate) fn schedule(
             (0..n).map(|step| (start + step) % n).find(|&i| usable(i))
         }
         SchedKind::Lc | SchedKind::Wlc => sched_content::least_loaded(0..servers.len(), servers),
+        SchedKind::Wrr => {
+            let dests = dest_infos(config, servers)?;
+            shared.wrr.lock().schedule(&dests)
+        }
         SchedKind::Lblc | SchedKind::Lblcr => {
-            let mut dests = KVec::with_capacity(servers.len(), GFP_KERNEL)?;
-            for (s, c) in config.servers.iter().zip(servers) {
-                let weight = if c.up { i32::try_from(c.weight).unwrap_or(i32::MAX) } else { 0 };
-                let mut dest = DestInfo::v4(s.addr.ip, s.addr.port, weight);
-                dest.active = c.conns;
-                dests.push(dest, GFP_KERNEL)?;
-            }
+            let dests = dest_infos(config, servers)?;
             let key = locality_key(target, &shared.hash_key);
             let mut cache = shared.locality.lock();
             if config.sched == SchedKind::Lblc {

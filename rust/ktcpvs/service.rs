@@ -9,6 +9,7 @@ use crate::kbind::tcp::{Addr, TcpListener};
 use crate::regex::Regex;
 use crate::sched::SchedKind;
 use crate::sched_lblc::{Entry as LocalityEntry, CACHE_SLOTS};
+use crate::sched_wrr::WrrState;
 use crate::tcpvs_proto::defaults;
 use crate::worker::Worker;
 use crate::kbind::timer;
@@ -180,6 +181,9 @@ pub(crate) struct Shared {
     pub(crate) maxclients: AtomicU32,
     /// Round-robin position.
     pub(crate) rr_next: AtomicUsize,
+    /// Weighted round-robin position.
+    #[pin]
+    pub(crate) wrr: SpinLock<WrrState>,
     /// `lblc`/`lblcr`: the server(s) of each target seen, by index in
     /// [`Config::servers`] (emptied when the servers change).
     #[pin]
@@ -233,6 +237,7 @@ impl Service {
                 clients: AtomicU32::new(0),
                 maxclients: AtomicU32::new(pool.maxclients),
                 rr_next: AtomicUsize::new(0),
+                wrr <- kernel::new_spinlock!(WrrState::new(&[]), "ktcpvs_wrr"),
                 locality <- kernel::new_spinlock!(locality, "ktcpvs_locality"),
                 hash_key: [crate::kbind::random_u64(), crate::kbind::random_u64()],
             }),
@@ -290,9 +295,10 @@ impl Service {
             }
         }
         let config = Arc::new(Config { sched: self.sched, servers, rules }, GFP_KERNEL)?;
-        *self.shared.config.lock() = config;
+        *self.shared.config.lock() = config.clone();
         // Entries name servers by index, which an edit may change.
         self.shared.locality.lock().iter_mut().for_each(|e| *e = LocalityEntry::EMPTY);
+        crate::sched::servers_changed(&config, &self.shared)?;
         self.shared.maxclients.store(self.pool.maxclients, Ordering::Relaxed);
         Ok(())
     }
