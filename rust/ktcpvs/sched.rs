@@ -83,15 +83,19 @@ impl SchedScratch {
 }
 
 /// The servers as IPVS's schedulers see them, with the loads of
-/// `servers` (idle and up where it has none); one that is down counts as
-/// overloaded (passed over, its weight kept).
+/// `servers` (idle and up where it has none); one that is down has
+/// weight 0 and counts as overloaded, so that none of them picks it
+/// (`lblc` keeps a target's server while its weight is positive).
 fn dest_infos(config: &Config, servers: &[ContentServer]) -> Result<KVec<DestInfo>> {
     let mut dests = KVec::with_capacity(config.servers.len(), GFP_KERNEL)?;
     for (i, s) in config.servers.iter().enumerate() {
         let mut dest = DestInfo::v4(s.addr.ip, s.addr.port, i32::try_from(s.weight).unwrap_or(i32::MAX));
         if let Some(load) = servers.get(i) {
             dest.active = load.conns;
-            dest.overloaded = !load.up;
+            if !load.up {
+                dest.weight = 0;
+                dest.overloaded = true;
+            }
         }
         dests.push(dest, GFP_KERNEL)?;
     }
