@@ -22,10 +22,13 @@ use kernel::sync::Arc;
 
 /// Bytes buffered each way.
 const PIPE_SIZE: usize = 16384;
-/// Seconds a client may take to send a request head, and an idle
-/// keep-alive client may wait between requests (nginx's default
+/// Seconds a client may take to send a request head (nginx's default
 /// `client_header_timeout`).
 const CLIENT_TIMEOUT: u32 = 60;
+/// Seconds more a client that has sent nothing yet may wait: a new
+/// connection, or a keep-alive one between requests. Idle connections
+/// cost a slot only; a busy client may be slow to write its request.
+const IDLE_EXTRA: u32 = 60;
 /// Seconds a refused client is read from before its connection closes.
 const LINGER: u32 = 2;
 /// Longest method kept (for the response's framing and retries).
@@ -300,16 +303,18 @@ impl<'e> Session<'e> {
 
     /// Called about once a second: a client that has not sent a whole
     /// request head in time is answered 408 (slow clients cannot hold
-    /// connections for ever); an idle keep-alive client is closed.
+    /// connections for ever); one idle for longer is closed.
     pub(crate) fn check_timeout(&mut self) -> Step {
         let waiting = matches!(self.phase, Phase::Request | Phase::Lingering);
-        if !waiting || (timer::jiffies().wrapping_sub(self.deadline) as i32) < 0 {
+        let idle = self.phase == Phase::Request && self.up.is_empty();
+        let extra = if idle { IDLE_EXTRA.saturating_mul(timer::hz() as u32) } else { 0 };
+        if !waiting || (timer::jiffies().wrapping_sub(self.deadline.wrapping_add(extra)) as i32) < 0 {
             return Step::Open;
         }
         if self.phase == Phase::Lingering {
             return Step::Done;
         }
-        if self.up.is_empty() {
+        if idle {
             self.client.shutdown_write();
             return Step::Done;
         }
