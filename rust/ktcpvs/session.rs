@@ -77,6 +77,34 @@ impl Pipe {
         self.end += n;
     }
 
+    /// Reads from `from` into the room left, if any: whether bytes came
+    /// (`*eof` is set at the end of the stream).
+    fn read_from(&mut self, from: &TcpStream, eof: &mut bool) -> Result<bool> {
+        if self.room().is_empty() {
+            return Ok(false);
+        }
+        match from.recv(self.room())? {
+            Some(0) => *eof = true,
+            Some(n) => {
+                self.filled(n);
+                return Ok(true);
+            }
+            None => {}
+        }
+        Ok(false)
+    }
+
+    /// Sends up to `len` of the unsent bytes to `to`: how many went
+    /// (they stay kept if `keep`).
+    fn write_to(&mut self, to: &TcpStream, len: usize, keep: bool) -> Result<usize> {
+        if len == 0 {
+            return Ok(0);
+        }
+        let n = to.send(&self.data()[..len], false)?.unwrap_or(0);
+        self.sent(n, keep);
+        Ok(n)
+    }
+
     /// `n` bytes were sent; they stay kept if `keep`.
     fn sent(&mut self, n: usize, keep: bool) {
         self.start += n;
@@ -322,13 +350,7 @@ impl<'e> Session<'e> {
     }
 
     fn read_request(&mut self, cx: &mut Context<'_, 'e>) -> Result<Step> {
-        while !self.client_eof && !self.up.is_full() {
-            match self.client.recv(self.up.room())? {
-                None => break,
-                Some(0) => self.client_eof = true,
-                Some(n) => self.up.filled(n),
-            }
-        }
+        while !self.client_eof && !self.up.is_full() && self.up.read_from(&self.client, &mut self.client_eof)? {}
         let request = match http::parse_head(self.up.data(), &Limits::DEFAULT) {
             Parsed::Partial if self.up.is_full() => return self.refuse(Refusal::HeadTooLarge as u16),
             // A client that closes between requests is done; one that
@@ -461,16 +483,7 @@ impl<'e> Session<'e> {
                 request.replayable = false;
                 self.up.forget();
             }
-            if !self.up.room().is_empty() {
-                match self.client.recv(self.up.room())? {
-                    Some(0) => self.client_eof = true,
-                    Some(n) => {
-                        self.up.filled(n);
-                        moved = true;
-                    }
-                    None => {}
-                }
-            }
+            moved |= self.up.read_from(&self.client, &mut self.client_eof)?;
         }
         if !request.body.done() {
             let unread = &self.up.data()[request.ready..];
@@ -479,13 +492,11 @@ impl<'e> Session<'e> {
         if request.ready > 0 && !self.server_eof {
             // A server that fails is handled as one that closed (see
             // `server_closed`): its error is no reason to reset the client.
-            match server.send(&self.up.data()[..request.ready], false) {
-                Ok(Some(n)) => {
-                    self.up.sent(n, request.replayable);
+            match self.up.write_to(server, request.ready, request.replayable) {
+                Ok(n) => {
                     request.ready -= n;
                     moved |= n > 0;
                 }
-                Ok(None) => {}
                 Err(_) => self.server_eof = true,
             }
         }
@@ -494,17 +505,16 @@ impl<'e> Session<'e> {
             return Err(EIO);
         }
         // Server to client.
-        if !self.server_eof && !self.down.room().is_empty() {
-            match server.recv(self.down.room()) {
-                Ok(Some(0)) | Err(_) => self.server_eof = true,
-                Ok(Some(n)) => {
-                    self.down.filled(n);
+        if !self.server_eof {
+            match self.down.read_from(server, &mut self.server_eof) {
+                Ok(true) => {
                     moved = true;
                     // The server answered: the request is its now.
                     request.replayable = false;
                     self.up.forget();
                 }
-                Ok(None) => {}
+                Ok(false) => {}
+                Err(_) => self.server_eof = true,
             }
         }
         if self.response.is_none() && !self.down.is_empty() {
@@ -526,11 +536,9 @@ impl<'e> Session<'e> {
                 response.ready += response.body.take(unread).map_err(|_| EIO)?;
             }
             if response.ready > 0 {
-                if let Some(n) = self.client.send(&self.down.data()[..response.ready], false)? {
-                    self.down.sent(n, false);
-                    response.ready -= n;
-                    moved |= n > 0;
-                }
+                let n = self.down.write_to(&self.client, response.ready, false)?;
+                response.ready -= n;
+                moved |= n > 0;
             }
         }
         Ok(moved)
@@ -605,42 +613,18 @@ impl<'e> Session<'e> {
         let Some(server) = &self.server else { return Ok(Step::Done) };
         loop {
             let mut moved = false;
-            if !self.client_eof && !self.up.room().is_empty() {
-                match self.client.recv(self.up.room())? {
-                    Some(0) => self.client_eof = true,
-                    Some(n) => {
-                        self.up.filled(n);
-                        moved = true;
-                    }
-                    None => {}
-                }
+            if !self.client_eof {
+                moved |= self.up.read_from(&self.client, &mut self.client_eof)?;
             }
-            if !self.up.is_empty() {
-                if let Some(n) = server.send(self.up.data(), false)? {
-                    self.up.sent(n, false);
-                    moved |= n > 0;
-                }
-            }
+            moved |= self.up.write_to(server, self.up.data().len(), false)? > 0;
             if self.client_eof && self.up.is_empty() && !self.server_shut {
                 server.shutdown_write();
                 self.server_shut = true;
             }
-            if !self.server_eof && !self.down.room().is_empty() {
-                match server.recv(self.down.room())? {
-                    Some(0) => self.server_eof = true,
-                    Some(n) => {
-                        self.down.filled(n);
-                        moved = true;
-                    }
-                    None => {}
-                }
+            if !self.server_eof {
+                moved |= self.down.read_from(server, &mut self.server_eof)?;
             }
-            if !self.down.is_empty() {
-                if let Some(n) = self.client.send(self.down.data(), false)? {
-                    self.down.sent(n, false);
-                    moved |= n > 0;
-                }
-            }
+            moved |= self.down.write_to(&self.client, self.down.data().len(), false)? > 0;
             if self.server_eof && self.down.is_empty() {
                 self.client.shutdown_write();
                 return Ok(Step::Done);
