@@ -57,11 +57,19 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 kmemleak=/sys/kernel/debug/kmemleak
 [ -w "$kmemleak" ] && echo clear > "$kmemleak"
 
-if [ ${#argv[@]} -gt 0 ]; then
-	tests=()
-	for t in "${argv[@]}"; do tests+=("$repo/tests/${t%.sh}.sh"); done
+# The tests: those named, or all; or, with "--queue DIR", those of
+# DIR/order that no other guest has taken yet. A guest takes a test by
+# creating DIR/taken/NAME: mkdir on the host's file system succeeds for
+# one guest only.
+queue=
+if [ "${argv[0]:-}" = --queue ]; then
+	queue=${argv[1]}
+	mapfile -t tests < "$queue/order"
+elif [ ${#argv[@]} -gt 0 ]; then
+	tests=("${argv[@]%.sh}")
 else
-	tests=("$repo"/tests/[0-9]*.sh)
+	tests=()
+	for t in "$repo"/tests/[0-9]*.sh; do tests+=("$(basename "$t" .sh)"); done
 fi
 
 # What the kernel prints when something is wrong.
@@ -70,8 +78,9 @@ bad='WARNING:|BUG:|Oops|KASAN|UBSAN|general protection|possible circular locking
 passed=0 failed=0 skipped=0
 logs=/tmp/lvs-test-logs
 mkdir -p "$logs"
-for t in "${tests[@]}"; do
-	name=$(basename "$t" .sh)
+for name in "${tests[@]}"; do
+	[ -z "$queue" ] || mkdir "$queue/taken/$name" 2>/dev/null || continue
+	t=$repo/tests/$name.sh
 	dmesg -C
 	start=$(date +%s)
 	# 30 minutes: the 200,000-connection test alone took 13 on a slow

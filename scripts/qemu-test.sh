@@ -4,6 +4,9 @@
 #   scripts/qemu-test.sh [--ipvs rust|c] [TEST...]
 #       run the scenario tests (tests/*.sh, or the ones named) in the
 #       guest; PASS/FAIL per test, then "N passed, N failed"
+#   scripts/qemu-test.sh [--ipvs rust|c] --queue DIR
+#       run the tests listed in DIR/order that no other guest sharing
+#       DIR has taken (see guest.sh)
 #   scripts/qemu-test.sh run [--ipvs rust|c] -- CMD...
 #       run CMD in the guest, our modules (or C IPVS) loadable by
 #       modprobe, the host's file system visible; exit with CMD's status
@@ -22,6 +25,11 @@ if [ "${1:-}" = --ipvs ]; then
 	shift 2
 fi
 case "$ipvs" in rust|c) ;; *) echo "qemu-test: --ipvs takes rust or c" >&2; exit 2 ;; esac
+rwdirs=()
+if [ "$mode" = test ] && [ "${1:-}" = --queue ]; then
+	[ -d "${2:-}/taken" ] || { echo "qemu-test: --queue needs a directory with taken/ in it" >&2; exit 2; }
+	rwdirs=(--rwdir "$2")
+fi
 if [ "$mode" = run ]; then
 	[ "${1:-}" = -- ] && shift
 	[ $# -gt 0 ] || { echo "qemu-test: run needs a command" >&2; exit 2; }
@@ -46,7 +54,7 @@ append="panic_on_oops=0 loglevel=4"
 
 # Through a pipe: qemu reopens a regular-file stdout/stderr (O_TRUNC),
 # which would wipe whatever the caller had logged before.
-vng --run "$kdir" --disable-kvm --cpus 2 --memory 3G --rwdir "$shared" \
+vng --run "$kdir" --disable-kvm --cpus 2 --memory 3G --rwdir "$shared" "${rwdirs[@]}" \
 	--append "$append" \
 	--exec "bash $repo/scripts/guest.sh $mode $ipvs $shared" </dev/null 2>&1 | cat || true
 

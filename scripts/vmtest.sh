@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Every scenario test against our modules and against C IPVS, in two
-# guests at once: the tests spend much of their time waiting (timeouts,
-# servers starting, the emulated network), which the other guest fills.
-# Our run, with the kernel's checkers on, takes the longest: once the C
-# guest is done, a second guest of ours takes over the tests in LATE
-# (when no tests are named). Prints each run's report when all are done,
-# then compares what test 06 recorded in both guests; fails if any failed.
+# Every scenario test against our modules and against C IPVS. Two
+# workers, one per core, each boot guests in turn: the first starts
+# with a guest of ours, the second with one of C IPVS. A guest takes
+# tests from its kind's queue, slowest first, until the queue is empty;
+# its worker then boots a guest of the other kind if that queue still
+# has tests, so neither core idles while the other has work. Our guests
+# run with the kernel's checkers on and take the longest.
+# Prints each guest's report when all are done, then compares what test
+# 06 recorded on both kinds; fails if any failed.
 #
 #   scripts/vmtest.sh [TEST...]
 set -uo pipefail
@@ -16,47 +18,72 @@ kdir=$("$repo/scripts/build-kernel.sh" --kdir)
 logs=$(mktemp -d /tmp/lvs-vmtest.XXXXXX)
 trap 'rm -rf "$logs"' EXIT
 
-# Tests of ours the second guest runs, when all run: the schedulers'
-# and the statistics' (about a quarter of our run).
-late=(20-schedulers 21-persistence-fwmark 22-load-schedulers 23-global-server 25-stats)
-early=("$@")
+# The slowest tests, slowest first (measured on ours); the rest follow
+# in name order. Starting the long ones early keeps the end even.
+slow=(06-ipvsadm-change 30-conn-expiry-200k 40-ktcpvs 18-ipv6 10-nat-dr-tcp
+	07-netlink-fuzz 28-sync-sysctls 41-ktcpvs-load 27-sync 05-ipvsadm-list 26-defense)
+order=("$@")
 if [ $# -eq 0 ]; then
+	order=("${slow[@]}")
 	for t in "$repo"/tests/[0-9]*.sh; do
 		t=$(basename "$t" .sh)
-		[[ " ${late[*]} " == *" $t "* ]] || early+=("$t")
+		[[ " ${slow[*]} " == *" $t "* ]] || order+=("$t")
 	done
 fi
+for kind in rust c; do
+	mkdir -p "$logs/queue-$kind/taken" "$logs/results-$kind"
+	printf '%s\n' "${order[@]%.sh}" > "$logs/queue-$kind/order"
+done
 
-mkdir "$logs/results-rust" "$logs/results-c"
-LVS_RESULTS_TO=$logs/results-rust "$repo/scripts/qemu-test.sh" --ipvs rust "${early[@]}" > "$logs/rust" 2>&1 &
-rust=$!
+# queue_left KIND: whether some test of KIND's queue is not taken yet.
+queue_left() {
+	local name
+	while read -r name; do
+		[ -d "$logs/queue-$1/taken/$name" ] || return 0
+	done < "$logs/queue-$1/order"
+	return 1
+}
+
+# guest KIND REPORT: one guest of KIND working on KIND's queue.
+guest() {
+	LVS_RESULTS_TO=$logs/results-$1 "$repo/scripts/qemu-test.sh" --ipvs "$1" \
+		--queue "$logs/queue-$1" > "$logs/$2" 2>&1
+	echo $? > "$logs/$2.status"
+}
+
+# worker FIRST SECOND N: a guest of FIRST, then one of SECOND if needed.
+worker() {
+	guest "$1" "$3-1-$1"
+	queue_left "$2" && guest "$2" "$3-2-$2"
+}
+
+worker rust c 1 &
+first=$!
 # vng prepares the kernel's module tree on its first boot of a new
 # kernel: let the first guest do that alone.
 for _ in $(seq 120); do
 	[ "$kdir/.virtme_mods/lib/modules/0.0.0/modules.dep" -nt "$kdir/modules.order" ] && break
 	sleep 1
 done
-LVS_RESULTS_TO=$logs/results-c "$repo/scripts/qemu-test.sh" --ipvs c "$@" > "$logs/c" 2>&1
-c_status=$?
-rust_late_status=0
-reports=(rust c)
-if [ $# -eq 0 ]; then
-	"$repo/scripts/qemu-test.sh" --ipvs rust "${late[@]}" > "$logs/rust-late" 2>&1
-	rust_late_status=$?
-	reports+=(rust-late)
-fi
-wait "$rust"
-rust_status=$?
+worker c rust 2
+wait "$first"
 
-for report in "${reports[@]}"; do
-	case $report in
-	c) echo "=== C IPVS" ;;
-	rust) echo "=== ours" ;;
-	rust-late) echo "=== ours, second guest" ;;
-	esac
-	cat "$logs/$report"
+declare -A failed=([rust]=0 [c]=0)
+for status in "$logs"/*.status; do
+	report=${status%.status}
+	kind=${report##*-}
+	case $kind in rust) echo "=== ours (guest ${report#$logs/})" ;; c) echo "=== C IPVS (guest ${report#$logs/})" ;; esac
+	cat "$report"
+	[ "$(cat "$status")" = 0 ] || failed[$kind]=1
 done
-[ $rust_late_status = 0 ] || rust_status=1
+# Every test ran on both kinds.
+for kind in rust c; do
+	while read -r name; do
+		[ -d "$logs/queue-$kind/taken/$name" ] && continue
+		echo "vmtest: $name never ran on $kind"
+		failed[$kind]=1
+	done < "$logs/queue-$kind/order"
+done
 
 # Debian's ipvsadm on ours and on C IPVS: the same transcript for every
 # script of test 06 that both guests ran.
@@ -79,5 +106,6 @@ if [ -d "$ours_runs" ] && [ -d "$c_runs" ]; then
 		across_status=1
 	fi
 fi
-echo "vmtest: ours $([ $rust_status = 0 ] && echo passed || echo FAILED), C IPVS $([ $c_status = 0 ] && echo passed || echo FAILED), across $([ $across_status = 0 ] && echo passed || echo FAILED)"
-[ $rust_status = 0 ] && [ $c_status = 0 ] && [ $across_status = 0 ]
+verdict() { [ "$1" = 0 ] && echo passed || echo FAILED; }
+echo "vmtest: ours $(verdict "${failed[rust]}"), C IPVS $(verdict "${failed[c]}"), across $(verdict $across_status)"
+[ "${failed[rust]}" = 0 ] && [ "${failed[c]}" = 0 ] && [ $across_status = 0 ]
