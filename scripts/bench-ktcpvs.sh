@@ -3,9 +3,14 @@
 #
 #   scripts/bench-ktcpvs.sh [--duration SECONDS] [--connections N]
 #                           [--sched rr|wlc] [--startservers N]
+#                           [--kernel release|test]
 #
-# Boots the test kernel with its costliest checks off (kmemleak, lockdep
-# dependency tracking: as bench-ipvs.sh) and, with one client and the
+# Boots the release kernel (scripts/build-kernel.sh with
+# LVS_KERNEL=release: the test kernel without KASAN, lockdep, kmemleak;
+# built once, about 15 minutes, into its own cache directory), with our
+# modules built against it in a copy of the tree; or, with --kernel
+# test, the test kernel with its costliest checks off (kmemleak, lockdep
+# dependency tracking: as bench-ipvs.sh). With one client and the
 # same three nginx real servers (tests/tools/bench_ktcpvs.sh), measures
 # 1 KB and 100 KB objects, each two ways: requests/s over keep-alive
 # connections (wrk) and connections/s, a new connection per request (ab
@@ -27,9 +32,10 @@
 # numbers mean little; the ratio is the point (Documentation/performance.md).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-duration=10 conns=32 sched=rr startservers=2
+duration=10 conns=32 sched=rr startservers=2 kernel=release
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--kernel) kernel=${2:?} ;;
 	--duration) duration=${2:?} ;;
 	--connections) conns=${2:?} ;;
 	--sched) sched=${2:?} ;;
@@ -38,7 +44,18 @@ while [ $# -gt 0 ]; do
 	esac
 	shift 2
 done
-out=$(mktemp) foreign=$(mktemp)
+case $kernel in release|test) ;; *) echo "bench-ktcpvs: --kernel is release or test" >&2; exit 2 ;; esac
+export LVS_KERNEL=$kernel
+out=$(mktemp) foreign=$(mktemp) tree=
+if [ "$kernel" = release ]; then
+	# Modules built against another kernel need their own objects: the
+	# tree as it is (uncommitted changes too), the tools' binaries shared.
+	tree=$(mktemp -d /tmp/lvs-bench-tree.XXXXXX)
+	rsync -a --exclude target --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' --exclude .kdir \
+		"$repo/" "$tree/"
+	ln -s "$repo/tools/target" "$tree/tools/target"
+	make -s -C "$tree" --no-print-directory modules >&2
+fi
 # Other guests share the host's cores, and the numbers would be theirs
 # too: every 10 s, the qemu-system processes that are not ours.
 others() {
@@ -52,13 +69,14 @@ others() {
 [ -z "$(others)" ] || echo "bench-ktcpvs: note: other guests are running: the numbers will be off" >&2
 while sleep 10; do others; done >> "$foreign" 2>/dev/null &
 sampler=$!
-trap 'kill $sampler 2>/dev/null || true; rm -f "$out" "$foreign"' EXIT
+trap 'kill $sampler 2>/dev/null || true; rm -f "$out" "$foreign"; [ -z "$tree" ] || rm -rf "$tree"' EXIT
 status=0
 # Which modules: the commit, and whether rust/ differs from it.
 echo "bench-ktcpvs: $(date -u '+%F %H:%M UTC'), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')$(
 	[ -z "$(git -C "$repo" status --porcelain rust 2>/dev/null)" ] || echo ', rust/ with uncommitted changes')"
-"$repo/scripts/qemu-test.sh" run --ipvs c -- env LVS_IPVS=rust \
-	bash "$repo/tests/tools/bench_ktcpvs.sh" "$duration" "$conns" "$sched" "$startservers" |
+run=${tree:-$repo}
+"$run/scripts/qemu-test.sh" run --ipvs c -- env LVS_IPVS=rust \
+	bash "$run/tests/tools/bench_ktcpvs.sh" "$duration" "$conns" "$sched" "$startservers" |
 	tee "$out" || status=$?
 kill $sampler 2>/dev/null || true
 foreign_pids=$(sort -un "$foreign" | tr '\n' ' ')

@@ -5,6 +5,10 @@
 # hash of scripts/kernel.config, so CI on the same machine reuses a kernel
 # built by an earlier run and a config change builds a fresh one.
 #
+# LVS_KERNEL=release gives the same kernel without the fragment's last
+# block (KASAN, lockdep, kmemleak and the other checkers), as operators
+# run it: for benchmarks. It has its own cache directory.
+#
 #   scripts/build-kernel.sh          build if needed, print the kernel dir
 #   scripts/build-kernel.sh --kdir   print the kernel dir only
 set -euo pipefail
@@ -12,14 +16,25 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KCACHE:-$HOME/.cache/lvs-rust}
 tarball=${KSRC_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
-fragment=$here/kernel.config
 # Debian's rustc-web (it ships rust-src) must win over the rustup toolchain.
 export PATH=/usr/bin:$HOME/.cargo/bin:$PATH
+
+fragment=$(mktemp)
+trap 'rm -f "$fragment"' EXIT
+case ${LVS_KERNEL:-test} in
+test) cp "$here/kernel.config" "$fragment"; flavour= ;;
+release)
+	# tinyconfig's SLUB_TINY (no per-CPU caches) goes too.
+	{ sed '/^## What a kernel developer tests with/,$d' "$here/kernel.config"
+	  echo '# CONFIG_SLUB_TINY is not set'; } > "$fragment"
+	flavour=release- ;;
+*) echo "build-kernel: LVS_KERNEL is test or release" >&2; exit 2 ;;
+esac
 
 srcver=$(dpkg-query -W -f '${Version}' linux-source-6.12 2>/dev/null || echo unknown)
 # Bump the suffix when this script's way of configuring changes.
 key=$(cat "$fragment" <(echo "tinyconfig+merge v1") | sha256sum | cut -c1-12)
-kdir=$cache/linux-$srcver-$key
+kdir=$cache/linux-$flavour$srcver-$key
 
 if [ "${1:-}" = --kdir ]; then
 	echo "$kdir"
@@ -70,8 +85,9 @@ kmake
 kmake modules
 log "kernel built in $(( $(date +%s) - start )) s"
 touch .lvs-built
-# Trees of older keys are dead weight (2 GB or more each).
-for old in "$cache"/linux-*; do
+# Trees of older keys of the same flavour are dead weight (2 GB or more
+# each).
+for old in "$cache"/linux-"$flavour"[0-9]*; do
 	[ "$old" = "$kdir" ] || rm -rf "$old"
 done
 echo "$kdir"

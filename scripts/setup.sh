@@ -10,7 +10,7 @@ debs=(
 	qemu-system-x86 udev					# the guest (vng needs udevd for its I/O ports)
 	libseccomp-dev libcap-ng-dev				# to build virtiofsd
 	iproute2 iputils-ping ipvsadm socat nftables python3 curl	# scenario tools, C IPVS's ipvsadm
-	nginx haproxy wrk apache2-utils				# bench-ktcpvs.sh: backends, HAProxy to compare, load generators
+	nginx haproxy wrk apache2-utils rsync			# bench-ktcpvs.sh: backends, HAProxy to compare, load generators, its tree copy
 )
 bindgen_version=0.73.2
 virtiofsd_version=1.14.0

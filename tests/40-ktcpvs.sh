@@ -2,12 +2,15 @@
 # KTCPVS end to end: a virtual service on the director's VIP, configured
 # by tcpvsadm, relays HTTP to three python servers. Round robin spreads
 # 30 requests 10/10/10, wrr by weight; 1 MB and 10 MB downloads and a
-# 10 MB upload arrive intact; the http scheduler routes by rule, lblc by locality; a malformed request
+# 10 MB upload arrive intact; the http scheduler routes by rule, lblc by
+# locality, wlc to the server with the fewest connections; a malformed request
 # gets 400 without disturbing the service; a real server that refuses
 # connections is taken out with no failed request (the request goes to
 # another server); a config file sets the same service up; stopping and
 # unloading with clients in flight is clean; one keep-alive connection's
-# requests go where each one's rule says. KTCPVS has no C counterpart:
+# requests go where each one's rule says; a server that drops SYNs is
+# passed over after a connect timeout, and one that accepts and stays
+# silent costs its client a 504, not a hang. KTCPVS has no C counterpart:
 # ours only.
 . "$(dirname "$0")/lib.sh"
 only_rust "KTCPVS has no C counterpart"
@@ -40,6 +43,29 @@ for i in 1 2 3; do tv -a -i web -r "10.0.$i.2:80"; done
 tv --start -i web
 wait_port "$CLIENT" "$VIP" 80
 assert_eq "rr: requests per server" "rs1=10 rs2=10 rs3=10 " "$(count 30)"
+
+# Servers that never answer, on a second service: rs1's port 82 drops
+# SYNs, rs2's port 81 accepts and stays silent. Two requests at once,
+# one to each (rr): the first is sent on to rs2 after the switch's 10 s
+# connect timeout; both get 504 after 60 s of rs2's silence. They run
+# while the rest of the test goes on (checked before the config file
+# replaces the table); without the timeouts they would take 2 minutes of
+# SYN retries, or curl's limit.
+on "${RS[1]}" nft add table inet hang
+on "${RS[1]}" nft add chain inet hang input '{ type filter hook input priority 0; }'
+on "${RS[1]}" nft add rule inet hang input tcp dport 82 drop
+on "${RS[2]}" socat TCP-LISTEN:81,fork,reuseaddr SYSTEM:'sleep 600' &
+tv -A -i hang -s rr -l "$VIP:8081"
+tv -a -i hang -r 10.0.1.2:82
+tv -a -i hang -r 10.0.2.2:81
+tv --start -i hang
+wait_port "$CLIENT" "$VIP" 8081
+wait_port "${RS[2]}" 10.0.2.2 81
+silent=()
+for n in 1 2; do
+	on "$CLIENT" curl -s -m 150 -o /dev/null -w '%{http_code} %{time_total}' "http://$VIP:8081/" > "$data/silent$n" &
+	silent+=($!)
+done
 
 # Downloads.
 for blob in blob1m blob10m; do
@@ -99,6 +125,21 @@ second=$(count 4)
 [[ "$second" =~ ^rs[123]=4\ $ && "$second" != "$first" ]] || fail "lblc after quiescing $quiesced: $second"
 tv -e -i web -r "10.0.${quiesced#rs}.2:80" -w 1
 
+# wlc: with a slow download in flight on each of two servers (rs1, then
+# rs2: ties go to the server named first), quick requests all go to the
+# third, the one without a connection.
+tv -E -i web -s wlc
+slow=()
+for n in 1 2; do
+	on "$CLIENT" curl -s -m 120 --limit-rate 50k -o "$data/slow$n" "http://$VIP/blob10m" &
+	slow+=($!)
+	for i in $(seq 100); do [ -s "$data/slow$n" ] && break; sleep 0.1; done
+	[ -s "$data/slow$n" ] || fail "wlc: slow download $n did not start"
+done
+assert_eq "wlc: requests beside two slow downloads" "rs3=3 " "$(count 3)"
+kill "${slow[@]}"
+wait "${slow[@]}" 2>/dev/null || true
+
 # A server that refuses: its requests go elsewhere, none fails.
 tv -E -i web -s rr
 kill "$(on "${RS[3]}" ss -Htlnp 'sport = :80' | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)"
@@ -113,6 +154,14 @@ tv -A -i web -s rr -l "$VIP:81" 2>/dev/null && fail "a second service named web 
 tv -a -i nosuch -r 10.0.1.2:80 2>/dev/null && fail "a server added to a missing service"
 tv --add-rule -i web -p '(' -r 10.0.1.2:80 2>/dev/null && fail "a bad pattern was taken"
 tv -A -i web2 -s nosuch -l "$VIP:82" 2>/dev/null && fail "an unknown scheduler was taken"
+
+# The silent servers' requests (started at the beginning).
+wait "${silent[@]}" || true
+for n in 1 2; do
+	read -r code secs < "$data/silent$n" || true
+	assert_eq "silent server: status" 504 "$code"
+	[ "${secs%.*}" -lt 100 ] || fail "silent server: 504 after $secs s"
+done
 
 # A config file replaces the table (as the original tcpvsadm's -f).
 cat > "$data/web.conf" <<EOF

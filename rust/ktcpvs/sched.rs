@@ -171,13 +171,13 @@ pub(crate) fn schedule(
         SchedKind::Http | SchedKind::Hhttp => {
             let mut rules = KVec::with_capacity(config.rules.len(), GFP_KERNEL)?;
             for set in &config.rules {
-                rules.push(ContentRule { pattern: &set.pattern.regex, servers: &set.servers }, GFP_KERNEL)?;
+                let group = set.match_num as usize;
+                rules.push(ContentRule { pattern: &set.pattern.regex, servers: &set.servers, group }, GFP_KERNEL)?;
             }
             if config.sched == SchedKind::Http {
                 sched_content::http(&rules, target, servers, &mut scratch.regex)
             } else {
-                let group = config.rules.first().map_or(0, |r| r.match_num as usize);
-                sched_content::hhttp(&rules, target, group, servers, &shared.hash_key, &mut scratch.regex)
+                sched_content::hhttp(&rules, target, servers, &shared.hash_key, &mut scratch.regex)
             }
         }
     })

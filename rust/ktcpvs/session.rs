@@ -31,6 +31,14 @@ const CLIENT_TIMEOUT: u32 = 60;
 const IDLE_EXTRA: u32 = 60;
 /// Seconds a refused client is read from before its connection closes.
 const LINGER: u32 = 2;
+/// Seconds a server may take to accept a connection; then it counts as
+/// failed and the request goes to another (a server whose SYNs vanish
+/// would otherwise hold it for the kernel's two minutes of retries).
+const CONNECT_TIMEOUT: u32 = 10;
+/// Seconds a server that owes bytes may stay silent (nginx's
+/// `proxy_read_timeout`): the client then gets 504 if nothing of the
+/// response has reached it, else its connection is reset.
+const SERVER_TIMEOUT: u32 = 60;
 /// Longest method kept (for the response's framing and retries).
 const METHOD_MAX: usize = 16;
 
@@ -280,7 +288,8 @@ pub(crate) struct Session<'e> {
     server_shut: bool,
     request: Option<Request>,
     response: Option<Response>,
-    /// When (jiffies) a client still in [`Phase::Request`] is dropped.
+    /// When (jiffies) the side the session waits for has taken too
+    /// long: the client's head, the server's accept or its next bytes.
     deadline: u32,
 }
 
@@ -301,7 +310,7 @@ impl<'e> Session<'e> {
             server_shut: false,
             request: None,
             response: None,
-            deadline: client_deadline(),
+            deadline: deadline_in(CLIENT_TIMEOUT),
         })
     }
 
@@ -320,33 +329,44 @@ impl<'e> Session<'e> {
             match result {
                 // A response ended: the next request may be buffered.
                 Ok(Step::Open) if self.phase != phase => continue,
-                Ok(step) => return step,
-                Err(_) => {
-                    self.client.set_abort_on_close();
-                    return Step::Done;
-                }
+                result => return self.settle(result),
             }
         }
     }
 
+    /// A step's outcome: an error resets the client's connection.
+    fn settle(&mut self, result: Result<Step>) -> Step {
+        result.unwrap_or_else(|_| {
+            self.client.set_abort_on_close();
+            Step::Done
+        })
+    }
+
     /// Called about once a second: a client that has not sent a whole
     /// request head in time is answered 408 (slow clients cannot hold
-    /// connections for ever); one idle for longer is closed.
-    pub(crate) fn check_timeout(&mut self) -> Step {
-        let waiting = matches!(self.phase, Phase::Request | Phase::Lingering);
+    /// connections for ever), one idle for longer is closed; a server
+    /// that does not accept in time is counted failed and another tried,
+    /// one silent for too long while it owes a response gets a 504.
+    /// Tunnels have no timeout: their silence may be the protocol's.
+    pub(crate) fn check_timeout(&mut self, cx: &mut Context<'_, 'e>) -> Step {
         let idle = self.phase == Phase::Request && self.up.is_empty();
-        let extra = if idle { IDLE_EXTRA.saturating_mul(timer::hz() as u32) } else { 0 };
-        if !waiting || (timer::jiffies().wrapping_sub(self.deadline.wrapping_add(extra)) as i32) < 0 {
+        let extra = if idle { IDLE_EXTRA } else { 0 };
+        if self.phase == Phase::Tunnel || !passed(self.deadline.wrapping_add(seconds(extra))) {
             return Step::Open;
         }
-        if self.phase == Phase::Lingering {
-            return Step::Done;
-        }
-        if idle {
-            self.client.shutdown_write();
-            return Step::Done;
-        }
-        self.refuse(408).unwrap_or(Step::Done)
+        let result = match self.phase {
+            Phase::Request if idle => {
+                self.client.shutdown_write();
+                Ok(Step::Done)
+            }
+            Phase::Request => self.refuse(408),
+            Phase::Connecting => self.connect_failed(cx),
+            Phase::Exchange => self.exchange_timed_out(),
+            // A client that does not read its error response.
+            Phase::Refusing => Err(EIO),
+            Phase::Tunnel | Phase::Lingering => Ok(Step::Done),
+        };
+        self.settle(result)
     }
 
     fn read_request(&mut self, cx: &mut Context<'_, 'e>) -> Result<Step> {
@@ -421,9 +441,11 @@ impl<'e> Session<'e> {
             self.server_shut = false;
             if reused {
                 self.phase = Phase::Exchange;
+                self.deadline = deadline_in(SERVER_TIMEOUT);
                 return self.exchange(cx);
             }
             self.phase = Phase::Connecting;
+            self.deadline = deadline_in(CONNECT_TIMEOUT);
             return self.connecting(cx);
         }
         self.refuse(503)
@@ -436,17 +458,44 @@ impl<'e> Session<'e> {
             Ok(true) => {
                 chosen.load.answered();
                 self.phase = Phase::Exchange;
+                self.deadline = deadline_in(SERVER_TIMEOUT);
                 self.exchange(cx)
             }
-            Err(_) => {
-                chosen.load.failed();
-                self.drop_server();
-                if let Some(request) = &mut self.request {
-                    request.attempts += 1;
-                }
-                self.dispatch(cx)
-            }
+            Err(_) => self.connect_failed(cx),
         }
+    }
+
+    /// The connection to the chosen server failed or timed out: it is
+    /// backed off and the request, of which nothing was sent, goes to
+    /// another.
+    fn connect_failed(&mut self, cx: &mut Context<'_, 'e>) -> Result<Step> {
+        if let Some(chosen) = &self.chosen {
+            chosen.load.failed();
+        }
+        self.drop_server();
+        if let Some(request) = &mut self.request {
+            request.attempts += 1;
+        }
+        self.dispatch(cx)
+    }
+
+    /// Nothing moved for [`SERVER_TIMEOUT`] while a response was owed.
+    fn exchange_timed_out(&mut self) -> Result<Step> {
+        let Some(request) = &self.request else { return Err(EIO) };
+        if self.response.is_some() || !self.down.is_empty() {
+            // Part of the response may have reached the client: only a
+            // reset tells it the response is cut.
+            return Err(EIO);
+        }
+        if request.ready == 0 && !request.sent() {
+            // The server has all the client sent; the client stopped
+            // mid-body.
+            return self.refuse(408);
+        }
+        if let Some(chosen) = &self.chosen {
+            chosen.load.failed();
+        }
+        self.refuse(504)
     }
 
     fn drop_server(&mut self) {
@@ -468,6 +517,7 @@ impl<'e> Session<'e> {
             if !moved {
                 return Ok(Step::Open);
             }
+            self.deadline = deadline_in(SERVER_TIMEOUT);
         }
     }
 
@@ -575,7 +625,7 @@ impl<'e> Session<'e> {
             return Ok(Some(Step::Done));
         }
         self.phase = Phase::Request;
-        self.deadline = client_deadline();
+        self.deadline = deadline_in(CLIENT_TIMEOUT);
         Ok(Some(Step::Open))
     }
 
@@ -643,6 +693,7 @@ impl<'e> Session<'e> {
             431 => "Request Header Fields Too Large",
             501 => "Not Implemented",
             502 => "Bad Gateway",
+            504 => "Gateway Timeout",
             505 => "HTTP Version Not Supported",
             _ => "Service Unavailable",
         };
@@ -656,6 +707,7 @@ impl<'e> Session<'e> {
         self.drop_server();
         self.down.set(&head[..len]);
         self.phase = Phase::Refusing;
+        self.deadline = deadline_in(CLIENT_TIMEOUT);
         self.refusing()
     }
 
@@ -668,7 +720,7 @@ impl<'e> Session<'e> {
         }
         self.client.shutdown_write();
         self.phase = Phase::Lingering;
-        self.deadline = timer::jiffies().wrapping_add(LINGER.saturating_mul(timer::hz() as u32));
+        self.deadline = deadline_in(LINGER);
         self.lingering()
     }
 
@@ -684,9 +736,19 @@ impl<'e> Session<'e> {
     }
 }
 
-/// The deadline of a client from now.
-fn client_deadline() -> u32 {
-    timer::jiffies().wrapping_add(CLIENT_TIMEOUT.saturating_mul(timer::hz() as u32))
+/// `secs` seconds in jiffies.
+fn seconds(secs: u32) -> u32 {
+    secs.saturating_mul(timer::hz() as u32)
+}
+
+/// The jiffies `secs` seconds from now.
+fn deadline_in(secs: u32) -> u32 {
+    timer::jiffies().wrapping_add(seconds(secs))
+}
+
+/// Whether the jiffies `deadline` has passed.
+fn passed(deadline: u32) -> bool {
+    (timer::jiffies().wrapping_sub(deadline) as i32) >= 0
 }
 
 /// `core::fmt` into a byte buffer, cut at its end.

@@ -76,8 +76,10 @@ impl Worker {
                 last_sweep = now;
                 idle.sweep();
                 let mut closed = false;
+                let mut cx =
+                    Context { net: self.net, shared: &self.shared, events: &events, scratch: &mut scratch, idle: &mut idle };
                 for slot in sessions.iter_mut() {
-                    if slot.as_mut().is_some_and(|s| s.check_timeout() == Step::Done) {
+                    if slot.as_mut().is_some_and(|s| s.check_timeout(&mut cx) == Step::Done) {
                         *slot = None;
                         closed = true;
                     }

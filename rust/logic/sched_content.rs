@@ -27,14 +27,17 @@ impl Server {
     }
 }
 
-/// One rule (`--add-rule -p PATTERN -r SERVER`, several servers for one
-/// pattern allowed): requests whose target `pattern` matches go to one of
-/// `servers` (indices into the service's servers).
+/// One rule (`--add-rule -p PATTERN -r SERVER [-m GROUP]`, several
+/// servers for one pattern allowed): requests whose target `pattern`
+/// matches go to one of `servers` (indices into the service's servers).
 pub struct Rule<'a> {
     /// The compiled pattern.
     pub pattern: &'a Regex,
     /// The servers it names.
     pub servers: &'a [usize],
+    /// For `hhttp`: the group of `pattern` whose text is hashed (0: the
+    /// whole match).
+    pub group: usize,
 }
 
 /// `http`: the server for a request for `target`: the first rule, in
@@ -49,19 +52,12 @@ pub fn http(rules: &[Rule<'_>], target: &[u8], servers: &[Server], scratch: &mut
 }
 
 /// `hhttp`: the server for a request for `target`: the first matching
-/// rule with a usable server; the part of the target that group `group`
-/// of its pattern took (the whole match if the group took none) hashed
-/// onto the rule's servers, passing over unusable ones in order.
-pub fn hhttp(
-    rules: &[Rule<'_>],
-    target: &[u8],
-    group: usize,
-    servers: &[Server],
-    key: &SipKey,
-    scratch: &mut Scratch,
-) -> Option<usize> {
+/// rule with a usable server; the part of the target that the rule's
+/// group took (the whole match if the group took none) hashed onto the
+/// rule's servers, passing over unusable ones in order.
+pub fn hhttp(rules: &[Rule<'_>], target: &[u8], servers: &[Server], key: &SipKey, scratch: &mut Scratch) -> Option<usize> {
     rules.iter().find_map(|rule| {
-        let m = rule.pattern.find(target, group, scratch)?;
+        let m = rule.pattern.find(target, rule.group, scratch)?;
         let (from, to) = m.group.unwrap_or((m.start, m.end));
         let n = rule.servers.len();
         if n == 0 {
@@ -105,9 +101,9 @@ mod tests {
     fn rules_in_order_then_the_default() {
         let (images, cgi, any) = (re("^/images/"), re("^/cgi-bin/"), re(".*"));
         let rules = [
-            Rule { pattern: &images, servers: &[0] },
-            Rule { pattern: &cgi, servers: &[1, 2] },
-            Rule { pattern: &any, servers: &[3] },
+            Rule { pattern: &images, servers: &[0], group: 0 },
+            Rule { pattern: &cgi, servers: &[1, 2], group: 0 },
+            Rule { pattern: &any, servers: &[3], group: 0 },
         ];
         let mut servers = [UP; 4];
         servers[1].conns = 5;
@@ -137,22 +133,46 @@ mod tests {
     #[test]
     fn hashing_sends_the_same_content_to_the_same_server() {
         let pattern = re("^/([^/]+)/");
-        let rules = [Rule { pattern: &pattern, servers: &[0, 1, 2, 3] }];
+        let rules = [Rule { pattern: &pattern, servers: &[0, 1, 2, 3], group: 1 }];
         let mut servers = [UP; 4];
         let key: SipKey = [1, 2];
         let mut scratch = Box::new(Scratch::new());
-        let a = hhttp(&rules, b"/videos/1.mp4", 1, &servers, &key, &mut scratch).unwrap();
-        assert_eq!(hhttp(&rules, b"/videos/2.mp4", 1, &servers, &key, &mut scratch), Some(a));
+        let a = hhttp(&rules, b"/videos/1.mp4", &servers, &key, &mut scratch).unwrap();
+        assert_eq!(hhttp(&rules, b"/videos/2.mp4", &servers, &key, &mut scratch), Some(a));
         // Spread: eight directories do not all land on one server.
         let mut used = [false; 4];
         for dir in ["a", "b", "c", "d", "e", "f", "g", "h"] {
             let t = std::format!("/{dir}/x");
-            used[hhttp(&rules, t.as_bytes(), 1, &servers, &key, &mut scratch).unwrap()] = true;
+            used[hhttp(&rules, t.as_bytes(), &servers, &key, &mut scratch).unwrap()] = true;
         }
         assert!(used.iter().filter(|&&u| u).count() > 1);
         // A server that is down: the next one in the rule takes its share.
         servers[a].up = false;
-        assert_eq!(hhttp(&rules, b"/videos/1.mp4", 1, &servers, &key, &mut scratch), Some(rules[0].servers[(a + 1) % 4]));
-        assert_eq!(hhttp(&rules, b"nomatch", 1, &servers, &key, &mut scratch), None);
+        assert_eq!(hhttp(&rules, b"/videos/1.mp4", &servers, &key, &mut scratch), Some(rules[0].servers[(a + 1) % 4]));
+        assert_eq!(hhttp(&rules, b"nomatch", &servers, &key, &mut scratch), None);
+    }
+
+    #[test]
+    fn each_rule_hashes_its_own_group() {
+        // /u/NAME/... by the user (group 1), /s/KIND/ID by the id (group 2).
+        let users = re("^/u/([^/]+)/");
+        let stores = re("^/s/([^/]+)/([^/]+)");
+        let rules = [
+            Rule { pattern: &users, servers: &[0, 1, 2, 3], group: 1 },
+            Rule { pattern: &stores, servers: &[0, 1, 2, 3], group: 2 },
+        ];
+        let servers = [UP; 4];
+        let key: SipKey = [3, 4];
+        let mut scratch = Box::new(Scratch::new());
+        let mut pick = |t: &str| hhttp(&rules, t.as_bytes(), &servers, &key, &mut scratch).unwrap();
+        // The same user's pages meet; the same id under any kind meets.
+        assert_eq!(pick("/u/ann/a"), pick("/u/ann/b"));
+        for id in ["1", "2", "3", "4", "5", "6", "7", "8"] {
+            assert_eq!(pick(&std::format!("/s/img/{id}")), pick(&std::format!("/s/doc/{id}")));
+        }
+        // Ids under one kind spread (hashing group 1, the kind, would put
+        // them all on one server).
+        let ids: std::vec::Vec<usize> = (1..=8).map(|i| pick(&std::format!("/s/img/{i}"))).collect();
+        assert!(ids.iter().any(|&s| s != ids[0]));
     }
 }
