@@ -70,43 +70,63 @@ impl SchedKind {
     }
 }
 
-/// A thread's working memory for scheduling: the regex matcher's.
+/// A thread's working memory for scheduling: the regex matcher's, and
+/// the snapshots of the servers' loads, kept from request to request
+/// (grown to the largest service seen) so that scheduling allocates
+/// nothing.
 pub(crate) struct SchedScratch {
     regex: KBox<Scratch>,
+    loads: KVec<ContentServer>,
+    dests: KVec<DestInfo>,
 }
 
 impl SchedScratch {
     /// Working memory (large: on the heap).
     pub(crate) fn new() -> Result<Self> {
-        Ok(Self { regex: new_scratch()? })
+        Ok(Self { regex: new_scratch()?, loads: KVec::new(), dests: KVec::new() })
     }
 }
 
+/// `items` written over the front of `buf`, grown to hold them if it
+/// must; the part written.
+fn fill<T: Copy>(buf: &mut KVec<T>, items: impl ExactSizeIterator<Item = T>, blank: T) -> Result<&[T]> {
+    let n = items.len();
+    if buf.len() < n {
+        *buf = KVec::from_elem(blank, n, GFP_KERNEL)?;
+    }
+    let front = &mut buf[..n];
+    for (slot, item) in front.iter_mut().zip(items) {
+        *slot = item;
+    }
+    Ok(front)
+}
+
 /// The servers as IPVS's schedulers see them, with the loads of
-/// `servers` (idle and up where it has none); one that is down has
-/// weight 0 and counts as overloaded, so that none of them picks it
-/// (`lblc` keeps a target's server while its weight is positive).
-fn dest_infos(config: &Config, servers: &[ContentServer]) -> Result<KVec<DestInfo>> {
-    let mut dests = KVec::with_capacity(config.servers.len(), GFP_KERNEL)?;
-    for (i, s) in config.servers.iter().enumerate() {
+/// `loads` (idle and up where it has none), written into `buf`; one that
+/// is down has weight 0 and counts as overloaded, so that none of them
+/// picks it (`lblc` keeps a target's server while its weight is
+/// positive).
+fn dest_infos<'b>(config: &Config, loads: &[ContentServer], buf: &'b mut KVec<DestInfo>) -> Result<&'b [DestInfo]> {
+    let dests = config.servers.iter().enumerate().map(|(i, s)| {
         let mut dest = DestInfo::v4(s.addr.ip, s.addr.port, i32::try_from(s.weight).unwrap_or(i32::MAX));
-        if let Some(load) = servers.get(i) {
+        if let Some(load) = loads.get(i) {
             dest.active = load.conns;
             if !load.up {
                 dest.weight = 0;
                 dest.overloaded = true;
             }
         }
-        dests.push(dest, GFP_KERNEL)?;
-    }
-    Ok(dests)
+        dest
+    });
+    fill(buf, dests, DestInfo::v4([0; 4], 0, 0))
 }
 
 /// Tells the schedulers that keep a position over the server list
 /// (`wrr`) that `config` replaced it.
 pub(crate) fn servers_changed(config: &Config, shared: &Shared) -> Result {
-    let dests = dest_infos(config, &[])?;
-    shared.wrr.lock().dests_changed(&dests);
+    let mut buf = KVec::new();
+    let dests = dest_infos(config, &[], &mut buf)?;
+    shared.wrr.lock().dests_changed(dests);
     Ok(())
 }
 
@@ -138,14 +158,13 @@ pub(crate) fn schedule(
     despite_backoff: bool,
     scratch: &mut SchedScratch,
 ) -> Result<Option<usize>> {
-    let mut servers = KVec::with_capacity(config.servers.len(), GFP_KERNEL)?;
-    for s in &config.servers {
+    let SchedScratch { regex, loads, dests } = scratch;
+    let servers = config.servers.iter().map(|s| {
         let weight = if config.sched == SchedKind::Lc { u32::from(s.weight > 0) } else { s.weight };
         let up = despite_backoff || s.load.up();
-        let server = ContentServer { weight, conns: s.load.conns.load(Ordering::Relaxed), up };
-        servers.push(server, GFP_KERNEL)?;
-    }
-    let servers = &servers[..];
+        ContentServer { weight, conns: s.load.conns.load(Ordering::Relaxed), up }
+    });
+    let servers = fill(loads, servers, ContentServer { weight: 0, conns: 0, up: false })?;
     let usable = |i: usize| servers[i].up && servers[i].weight > 0;
     Ok(match config.sched {
         SchedKind::Rr => {
@@ -155,29 +174,29 @@ pub(crate) fn schedule(
         }
         SchedKind::Lc | SchedKind::Wlc => sched_content::least_loaded(0..servers.len(), servers),
         SchedKind::Wrr => {
-            let dests = dest_infos(config, servers)?;
-            shared.wrr.lock().schedule(&dests)
+            let dests = dest_infos(config, servers, dests)?;
+            shared.wrr.lock().schedule(dests)
         }
         SchedKind::Lblc | SchedKind::Lblcr => {
-            let dests = dest_infos(config, servers)?;
+            let dests = dest_infos(config, servers, dests)?;
             let key = locality_key(target, &shared.hash_key);
             let mut cache = shared.locality.lock();
             if config.sched == SchedKind::Lblc {
-                sched_lblc::lblc(&mut cache, &dests, &key, timer::seconds(), LOCALITY_EXPIRATION)
+                sched_lblc::lblc(&mut cache, dests, &key, timer::seconds(), LOCALITY_EXPIRATION)
             } else {
-                sched_lblc::lblcr(&mut cache, &dests, &key, timer::seconds(), LOCALITY_EXPIRATION)
+                sched_lblc::lblcr(&mut cache, dests, &key, timer::seconds(), LOCALITY_EXPIRATION)
             }
         }
         SchedKind::Http | SchedKind::Hhttp => {
-            let mut rules = KVec::with_capacity(config.rules.len(), GFP_KERNEL)?;
-            for set in &config.rules {
-                let group = set.match_num as usize;
-                rules.push(ContentRule { pattern: &set.pattern.regex, servers: &set.servers, group }, GFP_KERNEL)?;
-            }
+            let rules = config.rules.iter().map(|set| ContentRule {
+                pattern: &set.pattern.regex,
+                servers: &set.servers,
+                group: set.match_num as usize,
+            });
             if config.sched == SchedKind::Http {
-                sched_content::http(&rules, target, servers, &mut scratch.regex)
+                sched_content::http(rules, target, servers, regex)
             } else {
-                sched_content::hhttp(&rules, target, servers, &shared.hash_key, &mut scratch.regex)
+                sched_content::hhttp(rules, target, servers, &shared.hash_key, regex)
             }
         }
     })

@@ -30,6 +30,7 @@ impl Server {
 /// One rule (`--add-rule -p PATTERN -r SERVER [-m GROUP]`, several
 /// servers for one pattern allowed): requests whose target `pattern`
 /// matches go to one of `servers` (indices into the service's servers).
+#[derive(Clone, Copy)]
 pub struct Rule<'a> {
     /// The compiled pattern.
     pub pattern: &'a Regex,
@@ -44,9 +45,14 @@ pub struct Rule<'a> {
 /// order, whose pattern matches and which has a usable server; among its
 /// servers the one with the fewest connections per weight (ties to the
 /// one named first). `None` if no rule can take it.
-pub fn http(rules: &[Rule<'_>], target: &[u8], servers: &[Server], scratch: &mut Scratch) -> Option<usize> {
+pub fn http<'r>(
+    rules: impl IntoIterator<Item = Rule<'r>>,
+    target: &[u8],
+    servers: &[Server],
+    scratch: &mut Scratch,
+) -> Option<usize> {
     rules
-        .iter()
+        .into_iter()
         .filter(|rule| rule.pattern.find(target, 0, scratch).is_some())
         .find_map(|rule| least_loaded(rule.servers.iter().copied(), servers))
 }
@@ -55,8 +61,14 @@ pub fn http(rules: &[Rule<'_>], target: &[u8], servers: &[Server], scratch: &mut
 /// rule with a usable server; the part of the target that the rule's
 /// group took (the whole match if the group took none) hashed onto the
 /// rule's servers, passing over unusable ones in order.
-pub fn hhttp(rules: &[Rule<'_>], target: &[u8], servers: &[Server], key: &SipKey, scratch: &mut Scratch) -> Option<usize> {
-    rules.iter().find_map(|rule| {
+pub fn hhttp<'r>(
+    rules: impl IntoIterator<Item = Rule<'r>>,
+    target: &[u8],
+    servers: &[Server],
+    key: &SipKey,
+    scratch: &mut Scratch,
+) -> Option<usize> {
+    rules.into_iter().find_map(|rule| {
         let m = rule.pattern.find(target, rule.group, scratch)?;
         let (from, to) = m.group.unwrap_or((m.start, m.end));
         let n = rule.servers.len();
@@ -108,14 +120,14 @@ mod tests {
         let mut servers = [UP; 4];
         servers[1].conns = 5;
         let mut scratch = Box::new(Scratch::new());
-        assert_eq!(http(&rules, b"/images/a.gif", &servers, &mut scratch), Some(0));
-        assert_eq!(http(&rules, b"/cgi-bin/x", &servers, &mut scratch), Some(2), "least loaded");
-        assert_eq!(http(&rules, b"/index.html", &servers, &mut scratch), Some(3));
+        assert_eq!(http(rules, b"/images/a.gif", &servers, &mut scratch), Some(0));
+        assert_eq!(http(rules, b"/cgi-bin/x", &servers, &mut scratch), Some(2), "least loaded");
+        assert_eq!(http(rules, b"/index.html", &servers, &mut scratch), Some(3));
         // A rule whose servers are all down passes the request on.
         servers[0].up = false;
-        assert_eq!(http(&rules, b"/images/a.gif", &servers, &mut scratch), Some(3));
+        assert_eq!(http(rules, b"/images/a.gif", &servers, &mut scratch), Some(3));
         servers[3].weight = 0;
-        assert_eq!(http(&rules, b"/images/a.gif", &servers, &mut scratch), None);
+        assert_eq!(http(rules, b"/images/a.gif", &servers, &mut scratch), None);
     }
 
     #[test]
@@ -137,19 +149,19 @@ mod tests {
         let mut servers = [UP; 4];
         let key: SipKey = [1, 2];
         let mut scratch = Box::new(Scratch::new());
-        let a = hhttp(&rules, b"/videos/1.mp4", &servers, &key, &mut scratch).unwrap();
-        assert_eq!(hhttp(&rules, b"/videos/2.mp4", &servers, &key, &mut scratch), Some(a));
+        let a = hhttp(rules, b"/videos/1.mp4", &servers, &key, &mut scratch).unwrap();
+        assert_eq!(hhttp(rules, b"/videos/2.mp4", &servers, &key, &mut scratch), Some(a));
         // Spread: eight directories do not all land on one server.
         let mut used = [false; 4];
         for dir in ["a", "b", "c", "d", "e", "f", "g", "h"] {
             let t = std::format!("/{dir}/x");
-            used[hhttp(&rules, t.as_bytes(), &servers, &key, &mut scratch).unwrap()] = true;
+            used[hhttp(rules, t.as_bytes(), &servers, &key, &mut scratch).unwrap()] = true;
         }
         assert!(used.iter().filter(|&&u| u).count() > 1);
         // A server that is down: the next one in the rule takes its share.
         servers[a].up = false;
-        assert_eq!(hhttp(&rules, b"/videos/1.mp4", &servers, &key, &mut scratch), Some(rules[0].servers[(a + 1) % 4]));
-        assert_eq!(hhttp(&rules, b"nomatch", &servers, &key, &mut scratch), None);
+        assert_eq!(hhttp(rules, b"/videos/1.mp4", &servers, &key, &mut scratch), Some(rules[0].servers[(a + 1) % 4]));
+        assert_eq!(hhttp(rules, b"nomatch", &servers, &key, &mut scratch), None);
     }
 
     #[test]
@@ -164,7 +176,7 @@ mod tests {
         let servers = [UP; 4];
         let key: SipKey = [3, 4];
         let mut scratch = Box::new(Scratch::new());
-        let mut pick = |t: &str| hhttp(&rules, t.as_bytes(), &servers, &key, &mut scratch).unwrap();
+        let mut pick = |t: &str| hhttp(rules, t.as_bytes(), &servers, &key, &mut scratch).unwrap();
         // The same user's pages meet; the same id under any kind meets.
         assert_eq!(pick("/u/ann/a"), pick("/u/ann/b"));
         for id in ["1", "2", "3", "4", "5", "6", "7", "8"] {
