@@ -30,6 +30,12 @@ pub(crate) const F_NOOUTPUT: u8 = 2;
 /// A persistence template (client port 0), not a connection: it names
 /// the real server of a client's connections to a persistent service.
 pub(crate) const F_TEMPLATE: u8 = 4;
+/// Connection tracking sees its packets (the `conntrack` sysctl when the
+/// connection was made; upstream's `IP_VS_CONN_F_NFCT`): they are
+/// tracked as the director sends them on. Without it they are marked
+/// untracked, so that no NAT or state rule of the director's touches
+/// them and they take no room in the conntrack table.
+pub(crate) const F_NFCT: u8 = 8;
 
 /// How long a template outlives its timeout while it still controls
 /// connections, seconds (upstream re-arms it so, and keeps that timeout).

@@ -3,7 +3,7 @@
 //! for a virtual service: schedule new connections, forward known ones)
 //! and FORWARD (VS/NAT replies), per namespace.
 
-use crate::conn::{self, Conn, Lookup, Then, F_INACTIVE, F_NOOUTPUT};
+use crate::conn::{self, Conn, Lookup, Then, F_INACTIVE, F_NFCT, F_NOOUTPUT};
 use crate::kbind::bindings as b;
 use crate::kbind::netfilter::{DefragUser, Family, HookPoint, HookSkb, HookSpec, HookState, NetfilterHook, Verdict};
 use crate::kbind::netns::{Net, PernetState};
@@ -15,7 +15,7 @@ use crate::sched_input::FlowKey;
 use crate::service::{Service, AF_INET, AF_INET6};
 use crate::tcp_state::{Direction, TcpState};
 use crate::template::{self, Unscheduled};
-use crate::xmit::{self, Target};
+use crate::xmit::{self, Target, VirtualEnd};
 use core::sync::atomic::{AtomicU64, Ordering};
 
 /// Upstream's places: after filtering, before source NAT at LOCAL_IN,
@@ -166,10 +166,10 @@ fn icmp_forward(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError) ->
             return (None, Then::Keep);
         }
         count_outbound(ipvs, conn, bytes);
-        (Some((conn.vaddr, conn.vport)), Then::Keep)
+        (Some(VirtualEnd::of(conn)), Then::Keep)
     });
     match virtual_end.flatten() {
-        Some((vaddr, vport)) => xmit::icmp_nat_reply(skb, net, err, &vaddr, vport, ipvs.sysctls.snat_reroute()),
+        Some(end) => xmit::icmp_nat_reply(skb, net, err, &end, ipvs.sysctls.snat_reroute()),
         None => Verdict::ACCEPT,
     }
 }
@@ -348,7 +348,7 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32) -> Sc
         proto: flow.proto,
         fwd,
         state,
-        flags: no_output | inactive,
+        flags: no_output | inactive | if ipvs.sysctls.conntrack() { F_NFCT } else { 0 },
         in_pkts: 1,
         synced_state: TcpState::None,
         sync_endtime: conn::never_synced(),
@@ -392,10 +392,10 @@ fn forward(mut skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verd
         } else {
             conn.assure_template();
         }
-        (Some((conn.vaddr, conn.vport)), Then::Expire(conn.timeout(&ipvs.timeouts())))
+        (Some(VirtualEnd::of(conn)), Then::Expire(conn.timeout(&ipvs.timeouts())))
     });
     match virtual_end {
-        Some(Some((vaddr, vport))) => xmit::nat_reply(skb, net, flow, &vaddr, vport, ipvs.sysctls.snat_reroute()),
+        Some(Some(end)) => xmit::nat_reply(skb, net, flow, &end, ipvs.sysctls.snat_reroute()),
         Some(None) => Verdict::ACCEPT,
         None if ipvs.sysctls.nat_icmp_send() && from_nat_server(ipvs, flow) => {
             // A VS/NAT real server answering a connection we do not have

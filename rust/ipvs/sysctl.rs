@@ -64,6 +64,7 @@ sysctls! {
     Amemthresh => int(kernel::c_str!("amemthresh"), &[AMEMTHRESH_DEFAULT]),
     BackupOnly => int(kernel::c_str!("backup_only"), &[0]),
     ConnReuseMode => int(kernel::c_str!("conn_reuse_mode"), &[1]),
+    Conntrack => int(kernel::c_str!("conntrack"), &[0]),
     DropEntry => defense_mode(kernel::c_str!("drop_entry")),
     DropPacket => defense_mode(kernel::c_str!("drop_packet")),
     ExpireNodestConn => int(kernel::c_str!("expire_nodest_conn"), &[0]),
@@ -187,6 +188,13 @@ impl IpvsSysctls {
             lblc_expiration: seconds(Var::LblcExpiration),
             lblcr_expiration: seconds(Var::LblcrExpiration),
         }
+    }
+
+    /// `conntrack`: new connections' packets stay visible to netfilter's
+    /// connection tracking (for NAT or state rules on them: kube-proxy's
+    /// masquerading); off, they are marked untracked.
+    pub(crate) fn conntrack(&self) -> bool {
+        self.get(Var::Conntrack) != 0
     }
 
     /// `nat_icmp_send`: a packet from a VS/NAT real server's address and

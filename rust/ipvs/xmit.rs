@@ -3,7 +3,7 @@
 //! (thesis §3: VS/NAT, VS/TUN, VS/DR; local node), IPv4 and IPv6, and
 //! the VS/NAT rewrite of replies.
 
-use crate::conn::Conn;
+use crate::conn::{Conn, F_NFCT};
 use crate::csum::{self, Change};
 use crate::icmp::{self, IcmpError};
 use crate::kbind::bindings as b;
@@ -30,6 +30,8 @@ pub(crate) struct Target {
     pub(crate) dport: u16,
     /// VS/TUN's tunnel type and its settings.
     pub(crate) tunnel: Tunnel,
+    /// Connection tracking sees the packets ([`F_NFCT`]).
+    track: bool,
     /// The route to the real server (none: no route, or to this host
     /// with the local-node method).
     route: Option<Route>,
@@ -48,8 +50,24 @@ impl Target {
             daddr: conn.daddr,
             dport: conn.dport,
             tunnel: conn.dest.tunnel(),
+            track: conn.flags & F_NFCT != 0,
             route,
         }
+    }
+}
+
+/// The virtual service a VS/NAT reply seems to come from.
+pub(crate) struct VirtualEnd {
+    addr: [u8; 16],
+    port: u16,
+    /// Connection tracking sees the connection's packets ([`F_NFCT`]).
+    track: bool,
+}
+
+impl VirtualEnd {
+    /// Connection `conn`'s.
+    pub(crate) fn of(conn: &Conn) -> Self {
+        Self { addr: conn.vaddr, port: conn.vport, track: conn.flags & F_NFCT != 0 }
     }
 }
 
@@ -169,7 +187,7 @@ pub(crate) fn to_real_server(mut skb: HookSkb<'_>, net: &Net, flow: &Flow, mut t
         return Verdict::DROP;
     }
     skb.set_route(route);
-    skb.local_out(net, flow.v6)
+    skb.local_out(net, flow.v6, target.track)
 }
 
 /// Sends an ICMP error from the client's side about connection `target`
@@ -197,25 +215,18 @@ pub(crate) fn icmp_to_real_server(
     icmp::rewrite_nat(bytes, err, End::Destination, &target.daddr, End::Source, &target.daddr, target.dport);
     skb.csum_rewritten();
     skb.set_route(route);
-    skb.local_out(net, err.v6)
+    skb.local_out(net, err.v6, target.track)
 }
 
 /// Rewrites a VS/NAT real server's ICMP error about a client's packet so
 /// it comes from the virtual service, about a packet sent to it (routed
 /// again from there with `reroute`).
-pub(crate) fn icmp_nat_reply(
-    mut skb: HookSkb<'_>,
-    net: &Net,
-    err: &IcmpError,
-    vaddr: &[u8; 16],
-    vport: u16,
-    reroute: bool,
-) -> Verdict {
+pub(crate) fn icmp_nat_reply(mut skb: HookSkb<'_>, net: &Net, err: &IcmpError, end: &VirtualEnd, reroute: bool) -> Verdict {
     let len = skb.len() as usize;
     let Some(bytes) = skb.network_bytes_mut(len) else { return Verdict::DROP };
-    icmp::rewrite_nat(bytes, err, End::Source, vaddr, End::Destination, vaddr, vport);
+    icmp::rewrite_nat(bytes, err, End::Source, &end.addr, End::Destination, &end.addr, end.port);
     skb.csum_rewritten();
-    rerouted(skb, net, err.v6, reroute)
+    rerouted(skb, net, err.v6, end, reroute)
 }
 
 /// Sends a packet (IPv6 if `packet_v6`), unchanged, to the real server of
@@ -241,7 +252,7 @@ fn carry(mut skb: HookSkb<'_>, net: &Net, mut target: Target, packet_v6: bool, p
         return tunnel(skb, net, &target, route, pmtu_disc);
     }
     skb.set_route(route);
-    skb.local_out(net, target.v6)
+    skb.local_out(net, target.v6, target.track)
 }
 
 /// Sends a packet to its real server inside an outer header of the real
@@ -285,23 +296,27 @@ fn tunnel(mut skb: HookSkb<'_>, net: &Net, target: &Target, route: Route, pmtu_d
     if skb.push_tunnel(net, &outer[..outer_len], encap).is_err() {
         return Verdict::DROP;
     }
-    skb.local_out(net, target.v6)
+    skb.local_out(net, target.v6, target.track)
 }
 
-/// Rewrites a VS/NAT reply so it comes from the virtual service; with
-/// `reroute` (`snat_reroute`), routes it again from there.
-pub(crate) fn nat_reply(mut skb: HookSkb<'_>, net: &Net, flow: &Flow, vaddr: &[u8; 16], vport: u16, reroute: bool) -> Verdict {
-    if !rewrite(&mut skb, flow, End::Source, vaddr, vport) {
+/// Rewrites a VS/NAT reply so it comes from the virtual service `end`;
+/// with `reroute` (`snat_reroute`), routes it again from there.
+pub(crate) fn nat_reply(mut skb: HookSkb<'_>, net: &Net, flow: &Flow, end: &VirtualEnd, reroute: bool) -> Verdict {
+    if !rewrite(&mut skb, flow, End::Source, &end.addr, end.port) {
         return Verdict::DROP;
     }
-    rerouted(skb, net, flow.v6, reroute)
+    rerouted(skb, net, flow.v6, end, reroute)
 }
 
 /// A rewritten reply on its way (routed again by its new source if
-/// `reroute`), or dropped if no route takes it.
-fn rerouted(mut skb: HookSkb<'_>, net: &Net, v6: bool, reroute: bool) -> Verdict {
+/// `reroute`; untracked unless its connection is tracked), or dropped if
+/// no route takes it.
+fn rerouted(mut skb: HookSkb<'_>, net: &Net, v6: bool, end: &VirtualEnd, reroute: bool) -> Verdict {
     if reroute && !skb.reroute_by_source(net, v6) {
         return Verdict::DROP;
+    }
+    if !end.track {
+        skb.untrack();
     }
     Verdict::ACCEPT
 }

@@ -536,14 +536,32 @@ void lvs_icmp_time_exceeded(struct sk_buff *skb, bool v6)
 }
 
 /*
- * Sends a packet taken at LOCAL_IN out again, as a locally generated
- * one: it drops its socket and conntrack references and input-path
- * state, then goes through LOCAL_OUT and the route set on it.
+ * Conntrack forgets a packet it had seen and leaves it alone from here
+ * on; a packet it had not seen stays unseen.
  */
-void lvs_local_out(struct net *net, struct sk_buff *skb, bool v6)
+void lvs_untrack(struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	if (skb_nfct(skb)) {
+		nf_reset_ct(skb);
+		nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
+	}
+#endif
+}
+
+/*
+ * Sends a packet taken at LOCAL_IN out again, as a locally generated
+ * one: it drops its socket reference and input-path state, then goes
+ * through LOCAL_OUT and the route set on it. Conntrack sees it there
+ * afresh if `track`, else (if it saw it coming in) not at all.
+ */
+void lvs_local_out(struct net *net, struct sk_buff *skb, bool v6, bool track)
 {
 	skb_orphan(skb);
-	nf_reset_ct(skb);
+	if (track)
+		nf_reset_ct(skb);
+	else
+		lvs_untrack(skb);
 	skb_forward_csum(skb);
 #if IS_ENABLED(CONFIG_IP_VS)
 	skb->ipvs_property = 1;

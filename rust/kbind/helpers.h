@@ -103,7 +103,8 @@ void lvs_icmp_too_big(struct sk_buff *skb, unsigned int mtu, bool v6);
 void lvs_icmp_time_exceeded(struct sk_buff *skb, bool v6);
 void lvs_icmp_port_unreachable(struct sk_buff *skb, bool v6);
 int lvs_reroute_by_source(struct net *net, struct sk_buff *skb, bool v6);
-void lvs_local_out(struct net *net, struct sk_buff *skb, bool v6);
+void lvs_local_out(struct net *net, struct sk_buff *skb, bool v6, bool track);
+void lvs_untrack(struct sk_buff *skb);
 
 /* timers */
 void lvs_timer_setup(struct timer_list *timer, void (*fn)(struct timer_list *));

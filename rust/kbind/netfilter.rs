@@ -84,12 +84,20 @@ impl<'a> HookSkb<'a> {
 impl HookSkb<'_> {
     /// Sends the packet out of `net` as a locally generated one (IPv6 if
     /// `v6`), along the route set with [`Skb::set_route`]
-    /// (`ip_local_out`, `ip6_local_out`).
-    pub fn local_out(self, net: &Net, v6: bool) -> Verdict {
+    /// (`ip_local_out`, `ip6_local_out`): connection tracking sees it
+    /// afresh if `track`, else not at all (if it had seen it).
+    pub fn local_out(self, net: &Net, v6: bool, track: bool) -> Verdict {
         // SAFETY: the hook owns the skb until it returns; the helper
         // consumes it, and `self` is gone so nothing touches it again.
-        unsafe { bindings::lvs_local_out(net.as_ptr(), self.0.raw(), v6) };
+        unsafe { bindings::lvs_local_out(net.as_ptr(), self.0.raw(), v6, track) };
         Verdict(bindings::NF_STOLEN)
+    }
+
+    /// Connection tracking forgets the packet, if it had seen it, and
+    /// leaves it alone from here on (upstream's `ip_vs_notrack`).
+    pub fn untrack(&mut self) {
+        // SAFETY: the hook owns the skb until it returns.
+        unsafe { bindings::lvs_untrack(self.0.raw()) };
     }
 }
 
