@@ -866,6 +866,19 @@ int lvs_tcp_status(struct socket *sock)
 	}
 }
 
+/*
+ * Established, without error, and nothing received: a connection that
+ * can carry a request (a FIN from the peer leaves ESTABLISHED). A look
+ * without the socket's lock, as poll's.
+ */
+bool lvs_tcp_quiet(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	return READ_ONCE(sk->sk_state) == TCP_ESTABLISHED && !READ_ONCE(sk->sk_err) &&
+	       skb_queue_empty_lockless(&sk->sk_receive_queue);
+}
+
 int lvs_tcp_send(struct socket *sock, const void *buf, size_t len, bool more)
 {
 	struct kvec vec = { .iov_base = (void *)buf, .iov_len = len };

@@ -71,6 +71,14 @@ impl TcpStream {
         Ok(status > 0)
     }
 
+    /// Established, and the peer has neither closed nor sent anything:
+    /// an idle connection that can carry a request (a look without the
+    /// socket's lock, as poll's).
+    pub fn is_quiet(&self) -> bool {
+        // SAFETY: the socket is live; this reads its state and queue.
+        unsafe { bindings::lvs_tcp_quiet(self.0) }
+    }
+
     /// Sends from `buf` without waiting: the bytes taken, or `None` when
     /// the send buffer is full. `more`: more follows at once (`MSG_MORE`).
     pub fn send(&self, buf: &[u8], more: bool) -> Result<Option<usize>> {

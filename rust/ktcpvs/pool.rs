@@ -40,7 +40,7 @@ impl IdlePool {
         for slot in self.slots.iter_mut() {
             if slot.as_ref().is_some_and(|idle| idle.server == server) {
                 let idle = slot.take()?;
-                if still_open(&idle.stream) {
+                if idle.stream.is_quiet() {
                     return Some(idle.stream);
                 }
             }
@@ -63,17 +63,10 @@ impl IdlePool {
         let now = timer::jiffies();
         let max_age = IDLE_SECONDS.saturating_mul(timer::hz() as u32);
         for slot in self.slots.iter_mut() {
-            let stale = slot.as_ref().is_some_and(|idle| now.wrapping_sub(idle.since) > max_age || !still_open(&idle.stream));
+            let stale = slot.as_ref().is_some_and(|idle| now.wrapping_sub(idle.since) > max_age || !idle.stream.is_quiet());
             if stale {
                 *slot = None;
             }
         }
     }
-}
-
-/// Whether an idle connection can carry a request: connected, and the
-/// server has neither closed it nor sent anything unasked.
-fn still_open(stream: &TcpStream) -> bool {
-    let mut byte = [0u8; 1];
-    matches!(stream.status(), Ok(true)) && matches!(stream.recv(&mut byte), Ok(None))
 }
