@@ -1,40 +1,78 @@
 #!/usr/bin/env bash
 # The `conntrack` sysctl, as kube-proxy uses it: the director source-NATs
-# what goes to the real servers' network (an nftables snat rule, as
+# what goes to the real servers' networks (nftables snat rules, as
 # kube-proxy's masquerading). With conntrack 0 (the default) IPVS's
-# packets are untracked: no NAT rule touches them and the real server
-# sees the client's address. With 1, connection tracking follows them:
-# the rule applies, the real server sees the director's address, and
-# the replies still reach the client from the virtual service.
+# packets are untracked both ways: no NAT rule touches them and the real
+# server sees the client's address. With 1, connection tracking follows
+# them, one entry per connection: the rule applies, the real server sees
+# the director's address, the replies (matched to the entry, not new)
+# reach the client from the virtual service, and a client reusing its
+# port reaches the next server.
 . "$(dirname "$0")/lib.sh"
 
 cluster
 use_sched rr
 vs_conntrack=/proc/sys/net/ipv4/vs/conntrack
 assert_eq "conntrack default" 0 "$(on "$DIRECTOR" cat "$vs_conntrack")"
-# A server that answers each connection with the address it came from.
-on "${RS[1]}" socat TCP-LISTEN:80,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' &
-wait_port "${RS[1]}" 10.0.1.2 80
+# Servers that answer each connection with the address it came from.
+for i in 1 2; do
+	on "${RS[$i]}" socat TCP-LISTEN:80,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' &
+	wait_port "${RS[$i]}" "10.0.$i.2" 80
+done
 on "$DIRECTOR" ipvsadm -A -t "$VIP:80" -s rr
-on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r 10.0.1.2:80 -m
+for i in 1 2; do on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r "10.0.$i.2:80" -m; done
+# The NAT, and counters of how conntrack saw the packets leaving: to the
+# servers, and to the client.
 on "$DIRECTOR" nft -f - <<EOF
 table ip masq {
 	chain postrouting {
 		type nat hook postrouting priority srcnat;
 		ip daddr 10.0.1.0/24 snat to 10.0.1.1
+		ip daddr 10.0.2.0/24 snat to 10.0.2.1
+	}
+}
+table ip watch {
+	counter up_untracked { }
+	counter up_tracked { }
+	counter down_untracked { }
+	counter down_established { }
+	counter down_other { }
+	chain postrouting {
+		type filter hook postrouting priority filter;
+		tcp dport 80 ct state untracked counter name up_untracked
+		tcp dport 80 ct state != untracked counter name up_tracked
+		ip saddr $VIP tcp sport 80 ct state untracked counter name down_untracked
+		ip saddr $VIP tcp sport 80 ct state established counter name down_established
+		ip saddr $VIP tcp sport 80 ct state != { untracked, established } counter name down_other
 	}
 }
 EOF
+# packets NAME: packets counted so far.
+packets() { on "$DIRECTOR" nft list counter ip watch "$1" | awk '/packets/ {print $2}'; }
+# seen [PORT]: what the real server saw as the client's address (through
+# the virtual service, so the reply came back from it).
+seen() { on "$CLIENT" socat -t 5 - "TCP:$VIP:80${1:+,sourceport=$1,reuseaddr}" < /dev/null; }
 
-# seen: what the real server saw as the client's address (through the
-# virtual service, so the reply came back from it).
-seen() { on "$CLIENT" socat -t 5 - "TCP:$VIP:80" < /dev/null; }
-
-assert_eq "conntrack 0: the real server sees" 10.0.0.2 "$(seen)"
+got=$(seen; seen)
+assert_eq "conntrack 0: the real servers see" "10.0.0.2 10.0.0.2" "$(echo $got)"
+assert_eq "conntrack 0: tracked packets" "0 0 0" "$(packets up_tracked) $(packets down_established) $(packets down_other)"
+[ "$(packets up_untracked)" -gt 0 ] && [ "$(packets down_untracked)" -gt 0 ] ||
+	fail "conntrack 0: untracked packets up $(packets up_untracked), down $(packets down_untracked)"
 assert_eq "conntrack in another namespace" 0 "$(on "$CLIENT" cat "$vs_conntrack")"
+
 on "$DIRECTOR" sh -c "echo 1 > $vs_conntrack"
-assert_eq "conntrack 1: the real server sees" 10.0.1.1 "$(seen)"
-assert_eq "conntrack 1, again" 10.0.1.1 "$(seen)"
+untracked="$(packets up_untracked) $(packets down_untracked)"
+got=$(seen; seen)
+assert_eq "conntrack 1: the real servers see" "10.0.1.1 10.0.2.1" "$(echo $got)"
+assert_eq "conntrack 1: untracked packets" "$untracked" "$(packets up_untracked) $(packets down_untracked)"
+assert_eq "conntrack 1: replies not of an entry" 0 "$(packets down_other)"
+[ "$(packets down_established)" -gt 0 ] || fail "conntrack 1: no reply matched an entry"
+# One client port twice: the second connection reopens the first's
+# (conn_reuse_mode) and goes to the next server, through the NAT too.
+# The client reuses its port from TIME_WAIT (tcp_tw_reuse, a second on).
+on "$CLIENT" sysctl -qw net.ipv4.tcp_tw_reuse=1
+got=$(seen 40000; sleep 2; seen 40000)
+assert_eq "conntrack 1, one client port: the real servers see" "10.0.1.1 10.0.2.1" "$(echo $got)"
 
 on "$DIRECTOR" sh -c "echo 0 > $vs_conntrack"
 assert_eq "conntrack 0 again" 10.0.0.2 "$(seen)"

@@ -222,10 +222,9 @@ fn local_in(mut skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Ver
         if opens && ((expire_nodest && quiesced) || reusable) {
             // The client reuses the port of a finished connection (or of
             // one to a quiesced server, with expire_nodest_conn): the SYN
-            // opens a new one, scheduled afresh. Upstream drops such a SYN
-            // when the connection uses conntrack (the one-second stall
-            // clients see); we never need to.
-            return (Known::Reopened, Then::Remove);
+            // opens a new one, scheduled afresh.
+            let known = if conn.flags & F_NFCT != 0 { Known::ReopenedTracked } else { Known::Reopened };
+            return (known, Then::Remove);
         }
         if !conn.dest.is_available() {
             // Its real server was removed: the connection ends now and the
@@ -246,7 +245,12 @@ fn local_in(mut skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Ver
     let target = match known {
         Some(Known::To(target)) => target,
         Some(Known::Dropped) => return Verdict::DROP,
-        Some(Known::Reopened) | None => match schedule(net, ipvs, flow, skb.mark(), bytes) {
+        // The SYN came with the old connection's conntrack entry, whose
+        // replies are the old server's: the entry goes, and so does the
+        // SYN; the client's next one gets an entry of its own (upstream
+        // drops it too, and keeps the entry until the connection expires).
+        Some(Known::ReopenedTracked) if skb.ct_kill_confirmed() => return Verdict::DROP,
+        Some(Known::Reopened | Known::ReopenedTracked) | None => match schedule(net, ipvs, flow, skb.mark(), bytes) {
             Scheduled::To(target) => target,
             Scheduled::NotOurs => return Verdict::ACCEPT,
             Scheduled::Drop => return Verdict::DROP,
@@ -267,6 +271,8 @@ enum Known {
     Dropped,
     /// Scheduled as a new connection: the old one is gone.
     Reopened,
+    /// The same, from a connection that conntrack tracked.
+    ReopenedTracked,
 }
 
 /// What became of a packet that would open a connection.

@@ -19,7 +19,7 @@
 //! persistent client's next connection is scheduled afresh, and a
 //! firewall-mark service's connections are scheduled again.
 
-use crate::conn::{self, Conn, ConnTab, Lookup, Then, F_INACTIVE, F_NOOUTPUT, F_TEMPLATE};
+use crate::conn::{self, Conn, ConnTab, Lookup, Then, F_INACTIVE, F_NFCT, F_NOOUTPUT, F_TEMPLATE};
 use crate::kbind::bh::BhGuard;
 use crate::kbind::bindings as b;
 use crate::kbind::kthread::{self, KThread, ThreadBody};
@@ -255,6 +255,8 @@ struct BackupThread {
     conn_tab: Arc<ConnTab>,
     services: Arc<RcuArc<ServiceTable>>,
     timeouts: Arc<ConnTimeouts>,
+    /// The namespace's sysctls (`conntrack` for new connections).
+    sysctls: Arc<IpvsSysctls>,
 }
 
 impl ThreadBody for BackupThread {
@@ -322,7 +324,7 @@ impl BackupThread {
             proto: c.proto,
             fwd,
             state,
-            flags: no_output | inactive,
+            flags: no_output | inactive | if self.sysctls.conntrack() { F_NFCT } else { 0 },
             in_pkts: 0,
             synced_state: state,
             sync_endtime: conn::never_synced(),
@@ -479,6 +481,7 @@ impl SyncState {
                         conn_tab: ipvs.conn_tab.clone(),
                         services: ipvs.services.clone(),
                         timeouts: ipvs.shared_timeouts(),
+                        sysctls: ipvs.sysctls.clone(),
                     };
                     let thread = KThread::spawn(&thread_name("b", self.gen, id)?, Arc::new(body, GFP_KERNEL)?)?;
                     spawned.push(thread, GFP_KERNEL)?;

@@ -7,7 +7,7 @@ use crate::conn::{Conn, F_NFCT};
 use crate::csum::{self, Change};
 use crate::icmp::{self, IcmpError};
 use crate::kbind::bindings as b;
-use crate::kbind::netfilter::{HookSkb, Verdict};
+use crate::kbind::netfilter::{Conntrack, HookSkb, ReplyEnd, Verdict};
 use crate::kbind::netns::Net;
 use crate::kbind::route::Route;
 use crate::kbind::skb::{Encap, Skb};
@@ -38,6 +38,26 @@ pub(crate) struct Target {
 }
 
 impl Target {
+    /// What conntrack makes of the connection's packets as they leave:
+    /// their entry goes with them when it is tracked, else they are not
+    /// seen.
+    fn conntrack(&self) -> Conntrack {
+        if self.track {
+            Conntrack::Keep
+        } else {
+            Conntrack::Untrack
+        }
+    }
+
+    /// A packet of the connection delivered here: untracked unless the
+    /// connection is tracked.
+    fn local(&self, mut skb: HookSkb<'_>) -> Verdict {
+        if !self.track {
+            skb.untrack();
+        }
+        Verdict::ACCEPT
+    }
+
     /// Where connection `conn` of namespace `net` sends its packets.
     pub(crate) fn of(conn: &Conn, net: &Net) -> Self {
         let fwd = u32::from(conn.fwd);
@@ -180,14 +200,17 @@ pub(crate) fn to_real_server(mut skb: HookSkb<'_>, net: &Net, flow: &Flow, mut t
         Routed::Via(route) => route,
         // A real server at one of our own addresses: delivered here, as
         // it came (VS/NAT to another local port is not supported yet).
-        Routed::Local => return Verdict::ACCEPT,
+        Routed::Local => return target.local(skb),
         Routed::Dropped => return Verdict::DROP,
     };
     if !rewrite(&mut skb, flow, End::Destination, &target.daddr, target.dport) {
         return Verdict::DROP;
     }
+    if target.track {
+        skb.ct_nat_reply(ReplyEnd::Source, &target.daddr, target.dport);
+    }
     skb.set_route(route);
-    skb.local_out(net, flow.v6, target.track)
+    skb.local_out(net, flow.v6, target.conntrack())
 }
 
 /// Sends an ICMP error from the client's side about connection `target`
@@ -205,7 +228,7 @@ pub(crate) fn icmp_to_real_server(
     }
     let route = match route_to(&mut skb, &mut target, Carry::Addressed, err.v6, pmtu_disc) {
         Routed::Via(route) => route,
-        Routed::Local => return Verdict::ACCEPT,
+        Routed::Local => return target.local(skb),
         Routed::Dropped => return Verdict::DROP,
     };
     let len = skb.len() as usize;
@@ -215,7 +238,7 @@ pub(crate) fn icmp_to_real_server(
     icmp::rewrite_nat(bytes, err, End::Destination, &target.daddr, End::Source, &target.daddr, target.dport);
     skb.csum_rewritten();
     skb.set_route(route);
-    skb.local_out(net, err.v6, target.track)
+    skb.local_out(net, err.v6, target.conntrack())
 }
 
 /// Rewrites a VS/NAT real server's ICMP error about a client's packet so
@@ -239,27 +262,32 @@ fn carry(mut skb: HookSkb<'_>, net: &Net, mut target: Target, packet_v6: bool, p
         // The packet travels inside another to the real server, which
         // unwraps it and answers the client directly.
         b::IP_VS_CONN_F_TUNNEL => Carry::Tunneled,
-        b::IP_VS_CONN_F_LOCALNODE => return Verdict::ACCEPT,
+        b::IP_VS_CONN_F_LOCALNODE => return target.local(skb),
         _ => return Verdict::DROP,
     };
     let route = match route_to(&mut skb, &mut target, carry, packet_v6, pmtu_disc) {
         Routed::Via(route) => route,
         // The real server is this host: the packet is delivered here.
-        Routed::Local => return Verdict::ACCEPT,
+        Routed::Local => return target.local(skb),
         Routed::Dropped => return Verdict::DROP,
     };
     if carry == Carry::Tunneled {
         return tunnel(skb, net, &target, route, pmtu_disc);
     }
     skb.set_route(route);
-    skb.local_out(net, target.v6, target.track)
+    skb.local_out(net, target.v6, target.conntrack())
 }
 
 /// Sends a packet to its real server inside an outer header of the real
 /// server's family (VS/TUN: IPv4 or IPv6 in IPv4 or IPv6), directly or in
 /// GUE or GRE as the server's tunnel type says; an IPv4 outer header
 /// keeps an IPv4 packet's DF bit if `pmtu_disc`.
+/// The inner packet's conntrack entry, if tracked, is confirmed first;
+/// conntrack sees the outer packet afresh.
 fn tunnel(mut skb: HookSkb<'_>, net: &Net, target: &Target, route: Route, pmtu_disc: bool) -> Verdict {
+    if target.track && !skb.ct_confirm() {
+        return Verdict::DROP;
+    }
     let len = skb.len() as usize;
     let Some(inner) = skb.network_bytes(IPV4_HEADER).and_then(Inner::read) else { return Verdict::DROP };
     let tunnel = target.tunnel;
@@ -296,7 +324,7 @@ fn tunnel(mut skb: HookSkb<'_>, net: &Net, target: &Target, route: Route, pmtu_d
     if skb.push_tunnel(net, &outer[..outer_len], encap).is_err() {
         return Verdict::DROP;
     }
-    skb.local_out(net, target.v6, target.track)
+    skb.local_out(net, target.v6, Conntrack::Fresh)
 }
 
 /// Rewrites a VS/NAT reply so it comes from the virtual service `end`;
@@ -309,13 +337,16 @@ pub(crate) fn nat_reply(mut skb: HookSkb<'_>, net: &Net, flow: &Flow, end: &Virt
 }
 
 /// A rewritten reply on its way (routed again by its new source if
-/// `reroute`; untracked unless its connection is tracked), or dropped if
-/// no route takes it.
+/// `reroute`), or dropped if no route takes it. A tracked connection's
+/// new entry (a reply seen first) expects its replies to the virtual
+/// service; an untracked connection's packet is not seen.
 fn rerouted(mut skb: HookSkb<'_>, net: &Net, v6: bool, end: &VirtualEnd, reroute: bool) -> Verdict {
     if reroute && !skb.reroute_by_source(net, v6) {
         return Verdict::DROP;
     }
-    if !end.track {
+    if end.track {
+        skb.ct_nat_reply(ReplyEnd::Destination, &end.addr, end.port);
+    } else {
         skb.untrack();
     }
     Verdict::ACCEPT

@@ -26,6 +26,7 @@
 #include <net/ipv6.h>
 #include <net/route.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
 #include <linux/tcp.h>
 #include <net/tcp_states.h>
 
@@ -550,18 +551,83 @@ void lvs_untrack(struct sk_buff *skb)
 }
 
 /*
+ * The conntrack entry of a VS/NAT connection's first packet, not yet
+ * confirmed: its reply side is made what the other end will send, so
+ * that the one entry covers both sides of the rewrite. `source`: replies
+ * come from `addr`:`port` (the real server, for a client's packet);
+ * else they go to it (the virtual service, for a real server's packet
+ * that opened the entry). Ports stay for ICMP. Confirmed entries, and
+ * packets of the reply direction, are left as they are.
+ */
+void lvs_ct_nat_reply(struct sk_buff *skb, const u8 *addr, __be16 port, bool source)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+	struct nf_conntrack_tuple reply;
+	bool ports;
+
+	if (!ct || nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct) || CTINFO2DIR(ctinfo) != IP_CT_DIR_ORIGINAL)
+		return;
+	reply = ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	ports = reply.dst.protonum != IPPROTO_ICMP && reply.dst.protonum != IPPROTO_ICMPV6;
+	if (source) {
+		memcpy(&reply.src.u3, addr, sizeof(reply.src.u3));
+		if (ports)
+			reply.src.u.all = port;
+	} else {
+		memcpy(&reply.dst.u3, addr, sizeof(reply.dst.u3));
+		if (ports)
+			reply.dst.u.all = port;
+	}
+	nf_conntrack_alter_reply(ct, &reply);
+#endif
+}
+
+/*
+ * Ends the packet's conntrack entry if it is a confirmed one (a packet
+ * that conntrack took for one of an old connection): whether it did.
+ */
+bool lvs_ct_kill_confirmed(struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+
+	if (ct && nf_ct_is_confirmed(ct)) {
+		nf_ct_kill(ct);
+		return true;
+	}
+#endif
+	return false;
+}
+
+/*
+ * Confirms the packet's conntrack entry now (before it goes inside a
+ * tunnel, whose packet conntrack sees afresh); false if conntrack
+ * refuses it.
+ */
+bool lvs_ct_confirm(struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	return nf_conntrack_confirm(skb) == NF_ACCEPT;
+#else
+	return true;
+#endif
+}
+
+/*
  * Sends a packet taken at LOCAL_IN out again, as a locally generated
  * one: it drops its socket reference and input-path state, then goes
- * through LOCAL_OUT and the route set on it. Conntrack sees it there
- * afresh if `track`, else (if it saw it coming in) not at all.
+ * through LOCAL_OUT and the route set on it; conntrack as `ct` says.
  */
-void lvs_local_out(struct net *net, struct sk_buff *skb, bool v6, bool track)
+void lvs_local_out(struct net *net, struct sk_buff *skb, bool v6, enum lvs_ct ct)
 {
 	skb_orphan(skb);
-	if (track)
-		nf_reset_ct(skb);
-	else
+	if (ct == LVS_CT_UNTRACK)
 		lvs_untrack(skb);
+	else if (ct == LVS_CT_FRESH)
+		nf_reset_ct(skb);
 	skb_forward_csum(skb);
 #if IS_ENABLED(CONFIG_IP_VS)
 	skb->ipvs_property = 1;

@@ -103,8 +103,17 @@ void lvs_icmp_too_big(struct sk_buff *skb, unsigned int mtu, bool v6);
 void lvs_icmp_time_exceeded(struct sk_buff *skb, bool v6);
 void lvs_icmp_port_unreachable(struct sk_buff *skb, bool v6);
 int lvs_reroute_by_source(struct net *net, struct sk_buff *skb, bool v6);
-void lvs_local_out(struct net *net, struct sk_buff *skb, bool v6, bool track);
+/* What conntrack makes of a packet lvs_local_out sends. */
+enum lvs_ct {
+	LVS_CT_UNTRACK,	/* not seen (forgotten if it had been) */
+	LVS_CT_KEEP,	/* its entry goes with it */
+	LVS_CT_FRESH,	/* seen afresh, as a packet sent from here */
+};
+void lvs_local_out(struct net *net, struct sk_buff *skb, bool v6, enum lvs_ct ct);
 void lvs_untrack(struct sk_buff *skb);
+void lvs_ct_nat_reply(struct sk_buff *skb, const u8 *addr, __be16 port, bool source);
+bool lvs_ct_confirm(struct sk_buff *skb);
+bool lvs_ct_kill_confirmed(struct sk_buff *skb);
 
 /* timers */
 void lvs_timer_setup(struct timer_list *timer, void (*fn)(struct timer_list *));

@@ -84,12 +84,17 @@ impl<'a> HookSkb<'a> {
 impl HookSkb<'_> {
     /// Sends the packet out of `net` as a locally generated one (IPv6 if
     /// `v6`), along the route set with [`Skb::set_route`]
-    /// (`ip_local_out`, `ip6_local_out`): connection tracking sees it
-    /// afresh if `track`, else not at all (if it had seen it).
-    pub fn local_out(self, net: &Net, v6: bool, track: bool) -> Verdict {
+    /// (`ip_local_out`, `ip6_local_out`), connection tracking as `ct`
+    /// says.
+    pub fn local_out(self, net: &Net, v6: bool, ct: Conntrack) -> Verdict {
+        let ct = match ct {
+            Conntrack::Untrack => bindings::lvs_ct_LVS_CT_UNTRACK,
+            Conntrack::Keep => bindings::lvs_ct_LVS_CT_KEEP,
+            Conntrack::Fresh => bindings::lvs_ct_LVS_CT_FRESH,
+        };
         // SAFETY: the hook owns the skb until it returns; the helper
         // consumes it, and `self` is gone so nothing touches it again.
-        unsafe { bindings::lvs_local_out(net.as_ptr(), self.0.raw(), v6, track) };
+        unsafe { bindings::lvs_local_out(net.as_ptr(), self.0.raw(), v6, ct) };
         Verdict(bindings::NF_STOLEN)
     }
 
@@ -99,6 +104,53 @@ impl HookSkb<'_> {
         // SAFETY: the hook owns the skb until it returns.
         unsafe { bindings::lvs_untrack(self.0.raw()) };
     }
+
+    /// The packet's conntrack entry, if new and of the original
+    /// direction, expects its replies from `addr`:`port` (`end` Source:
+    /// a client's packet now going to that real server) or to it
+    /// (Destination: a real server's packet now from that virtual
+    /// service), as upstream's `ip_vs_update_conntrack`.
+    pub fn ct_nat_reply(&mut self, end: ReplyEnd, addr: &[u8; 16], port: u16) {
+        // SAFETY: the hook owns the skb; the helper reads 16 bytes of
+        // `addr`.
+        unsafe { bindings::lvs_ct_nat_reply(self.0.raw(), addr.as_ptr(), port.to_be(), end == ReplyEnd::Source) };
+    }
+
+    /// Ends the packet's conntrack entry if it is one already confirmed
+    /// (of an earlier connection): whether it did.
+    pub fn ct_kill_confirmed(&mut self) -> bool {
+        // SAFETY: the hook owns the skb until it returns.
+        unsafe { bindings::lvs_ct_kill_confirmed(self.0.raw()) }
+    }
+
+    /// Confirms the packet's conntrack entry now, before the packet goes
+    /// into a tunnel; false if conntrack refuses it.
+    pub fn ct_confirm(&mut self) -> bool {
+        // SAFETY: the hook owns the skb until it returns.
+        unsafe { bindings::lvs_ct_confirm(self.0.raw()) }
+    }
+}
+
+/// What connection tracking makes of a packet sent on with
+/// [`HookSkb::local_out`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Conntrack {
+    /// Not seen (forgotten, if it had been).
+    Untrack,
+    /// Its entry goes with it.
+    Keep,
+    /// Seen afresh, as a packet sent from here.
+    Fresh,
+}
+
+/// Which end of a conntrack entry's replies [`HookSkb::ct_nat_reply`]
+/// sets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum ReplyEnd {
+    /// Where replies come from.
+    Source,
+    /// Where they go.
+    Destination,
 }
 
 /// Where a packet is, as the hook sees it.
