@@ -46,7 +46,8 @@ while [ $# -gt 0 ]; do
 done
 case $kernel in release|test) ;; *) echo "bench-ktcpvs: --kernel is release or test" >&2; exit 2 ;; esac
 export LVS_KERNEL=$kernel
-out=$(mktemp) foreign=$(mktemp) tree=
+out=$(mktemp) foreign=$(mktemp) tree= sampler=
+trap '[ -z "$sampler" ] || kill $sampler 2>/dev/null || true; rm -f "$out" "$foreign"; [ -z "$tree" ] || rm -rf "$tree"' EXIT
 if [ "$kernel" = release ]; then
 	# Modules built against another kernel need their own objects: the
 	# tree as it is (uncommitted changes too), the tools' binaries shared.
@@ -69,7 +70,6 @@ others() {
 [ -z "$(others)" ] || echo "bench-ktcpvs: note: other guests are running: the numbers will be off" >&2
 while sleep 10; do others; done >> "$foreign" 2>/dev/null &
 sampler=$!
-trap 'kill $sampler 2>/dev/null || true; rm -f "$out" "$foreign"; [ -z "$tree" ] || rm -rf "$tree"' EXIT
 status=0
 # Which modules: the commit, and whether rust/ differs from it.
 echo "bench-ktcpvs: $(date -u '+%F %H:%M UTC'), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')$(

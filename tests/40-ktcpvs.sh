@@ -131,13 +131,14 @@ tv -e -i web -r "10.0.${quiesced#rs}.2:80" -w 1
 tv -E -i web -s wlc
 slow=()
 for n in 1 2; do
-	on "$CLIENT" curl -s -m 120 --limit-rate 50k -o "$data/slow$n" "http://$VIP/blob10m" &
+	# Not through `on`: $! must be curl's pid, for the kill below.
+	ip netns exec "$CLIENT" curl -s -m 120 --limit-rate 50k -o "$data/slow$n" "http://$VIP/blob10m" &
 	slow+=($!)
 	for i in $(seq 100); do [ -s "$data/slow$n" ] && break; sleep 0.1; done
 	[ -s "$data/slow$n" ] || fail "wlc: slow download $n did not start"
 done
 assert_eq "wlc: requests beside two slow downloads" "rs3=3 " "$(count 3)"
-kill "${slow[@]}"
+kill "${slow[@]}" 2>/dev/null || true
 wait "${slow[@]}" 2>/dev/null || true
 
 # A server that refuses: its requests go elsewhere, none fails.

@@ -354,6 +354,16 @@ impl<'e> Session<'e> {
         if self.phase == Phase::Tunnel || !passed(self.deadline.wrapping_add(seconds(extra))) {
             return Step::Open;
         }
+        if matches!(self.phase, Phase::Connecting | Phase::Exchange) {
+            // A last look at the sockets: news the thread has not had
+            // yet moves the deadline.
+            if self.step(cx) == Step::Done {
+                return Step::Done;
+            }
+            if !passed(self.deadline) {
+                return Step::Open;
+            }
+        }
         let result = match self.phase {
             Phase::Request if idle => {
                 self.client.shutdown_write();
@@ -482,9 +492,10 @@ impl<'e> Session<'e> {
     /// Nothing moved for [`SERVER_TIMEOUT`] while a response was owed.
     fn exchange_timed_out(&mut self) -> Result<Step> {
         let Some(request) = &self.request else { return Err(EIO) };
-        if self.response.is_some() || !self.down.is_empty() {
+        if self.response.is_some() {
             // Part of the response may have reached the client: only a
-            // reset tells it the response is cut.
+            // reset tells it the response is cut. (Without a response, at
+            // most part of its head is buffered: nothing was relayed.)
             return Err(EIO);
         }
         if request.ready == 0 && !request.sent() {
