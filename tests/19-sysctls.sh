@@ -16,6 +16,8 @@
 #     (the tunnel's end clears the mark: what comes out is balanced).
 #   snat_reroute: 1, a VS/NAT reply is routed again once it comes from the
 #     virtual address (policy routing by source applies); 0, it is not.
+#   schedule_icmp: 1, an ICMP error about a packet of no connection, from
+#     the virtual service to a client, opens it and reaches a real server.
 . "$(dirname "$0")/lib.sh"
 
 cluster
@@ -74,11 +76,11 @@ on "$DIRECTOR" ipvsadm -C
 on "$DIRECTOR" ipvsadm -A -t "$VIP:80" -s rr
 for i in 1 2 3; do on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r "10.0.$i.2:80" -g; done
 entries() { on "$DIRECTOR" ipvsadm -Lnc | grep -c "10.0.0.2:$1 " || true; }
-on "$CLIENT" python3 "$TESTS/tools/tcp_ack.py" 10.0.0.2 41000 "$VIP" 80
+on "$CLIENT" python3 "$TESTS/tools/raw_packet.py" ack 10.0.0.2 41000 "$VIP" 80
 sleep 1
 assert_eq "connections a bare ACK opens" 0 "$(entries 41000)"
 set_vs sloppy_tcp 1
-on "$CLIENT" python3 "$TESTS/tools/tcp_ack.py" 10.0.0.2 41001 "$VIP" 80
+on "$CLIENT" python3 "$TESTS/tools/raw_packet.py" ack 10.0.0.2 41001 "$VIP" 80
 sleep 1
 assert_eq "connections a bare ACK opens with sloppy_tcp" 1 "$(entries 41001)"
 set_vs sloppy_tcp 0
@@ -198,3 +200,40 @@ set_vs snat_reroute 0
 assert_eq "snat_reroute 0" "rs1 few" "$(over_second_link)"
 set_vs snat_reroute 1
 assert_eq "snat_reroute 1" "rs1 many" "$(over_second_link)"
+
+# schedule_icmp: the client's "fragmentation needed" about a packet of no
+# connection (from the VIP's port 80 to its port 45000, as a director
+# that shares clients by hashing might see): at 0 the director keeps it;
+# at 1 it opens that connection and goes to the real server sh picks.
+use_sched sh
+on "$DIRECTOR" ipvsadm -C
+on "$DIRECTOR" ipvsadm -A -t "$VIP:80" -s sh
+for i in 1 2 3; do
+	on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r "10.0.$i.2:80" -m
+	on "${RS[$i]}" nft -f - <<NFT
+table ip icmpwatch {
+	chain input {
+		type filter hook input priority filter;
+		icmp type destination-unreachable counter
+	}
+}
+NFT
+done
+icmp_at_servers() {
+	local i sum=0
+	for i in 1 2 3; do
+		sum=$((sum + $(on "${RS[$i]}" nft list chain ip icmpwatch input | grep -o 'packets [0-9]*' | cut -d' ' -f2)))
+	done
+	echo "$sum"
+}
+frag_needed() {
+	on "$CLIENT" python3 "$TESTS/tools/raw_packet.py" frag-needed 10.0.0.2 "$VIP" "$VIP" 80 10.0.0.2 45000
+	sleep 1
+}
+assert_eq "default schedule_icmp" 0 "$(on "$DIRECTOR" cat "$(vs schedule_icmp)")"
+frag_needed
+assert_eq "schedule_icmp 0: errors at the real servers" 0 "$(icmp_at_servers)"
+set_vs schedule_icmp 1
+frag_needed
+assert_eq "schedule_icmp 1: errors at the real servers" 1 "$(icmp_at_servers)"
+set_vs schedule_icmp 0

@@ -141,11 +141,32 @@ fn icmp_local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError) -
         count_inbound(ipvs, conn, bytes);
         (Some(Target::of(conn, net)), Then::Keep)
     });
-    match target {
-        Some(Some(target)) => xmit::icmp_to_real_server(skb, net, err, target, ipvs.sysctls.pmtu_disc()),
-        Some(None) => Verdict::DROP,
-        None => Verdict::ACCEPT,
-    }
+    let target = match target {
+        Some(Some(target)) => target,
+        Some(None) => return Verdict::DROP,
+        None if ipvs.sysctls.schedule_icmp() => {
+            // The quoted packet turned round, as if the client had sent
+            // it, opens the connection (upstream's schedule_icmp).
+            let flow = Flow {
+                v6: err.v6,
+                proto: err.proto,
+                saddr: err.daddr,
+                daddr: err.saddr,
+                sport: err.dport,
+                dport: err.sport,
+                tcp_flags: 0,
+                l4: err.quoted_l4,
+            };
+            match schedule(net, ipvs, &flow, skb.mark(), bytes, Opener::IcmpError) {
+                Scheduled::To(target) => target,
+                Scheduled::NotOurs => return Verdict::ACCEPT,
+                // Never an ICMP error about an ICMP error.
+                Scheduled::Drop | Scheduled::Unreachable => return Verdict::DROP,
+            }
+        }
+        None => return Verdict::ACCEPT,
+    };
+    xmit::icmp_to_real_server(skb, net, err, target, ipvs.sysctls.pmtu_disc())
 }
 
 /// An ICMP error being forwarded: if a VS/NAT real server sent it about
@@ -250,7 +271,7 @@ fn local_in(mut skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Ver
         // SYN; the client's next one gets an entry of its own (upstream
         // drops it too, and keeps the entry until the connection expires).
         Some(Known::ReopenedTracked) if skb.ct_kill_confirmed() => return Verdict::DROP,
-        Some(Known::Reopened | Known::ReopenedTracked) | None => match schedule(net, ipvs, flow, skb.mark(), bytes) {
+        Some(Known::Reopened | Known::ReopenedTracked) | None => match schedule(net, ipvs, flow, skb.mark(), bytes, Opener::Packet) {
             Scheduled::To(target) => target,
             Scheduled::NotOurs => return Verdict::ACCEPT,
             Scheduled::Drop => return Verdict::DROP,
@@ -296,14 +317,24 @@ fn leave(svc: &Service, flow: &Flow) -> Scheduled {
     }
 }
 
+/// What opens a connection.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Opener {
+    /// A client's packet.
+    Packet,
+    /// An ICMP error about a packet to the client (`schedule_icmp`).
+    IcmpError,
+}
+
 /// A new connection to a virtual service (the packet has firewall mark
 /// `mark`, `bytes` long): pick a real server, enter the connection in the
 /// table and count it and the packet.
-fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32) -> Scheduled {
+fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32, opener: Opener) -> Scheduled {
     // Only a connection's first packet schedules it, as upstream: a SYN,
-    // or with sloppy_tcp anything but a RST.
+    // or with sloppy_tcp anything but a RST; or an ICMP error.
     let sloppy = ipvs.sysctls.sloppy_tcp();
-    if flow.proto == PROTO_TCP && (flow.tcp_flags & RST != 0 || !(sloppy || flow.tcp_flags & SYN != 0)) {
+    let first = opener == Opener::IcmpError || sloppy || flow.tcp_flags & SYN != 0;
+    if flow.proto == PROTO_TCP && (flow.tcp_flags & RST != 0 || !first) {
         return Scheduled::NotOurs;
     }
     let services = ipvs.services.get();
@@ -334,7 +365,7 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32) -> Sc
     };
     let fwd = dest.fwd.load(Ordering::Relaxed) as u8;
     let no_output = if u32::from(fwd) == b::IP_VS_CONN_F_MASQ { 0 } else { F_NOOUTPUT };
-    let state = if flow.proto == PROTO_TCP {
+    let state = if flow.proto == PROTO_TCP && opener == Opener::Packet {
         let dir = if no_output != 0 { Direction::InputOnly } else { Direction::Input };
         TcpState::None.next(dir, flow.tcp_flags, ipvs.defense.secure_tcp())
     } else {

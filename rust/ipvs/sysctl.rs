@@ -75,6 +75,7 @@ sysctls! {
     NatIcmpSend => int(kernel::c_str!("nat_icmp_send"), &[0]),
     PmtuDisc => int(kernel::c_str!("pmtu_disc"), &[1]),
     RunEstimation => int(kernel::c_str!("run_estimation"), &[1]),
+    ScheduleIcmp => int(kernel::c_str!("schedule_icmp"), &[0]),
     SecureTcp => defense_mode(kernel::c_str!("secure_tcp")),
     SloppyTcp => int(kernel::c_str!("sloppy_tcp"), &[0]),
     SnatReroute => int(kernel::c_str!("snat_reroute"), &[1]),
@@ -214,6 +215,15 @@ impl IpvsSysctls {
     /// `run_estimation`: rates are estimated; off, they stay as they were.
     pub(crate) fn run_estimation(&self) -> bool {
         self.get(Var::RunEstimation) != 0
+    }
+
+    /// `schedule_icmp`: an ICMP error about a packet of no connection
+    /// of ours, from a virtual service to a client, opens that
+    /// connection and goes to its real server (directors that share
+    /// clients by hashing, e.g. `sh` or `mh`, without syncing them: the
+    /// server must hear of the path's MTU).
+    pub(crate) fn schedule_icmp(&self) -> bool {
+        self.get(Var::ScheduleIcmp) != 0
     }
 
     /// `sloppy_tcp`: any TCP packet but a RST may open a connection, not
