@@ -11,8 +11,8 @@
 #       run CMD in the guest, our modules (or C IPVS) loadable by
 #       modprobe, the host's file system visible; exit with CMD's status
 #
-# The guest runs under TCG (--disable-kvm): with KVM it hangs at boot on
-# these machines. vng's own exit status is meaningless (255 even on
+# The guest has LVS_GUEST_CPUS vCPUs (2 unless set). It runs under TCG
+# (--disable-kvm): with KVM it hangs at boot on these machines. vng's own exit status is meaningless (255 even on
 # success), so the guest writes its status to a shared directory.
 set -euo pipefail
 
@@ -54,7 +54,7 @@ append="panic_on_oops=0 loglevel=4"
 
 # Through a pipe: qemu reopens a regular-file stdout/stderr (O_TRUNC),
 # which would wipe whatever the caller had logged before.
-vng --run "$kdir" --disable-kvm --cpus 2 --memory 3G --rwdir "$shared" "${rwdirs[@]}" \
+vng --run "$kdir" --disable-kvm --cpus "${LVS_GUEST_CPUS:-2}" --memory 3G --rwdir "$shared" "${rwdirs[@]}" \
 	--append "$append" \
 	--exec "bash $repo/scripts/guest.sh $mode $ipvs $shared" </dev/null 2>&1 | cat || true
 

@@ -945,6 +945,15 @@ bool lvs_tcp_quiet(struct socket *sock)
 	       skb_queue_empty_lockless(&sk->sk_receive_queue);
 }
 
+/*
+ * Whether a read would not block: bytes, the end of the stream or an
+ * error (poll's look, without the socket's lock).
+ */
+bool lvs_tcp_readable(struct socket *sock)
+{
+	return sock->ops->poll(NULL, sock, NULL) & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+}
+
 int lvs_tcp_send(struct socket *sock, const void *buf, size_t len, bool more)
 {
 	struct kvec vec = { .iov_base = (void *)buf, .iov_len = len };

@@ -164,6 +164,7 @@ int lvs_tcp_accept(struct socket *listener, struct socket **out);
 int lvs_tcp_connect(struct net *net, __be32 addr, __be16 port, struct socket **out);
 int lvs_tcp_status(struct socket *sock);
 bool lvs_tcp_quiet(struct socket *sock);
+bool lvs_tcp_readable(struct socket *sock);
 int lvs_tcp_send(struct socket *sock, const void *buf, size_t len, bool more);
 int lvs_tcp_recv(struct socket *sock, void *buf, size_t len);
 void lvs_tcp_shutdown_write(struct socket *sock);

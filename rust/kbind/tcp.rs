@@ -79,6 +79,14 @@ impl TcpStream {
         unsafe { bindings::lvs_tcp_quiet(self.0) }
     }
 
+    /// Whether [`Self::recv`] has something to return now (bytes, the
+    /// end of the stream or an error): poll's look, cheaper than a
+    /// receive that finds nothing.
+    pub fn is_readable(&self) -> bool {
+        // SAFETY: the socket is live; poll reads its state.
+        unsafe { bindings::lvs_tcp_readable(self.0) }
+    }
+
     /// Sends from `buf` without waiting: the bytes taken, or `None` when
     /// the send buffer is full. `more`: more follows at once (`MSG_MORE`).
     pub fn send(&self, buf: &[u8], more: bool) -> Result<Option<usize>> {

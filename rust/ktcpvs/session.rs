@@ -86,9 +86,10 @@ impl Pipe {
     }
 
     /// Reads from `from` into the room left, if any: whether bytes came
-    /// (`*eof` is set at the end of the stream).
+    /// (`*eof` is set at the end of the stream). A socket with nothing
+    /// to read is not read: what arrives later wakes the thread again.
     fn read_from(&mut self, from: &TcpStream, eof: &mut bool) -> Result<bool> {
-        if self.room().is_empty() {
+        if self.room().is_empty() || !from.is_readable() {
             return Ok(false);
         }
         match from.recv(self.room())? {
