@@ -35,10 +35,12 @@ const LINGER: u32 = 2;
 /// failed and the request goes to another (a server whose SYNs vanish
 /// would otherwise hold it for the kernel's two minutes of retries).
 const CONNECT_TIMEOUT: u32 = 10;
-/// Seconds a server that owes bytes may stay silent (nginx's
-/// `proxy_read_timeout`): the client then gets 504 if nothing of the
-/// response has reached it, else its connection is reset.
-const SERVER_TIMEOUT: u32 = 60;
+/// Seconds a server that owes bytes may stay silent: the client then
+/// gets 504 if nothing of the response has reached it, else its
+/// connection is reset. Twice nginx's `proxy_read_timeout`: python
+/// servers with 1,000 clients on one emulated CPU took over a minute to
+/// answer some, and a slow answer is still better than none.
+const SERVER_TIMEOUT: u32 = 120;
 /// Longest method kept (for the response's framing and retries).
 const METHOD_MAX: usize = 16;
 
