@@ -3,7 +3,7 @@
 # by tcpvsadm, relays HTTP to three python servers. Round robin spreads
 # 30 requests 10/10/10, wrr by weight; 1 MB and 10 MB downloads and a
 # 10 MB upload arrive intact; the http scheduler routes by rule, lblc by
-# locality, wlc to the server with the fewest connections; a malformed request
+# locality; a malformed request
 # gets 400 without disturbing the service; a real server that refuses
 # connections is taken out with no failed request (the request goes to
 # another server); a config file sets the same service up; stopping and
@@ -124,22 +124,6 @@ tv -e -i web -r "10.0.${quiesced#rs}.2:80" -w 0
 second=$(count 4)
 [[ "$second" =~ ^rs[123]=4\ $ && "$second" != "$first" ]] || fail "lblc after quiescing $quiesced: $second"
 tv -e -i web -r "10.0.${quiesced#rs}.2:80" -w 1
-
-# wlc: with a slow download in flight on each of two servers (rs1, then
-# rs2: ties go to the server named first), quick requests all go to the
-# third, the one without a connection.
-tv -E -i web -s wlc
-slow=()
-for n in 1 2; do
-	# Not through `on`: $! must be curl's pid, for the kill below.
-	ip netns exec "$CLIENT" curl -s -m 120 --limit-rate 50k -o "$data/slow$n" "http://$VIP/blob10m" &
-	slow+=($!)
-	for i in $(seq 100); do [ -s "$data/slow$n" ] && break; sleep 0.1; done
-	[ -s "$data/slow$n" ] || fail "wlc: slow download $n did not start"
-done
-assert_eq "wlc: requests beside two slow downloads" "rs3=3 " "$(count 3)"
-kill "${slow[@]}" 2>/dev/null || true
-wait "${slow[@]}" 2>/dev/null || true
 
 # A server that refuses: its requests go elsewhere, none fails.
 tv -E -i web -s rr
