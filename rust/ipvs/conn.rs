@@ -186,6 +186,11 @@ impl Conn {
         self.flags & F_TEMPLATE != 0
     }
 
+    /// Whether connection tracking follows its packets ([`F_NFCT`]).
+    pub(crate) fn tracked(&self) -> bool {
+        self.flags & F_NFCT != 0
+    }
+
     /// Marks the template of a connection that was established (TCP) or
     /// answered (UDP) as such.
     pub(crate) fn assure_template(&self) {

@@ -3,7 +3,7 @@
 //! for a virtual service: schedule new connections, forward known ones)
 //! and FORWARD (VS/NAT replies), per namespace.
 
-use crate::conn::{self, Conn, Lookup, Then, F_INACTIVE, F_NFCT, F_NOOUTPUT};
+use crate::conn::{self, Conn, Lookup, Then, F_INACTIVE, F_NOOUTPUT};
 use crate::kbind::bindings as b;
 use crate::kbind::netfilter::{DefragUser, Family, HookPoint, HookSkb, HookSpec, HookState, NetfilterHook, Verdict};
 use crate::kbind::netns::{Net, PernetState};
@@ -244,7 +244,7 @@ fn local_in(mut skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Ver
             // The client reuses the port of a finished connection (or of
             // one to a quiesced server, with expire_nodest_conn): the SYN
             // opens a new one, scheduled afresh.
-            let known = if conn.flags & F_NFCT != 0 { Known::ReopenedTracked } else { Known::Reopened };
+            let known = if conn.tracked() { Known::ReopenedTracked } else { Known::Reopened };
             return (known, Then::Remove);
         }
         if !conn.dest.is_available() {
@@ -385,7 +385,7 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32, opene
         proto: flow.proto,
         fwd,
         state,
-        flags: no_output | inactive | if ipvs.sysctls.conntrack() { F_NFCT } else { 0 },
+        flags: no_output | inactive | ipvs.sysctls.conntrack_flag(),
         in_pkts: 1,
         synced_state: TcpState::None,
         sync_endtime: conn::never_synced(),

@@ -19,7 +19,7 @@
 //! persistent client's next connection is scheduled afresh, and a
 //! firewall-mark service's connections are scheduled again.
 
-use crate::conn::{self, Conn, ConnTab, Lookup, Then, F_INACTIVE, F_NFCT, F_NOOUTPUT, F_TEMPLATE};
+use crate::conn::{self, Conn, ConnTab, Lookup, Then, F_INACTIVE, F_NOOUTPUT, F_TEMPLATE};
 use crate::kbind::bh::BhGuard;
 use crate::kbind::bindings as b;
 use crate::kbind::kthread::{self, KThread, ThreadBody};
@@ -324,7 +324,7 @@ impl BackupThread {
             proto: c.proto,
             fwd,
             state,
-            flags: no_output | inactive | if self.sysctls.conntrack() { F_NFCT } else { 0 },
+            flags: no_output | inactive | self.sysctls.conntrack_flag(),
             in_pkts: 0,
             synced_state: state,
             sync_endtime: conn::never_synced(),

@@ -3,6 +3,7 @@
 //! plane obeys, with upstream's names, defaults and meanings (see
 //! upstream's `Documentation/networking/ipvs-sysctl.rst`).
 
+use crate::conn::F_NFCT;
 use crate::kbind::netns::Net;
 use crate::kbind::sysctl::{IntSysctl, NetSysctls, Values};
 use crate::defense_rules::{Modes, AMEMTHRESH_DEFAULT, AM_DROPRATE_DEFAULT};
@@ -191,11 +192,16 @@ impl IpvsSysctls {
         }
     }
 
-    /// `conntrack`: new connections' packets stay visible to netfilter's
-    /// connection tracking (for NAT or state rules on them: kube-proxy's
-    /// masquerading); off, they are marked untracked.
-    pub(crate) fn conntrack(&self) -> bool {
-        self.get(Var::Conntrack) != 0
+    /// `conntrack`: the flag a new connection gets ([`F_NFCT`] when on:
+    /// netfilter's connection tracking follows its packets, for NAT or
+    /// state rules on them, kube-proxy's masquerading; off, they are
+    /// marked untracked).
+    pub(crate) fn conntrack_flag(&self) -> u8 {
+        if self.get(Var::Conntrack) != 0 {
+            F_NFCT
+        } else {
+            0
+        }
     }
 
     /// `nat_icmp_send`: a packet from a VS/NAT real server's address and

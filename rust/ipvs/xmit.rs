@@ -3,7 +3,7 @@
 //! (thesis §3: VS/NAT, VS/TUN, VS/DR; local node), IPv4 and IPv6, and
 //! the VS/NAT rewrite of replies.
 
-use crate::conn::{Conn, F_NFCT};
+use crate::conn::Conn;
 use crate::csum::{self, Change};
 use crate::icmp::{self, IcmpError};
 use crate::kbind::bindings as b;
@@ -30,7 +30,7 @@ pub(crate) struct Target {
     pub(crate) dport: u16,
     /// VS/TUN's tunnel type and its settings.
     pub(crate) tunnel: Tunnel,
-    /// Connection tracking sees the packets ([`F_NFCT`]).
+    /// Connection tracking sees the packets ([`Conn::tracked`]).
     track: bool,
     /// The route to the real server (none: no route, or to this host
     /// with the local-node method).
@@ -70,7 +70,7 @@ impl Target {
             daddr: conn.daddr,
             dport: conn.dport,
             tunnel: conn.dest.tunnel(),
-            track: conn.flags & F_NFCT != 0,
+            track: conn.tracked(),
             route,
         }
     }
@@ -80,14 +80,14 @@ impl Target {
 pub(crate) struct VirtualEnd {
     addr: [u8; 16],
     port: u16,
-    /// Connection tracking sees the connection's packets ([`F_NFCT`]).
+    /// Connection tracking sees the connection's packets.
     track: bool,
 }
 
 impl VirtualEnd {
     /// Connection `conn`'s.
     pub(crate) fn of(conn: &Conn) -> Self {
-        Self { addr: conn.vaddr, port: conn.vport, track: conn.flags & F_NFCT != 0 }
+        Self { addr: conn.vaddr, port: conn.vport, track: conn.tracked() }
     }
 }
 
