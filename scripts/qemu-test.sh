@@ -48,9 +48,10 @@ trap '[ -z "${LVS_RESULTS_TO:-}" ] || [ ! -d "$shared/results" ] || cp -r "$shar
 
 # The debug kernel checks our modules (lockdep, KASAN, kmemleak). C
 # IPVS runs only to show what upstream does; its runs skip kmemleak and
-# lockdep's dependency checking, which cost the most time under TCG.
+# lockdep's dependency checking, which cost the most time under TCG
+# (the release kernel has neither).
 append="panic_on_oops=0 loglevel=4"
-[ "$ipvs" = c ] && append+=" kmemleak=off lockdep.prove_locking=0"
+[ "$ipvs" = c ] && [ "${LVS_KERNEL:-test}" = test ] && append+=" kmemleak=off lockdep.prove_locking=0"
 
 # Through a pipe: qemu reopens a regular-file stdout/stderr (O_TRUNC),
 # which would wipe whatever the caller had logged before.
