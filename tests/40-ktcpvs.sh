@@ -3,7 +3,7 @@
 # by tcpvsadm, relays HTTP to three python servers. Round robin spreads
 # 30 requests 10/10/10, wrr by weight; 1 MB and 10 MB downloads and a
 # 10 MB upload arrive intact; the http scheduler routes by rule, lblc by
-# locality; a malformed request
+# locality, wlc to the server with the fewest connections; a malformed request
 # gets 400 without disturbing the service; a real server that refuses
 # connections is taken out with no failed request (the request goes to
 # another server); a config file sets the same service up; stopping and
@@ -124,6 +124,25 @@ tv -e -i web -r "10.0.${quiesced#rs}.2:80" -w 0
 second=$(count 4)
 [[ "$second" =~ ^rs[123]=4\ $ && "$second" != "$first" ]] || fail "lblc after quiescing $quiesced: $second"
 tv -e -i web -r "10.0.${quiesced#rs}.2:80" -w 1
+
+# wlc: with a download held open on each of two servers (rs1, then rs2:
+# ties go to the server named first), quick requests all go to the
+# third, the one without a connection. The servers hold /hold open
+# themselves: a client that reads slowly would not do, its download
+# can end on the servers' side into the buffers on the way.
+tv -E -i web -s wlc
+held=()
+for n in 1 2; do
+	# Not through `on`: $! must be curl's pid, for the kill below. -N:
+	# curl writes what came at once, not when its buffer fills.
+	ip netns exec "$CLIENT" curl -s -N -m 120 -o "$data/held$n" "http://$VIP/hold" &
+	held+=($!)
+	for i in $(seq 100); do [ -s "$data/held$n" ] && break; sleep 0.1; done
+	assert_eq "wlc: held download $n reached" "rs$n" "$(head -1 "$data/held$n")"
+done
+assert_eq "wlc: requests beside two held downloads" "rs3=3 " "$(count 3)"
+kill "${held[@]}" 2>/dev/null || true
+wait "${held[@]}" 2>/dev/null || true
 
 # A server that refuses: its requests go elsewhere, none fails.
 tv -E -i web -s rr

@@ -2,7 +2,10 @@
 """HTTP/1.0 file server for the scenario tests: python's http.server, with
 a listen backlog deep enough for hundreds of simultaneous connections.
 A POST is answered with the SHA-256 of its body (hex), so uploads can be
-checked.
+checked. A GET of /hold answers with DIR's index.html (which names the
+server) and then holds the response open, a byte every half second for
+up to five minutes: a download in flight for as long as a test needs,
+whatever the buffers between server and client hold.
 
     http_serve.py [--http11] DIR [PORT]
         serve DIR on PORT (80), every address (IPv4 and IPv6); with
@@ -13,6 +16,7 @@ import hashlib
 import http.server
 import socket
 import sys
+import time
 
 
 class Server(http.server.ThreadingHTTPServer):
@@ -39,6 +43,26 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+    def do_GET(self):
+        if self.path != "/hold":
+            return super().do_GET()
+        with open(self.translate_path("/index.html"), "rb") as f:
+            name = f.read()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(name) + 600))
+        self.end_headers()
+        try:
+            self.wfile.write(name)
+            self.wfile.flush()
+            for _ in range(600):
+                time.sleep(0.5)
+                self.wfile.write(b".")
+                self.wfile.flush()
+        except OSError:
+            pass
+        self.close_connection = True
 
 
 class KeepAlive(Quiet):
