@@ -7,8 +7,10 @@
 # (same client, virtual and real server addresses, ESTABLISHED); its
 # close follows; after a takeover (the client's and the real server's
 # routes moved to the backup) a synced connection goes on through the
-# backup; stopping the daemons lists none, and stopping one that is not
-# running fails as upstream.
+# backup; a persistent service's template is synced too, and with
+# sync_persist_mode only the template; stopping the daemons lists none,
+# and stopping one that is not running fails as upstream; namespaces
+# deleted with their daemons running go.
 . "$(dirname "$0")/lib.sh"
 
 cluster
@@ -64,6 +66,50 @@ done
 state=$(conns "$BACKUP" | awk '{print $1}')
 [ "$state" != ESTABLISHED ] || fail "the backup kept the closed connection ESTABLISHED"
 
+# Persistence: a persistent service's template reaches the backup as
+# the master has it (client network, server); with sync_persist_mode
+# the master keeps the connections under a template to itself and syncs
+# only the template. A connection to the non-persistent :80 afterwards
+# marks when the master's queue has gone out.
+for ns in "$DIRECTOR" "$BACKUP"; do
+	on "$ns" ipvsadm -A -t "$VIP:81" -s rr -p 600
+	for i in 1 2 3; do on "$ns" ipvsadm -a -t "$VIP:81" -r "10.0.$i.2:80" -m; done
+done
+# entries NS WHAT: the namespace's templates (client port 0) or
+# connections (the rest) of the persistent service: state, client,
+# virtual, real server.
+entries() {
+	on "$1" ipvsadm -Lcn | awk -v vip="$VIP:81" -v what="$2" '
+		$1 == "TCP" && $5 == vip && (($4 ~ /:0$/) == (what == "templates")) {print $3, $4, $5, $6}' | sort
+}
+# synced_past PORT: a connection to :80 from client port PORT; waits
+# until it shows on the backup.
+synced_past() {
+	on "$CLIENT" curl -sf -m 10 --local-port "$1" -o /dev/null "http://$VIP/" || fail "a request to :80"
+	for _ in $(seq 30); do
+		on "$BACKUP" ipvsadm -Lcn | grep -q " 10.0.0.2:$1 " && return
+		sleep 0.5
+	done
+	fail "a connection to :80 did not reach the backup"
+}
+on "$CLIENT" curl -sf -m 10 -o /dev/null "http://$VIP:81/" || fail "a request to the persistent service"
+synced_past 40001
+template=$(entries "$DIRECTOR" templates)
+[[ "$template" =~ ^ASSURED\ 10.0.0.2:0\ 10.0.0.100:81\ 10.0.[123].2:80$ ]] || fail "the master's template: $template"
+assert_eq "the template on the backup" "$template" "$(entries "$BACKUP" templates)"
+[ -n "$(entries "$BACKUP" conns)" ] || fail "the persistent service's connection did not reach the backup"
+# clients NS: the clients of the persistent service's connections.
+clients() { entries "$1" conns | awk '{print $2}' | sort; }
+before=$(clients "$DIRECTOR")
+on "$DIRECTOR" sysctl -qw net.ipv4.vs.sync_persist_mode=1
+on "$CLIENT" curl -sf -m 10 -o /dev/null "http://$VIP:81/" || fail "a request to the persistent service"
+synced_past 40002
+second=$(comm -13 <(echo "$before") <(clients "$DIRECTOR"))
+[ -n "$second" ] || fail "the master has no second connection"
+clients "$BACKUP" | grep -qxF "$second" && fail "with sync_persist_mode, the connection of $second reached the backup"
+assert_eq "the template on the backup with sync_persist_mode" "$template" "$(entries "$BACKUP" templates)"
+on "$DIRECTOR" sysctl -qw net.ipv4.vs.sync_persist_mode=0
+
 # Takeover: a VS/NAT connection to an echo server on rs1, synced; then
 # the client's route to the virtual address and rs1's default route move
 # to the backup (as when keepalived moves them), and the connection goes
@@ -107,4 +153,9 @@ on "$BACKUP" ipvsadm --stop-daemon backup
 assert_eq "daemons after stopping" "" "$(on "$DIRECTOR" ipvsadm -L --daemon)$(on "$BACKUP" ipvsadm -L --daemon)"
 out=$(on "$BACKUP" ipvsadm --stop-daemon backup 2>&1) && fail "stopped a daemon that was not running"
 assert_eq "stopping a stopped daemon" "No daemon is running" "$out"
+# A namespace deleted while its daemons run: they stop before its
+# devices go (else "waiting for lo to become free" for ever, and the
+# module stays in use), which the unloading at the end checks.
+on "$DIRECTOR" ipvsadm --start-daemon master --mcast-interface syncm --syncid 7
+on "$BACKUP" ipvsadm --start-daemon backup --mcast-interface syncb --syncid 7
 echo "sync: the master's connection reached the backup ($master), then its close ($state)"

@@ -6,6 +6,7 @@
 #   sync_refresh_period, sync_retries: 0 at first; with a period of 0,
 #     a connection's expiry moving by the refresh period syncs it again;
 #     retries from 0 to 3;
+#   sync_persist_mode: 0 at first (what it does: 27-sync);
 #   sync_version: 1 at first, 0 or 1; at 0 the master sends upstream's
 #     older messages, without timeouts: the backup uses its own;
 #   sync_qlen_max: a positive number (a 32nd of the buffer pages), never
@@ -29,7 +30,7 @@ set_vs() {
 		sed 's/.*: //'
 }
 
-for pair in backup_only=0 sync_sock_size=0 sync_threshold=3,50; do
+for pair in backup_only=0 sync_persist_mode=0 sync_sock_size=0 sync_threshold=3,50; do
 	want=$(echo "${pair#*=}" | tr , '\t')
 	assert_eq "default ${pair%=*}" "$want" "$(vs "$DIRECTOR" "${pair%=*}")"
 done

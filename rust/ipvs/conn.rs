@@ -16,7 +16,7 @@ use crate::kbind::global::{ModuleGlobal, Published};
 use crate::kbind::timer::{self, PeriodicTimer, Tick};
 use crate::kbind::{self, bindings};
 use crate::service::Dest;
-use crate::sync_msg;
+use crate::sync_msg::{self, SyncConn};
 use crate::packet::PROTO_TCP;
 use crate::tcp_state::{TcpState, Timeouts};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -53,14 +53,48 @@ pub(crate) struct Control {
     /// The template's timeout, seconds: the service's, until it outlives
     /// it once.
     timeout: AtomicU32,
+    /// The template as a sync master sends it.
+    pub(crate) sync: TemplateSync,
+}
+
+/// A template as sync masters see it: they send it as their controlled
+/// connections' packets come (upstream syncs a connection's `control`).
+pub(crate) struct TemplateSync {
+    /// The template as sync messages carry it (its timeout is the
+    /// moment's, [`Control::timeout`]).
+    pub(crate) entry: SyncConn,
+    /// Invalidated (its server went): no lookup finds it, and backups
+    /// are no longer told of it.
+    pub(crate) invalid: AtomicBool,
+    /// Packets of the connections it controls (wrapping).
+    pub(crate) pkts: AtomicU32,
+    /// When the last message said it would expire, in ticks
+    /// (`sync_msg::sync_needed`).
+    pub(crate) endtime: AtomicU32,
 }
 
 impl Control {
-    /// The control of a new template with `timeout`, controlling one
-    /// connection (the one being scheduled). Softirq context.
-    pub(crate) fn new(timeout: u32) -> Result<Arc<Self>> {
-        let control = Self { controlled: AtomicU32::new(1), assured: AtomicBool::new(false), timeout: AtomicU32::new(timeout) };
+    /// The control of a new template `entry` with `timeout`, controlling
+    /// `controlled` connections (the one being scheduled, or none for a
+    /// sync backup's). Softirq context.
+    pub(crate) fn new(timeout: u32, entry: SyncConn, controlled: u32) -> Result<Arc<Self>> {
+        let control = Self {
+            controlled: AtomicU32::new(controlled),
+            assured: AtomicBool::new(false),
+            timeout: AtomicU32::new(timeout),
+            sync: TemplateSync {
+                entry,
+                invalid: AtomicBool::new(false),
+                pkts: AtomicU32::new(0),
+                endtime: AtomicU32::new(never_synced()),
+            },
+        };
         Ok(Arc::new(control, GFP_ATOMIC)?)
+    }
+
+    /// A sync backup was told the template expires in `timeout` seconds.
+    pub(crate) fn set_timeout(&self, timeout: u32) {
+        self.timeout.store(timeout, Ordering::Relaxed);
     }
 
     /// One more connection to control (taken while the template is found

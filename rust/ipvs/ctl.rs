@@ -398,7 +398,7 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
                     restored = Some(dest.clone());
                     dest
                 }
-                None => Dest::new(af, d.addr, d.port, &config, &svc.stats)?,
+                None => Dest::new(af, d.addr, d.port, &config, svc)?,
             };
             dests.push(dest, GFP_KERNEL)?;
             dests.extend_from_slice(&svc.dests, GFP_KERNEL)?;

@@ -155,6 +155,12 @@ impl PernetState for IpvsNet {
         &IPVS_NET_ID
     }
 
+    /// The sync daemons' sockets hold the namespace's devices (their
+    /// multicast memberships and routes): they stop first, as upstream's.
+    fn devices_going(&self) {
+        self.sync.stop_all();
+    }
+
     fn init(net: &Net) -> Result<Self> {
         let services = Arc::new(RcuArc::new(ServiceTable::empty()?), GFP_KERNEL)?;
         let stats = Stats::new()?;

@@ -68,6 +68,9 @@ pub(crate) struct Dest {
     pub(crate) addr: [u8; 16],
     /// Port.
     pub(crate) port: u16,
+    /// Its service's firewall mark (0: an address service), which sync
+    /// messages carry so that backups find the service.
+    pub(crate) svc_fwmark: u32,
     /// Forwarding method (`IP_VS_CONN_F_MASQ`, `_DROUTE`, ...).
     pub(crate) fwd: AtomicU32,
     /// VS/TUN's tunnel settings ([`Tunnel::to_bits`]), read per packet.
@@ -121,14 +124,14 @@ pub(crate) struct DestConfig {
 }
 
 impl Dest {
-    /// A real server with no connections yet, of the service whose
-    /// statistics are `svc_stats`.
-    pub(crate) fn new(af: u16, addr: [u8; 16], port: u16, config: &DestConfig, svc_stats: &Arc<Stats>) -> Result<Arc<Self>> {
+    /// A real server with no connections yet, of the service `svc`.
+    pub(crate) fn new(af: u16, addr: [u8; 16], port: u16, config: &DestConfig, svc: &Service) -> Result<Arc<Self>> {
         let dest = Arc::new(
             Self {
                 af,
                 addr,
                 port,
+                svc_fwmark: svc.key.fwmark,
                 fwd: AtomicU32::new(0),
                 tunnel: AtomicU64::new(0),
                 weight: AtomicI32::new(0),
@@ -143,7 +146,7 @@ impl Dest {
                 available: AtomicBool::new(true),
                 stats: Stats::new()?,
                 route: RouteCache::new(),
-                svc_stats: RcuArc::new(svc_stats.clone()),
+                svc_stats: RcuArc::new(svc.stats.clone()),
             },
             GFP_KERNEL,
         )?;

@@ -19,7 +19,7 @@
 //! persistent client's next connection is scheduled afresh, and a
 //! firewall-mark service's connections are scheduled again.
 
-use crate::conn::{self, Conn, ConnTab, Lookup, Then, F_INACTIVE, F_NOOUTPUT, F_TEMPLATE};
+use crate::conn::{self, Conn, ConnTab, Control, Lookup, Then, F_INACTIVE, F_NOOUTPUT, F_TEMPLATE};
 use crate::kbind::bh::BhGuard;
 use crate::kbind::bindings as b;
 use crate::kbind::kthread::{self, KThread, ThreadBody};
@@ -29,9 +29,9 @@ use crate::kbind::netns::Net;
 use crate::net::{ConnTimeouts, IpvsNet};
 use crate::kbind::timer;
 use crate::packet::PROTO_TCP;
-use crate::service::{ServiceTable, AF_INET, AF_INET6};
+use crate::service::{Dest, Service, ServiceTable, AF_INET, AF_INET6};
 use crate::sysctl::IpvsSysctls;
-use crate::sync_msg::{self, MessageWriter, Moved, SyncConn, Version, SYNC_GROUP_V4, SYNC_PORT};
+use crate::sync_msg::{self, MessageWriter, Moved, SyncConn, SyncRules, Version, SYNC_GROUP_V4, SYNC_PORT};
 use crate::tcp_state::TcpState;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
@@ -203,17 +203,61 @@ fn thread_of(conn: &SyncConn, threads: usize) -> usize {
     (mix as usize).checked_rem(threads).unwrap_or(0)
 }
 
+/// Seconds a template from a version 0 message (which carries no
+/// timeout) lives, as upstream's.
+const V0_TEMPLATE_TIMEOUT: u32 = 180;
+
+/// A template's state once a connection it controls was established or
+/// answered (upstream's `IP_VS_CTPL_S_ASSURED`); 0 before.
+const TEMPLATE_ASSURED: u16 = 1;
+
+/// Connection or template `conn` as a sync message carries it, with
+/// `timeout` seconds left.
+pub(crate) fn entry_of(conn: &Conn, timeout: u32) -> SyncConn {
+    SyncConn {
+        v6: conn.af == AF_INET6,
+        proto: conn.proto,
+        flags: upstream_flags(conn),
+        state: conn.state as u16,
+        cport: conn.cport,
+        vport: conn.vport,
+        dport: conn.dport,
+        fwmark: conn.dest.svc_fwmark,
+        timeout,
+        caddr: conn.caddr,
+        vaddr: conn.vaddr,
+        daddr: conn.daddr,
+    }
+}
+
 /// Upstream's flag bits for ours (`IP_VS_CONN_F_*`), as sync messages
-/// carry them: the forwarding method, no-output and inactive.
+/// carry them: the forwarding method, no-output, inactive and template.
+/// A template has its server's connection flags, as upstream's: inactive,
+/// and no output unless VS/NAT.
 fn upstream_flags(conn: &Conn) -> u32 {
     let mut flags = u32::from(conn.fwd);
-    if conn.flags & F_NOOUTPUT != 0 {
+    let template = conn.is_template();
+    if conn.flags & F_NOOUTPUT != 0 || (template && flags != b::IP_VS_CONN_F_MASQ) {
         flags |= b::IP_VS_CONN_F_NOOUTPUT;
     }
-    if conn.flags & F_INACTIVE != 0 {
+    if conn.flags & F_INACTIVE != 0 || template {
         flags |= b::IP_VS_CONN_F_INACTIVE;
     }
+    if template {
+        flags |= b::IP_VS_CONN_F_TEMPLATE;
+    }
     flags
+}
+
+/// The real server of service `svc` a synced entry names (upstream's
+/// `ip_vs_find_dest`): a firewall-mark service's servers other than
+/// VS/NAT's are found by address (their port may be 0), and a port that
+/// matches neither way is tried as 0.
+fn synced_dest<'a>(svc: &'a Service, c: &SyncConn) -> Option<&'a Arc<Dest>> {
+    let fwd = c.flags & b::IP_VS_CONN_F_FWD_MASK;
+    let port = if c.fwmark != 0 && fwd != b::IP_VS_CONN_F_MASQ { 0 } else { c.dport };
+    let find = |port: u16| svc.dests.iter().find(|d| d.addr == c.daddr && d.port == port);
+    find(port).or_else(|| find(port ^ c.dport))
 }
 
 /// A master daemon's thread: sends what its queue holds, once a second.
@@ -279,14 +323,12 @@ impl ThreadBody for BackupThread {
 }
 
 impl BackupThread {
-    /// Enters or updates connection `c` if a service and real server of
-    /// ours match it (upstream's `ip_vs_proc_conn`).
+    /// Enters or updates connection or template `c` if a service and
+    /// real server of ours match it (upstream's `ip_vs_proc_conn`).
     fn enter(&self, c: &SyncConn) {
-        if c.flags & b::IP_VS_CONN_F_TEMPLATE != 0 {
-            return;
-        }
+        let template = c.flags & b::IP_VS_CONN_F_TEMPLATE != 0;
         let af = if c.v6 { AF_INET6 } else { AF_INET };
-        let state = if c.proto == PROTO_TCP {
+        let state = if c.proto == PROTO_TCP && !template {
             let Some(state) = TcpState::from_number(c.state) else { return };
             state
         } else {
@@ -294,16 +336,37 @@ impl BackupThread {
         };
         let services = self.services.get();
         let Some(svc) = services.lookup(af, c.fwmark, c.proto, &c.vaddr, c.vport, || false) else { return };
-        let Some(dest) = svc.dests.iter().find(|d| d.addr == c.daddr && d.port == c.dport) else { return };
+        let Some(dest) = synced_dest(svc, c) else { return };
         let _bh = BhGuard::new();
-        let key = Lookup::In { net: self.net_id, proto: c.proto, caddr: c.caddr, cport: c.cport, vaddr: c.vaddr, vport: c.vport };
-        // Version 0 messages carry no timeout: the state's.
+        let (net, proto, caddr, vaddr, vport) = (self.net_id, c.proto, c.caddr, c.vaddr, c.vport);
+        let key = if template {
+            Lookup::Template { net, proto, caddr, vaddr, vport }
+        } else {
+            Lookup::In { net, proto, caddr, cport: c.cport, vaddr, vport }
+        };
+        // Version 0 messages carry no timeout: the state's, or for a
+        // template upstream's 3 minutes.
         let timeouts = self.timeouts.get();
-        let timeout = |conn: &Conn| if c.timeout != 0 { c.timeout } else { conn.timeout(&timeouts) };
+        let timeout = |conn: &Conn| match c.timeout {
+            0 if template => V0_TEMPLATE_TIMEOUT,
+            0 => conn.timeout(&timeouts),
+            timeout => timeout,
+        };
         let known = self.conn_tab.with_conn(af, key, |conn| {
-            conn.set_state(state);
-            conn.synced_state = state;
-            ((), Then::Expire(timeout(conn)))
+            let timeout = timeout(conn);
+            match &conn.control {
+                Some(control) if template => {
+                    control.set_timeout(timeout);
+                    if c.state == TEMPLATE_ASSURED {
+                        control.assure();
+                    }
+                }
+                _ => {
+                    conn.set_state(state);
+                    conn.synced_state = state;
+                }
+            }
+            ((), Then::Expire(timeout))
         });
         if known.is_some() {
             return;
@@ -311,7 +374,7 @@ impl BackupThread {
         let fwd = (c.flags & b::IP_VS_CONN_F_FWD_MASK) as u8;
         let no_output = if u32::from(fwd) == b::IP_VS_CONN_F_MASQ { 0 } else { F_NOOUTPUT };
         let inactive = if c.proto == PROTO_TCP && state.is_active() { 0 } else { F_INACTIVE };
-        let conn = Conn {
+        let mut conn = Conn {
             net: self.net_id,
             dest: dest.clone(),
             caddr: c.caddr,
@@ -324,13 +387,21 @@ impl BackupThread {
             proto: c.proto,
             fwd,
             state,
-            flags: no_output | inactive | self.sysctls.conntrack_flag(),
+            flags: if template { F_TEMPLATE } else { no_output | inactive | self.sysctls.conntrack_flag() },
             in_pkts: 0,
             synced_state: state,
             sync_endtime: conn::never_synced(),
             control: None,
         };
         let timeout = timeout(&conn);
+        if template {
+            // Out of memory: the template is not taken over.
+            let Ok(control) = Control::new(timeout, entry_of(&conn, timeout), 0) else { return };
+            if c.state == TEMPLATE_ASSURED {
+                control.assure();
+            }
+            conn.control = Some(control);
+        }
         // Out of memory: the connection is not taken over.
         let _ = self.conn_tab.insert(conn, timeout);
     }
@@ -390,12 +461,14 @@ impl SyncState {
     }
 
     /// After a client's packet moved `conn` along (it now expires in
-    /// `timeout` seconds), queues it for the backups if a master runs and
-    /// upstream would sync it now (`sync_msg::sync_needed`, by the
-    /// `sync_threshold`, `sync_refresh_period` and `sync_retries`
-    /// sysctls), within `sync_qlen_max`. Softirq context.
+    /// `timeout` seconds), queues it and its template for the backups if
+    /// a master runs and upstream would sync them now
+    /// (`sync_msg::sync_needed`, by the `sync_threshold`,
+    /// `sync_refresh_period` and `sync_retries` sysctls; with
+    /// `sync_persist_mode`, a connection under a template is not synced,
+    /// only its template), within `sync_qlen_max`. Softirq context.
     pub(crate) fn conn_moved(&self, conn: &mut Conn, timeout: u32, sysctls: &IpvsSysctls) {
-        if !self.master_on.load(Ordering::Relaxed) || conn.flags & F_TEMPLATE != 0 {
+        if !self.master_on.load(Ordering::Relaxed) || conn.is_template() {
             return;
         }
         let version = sysctls.sync_version();
@@ -403,37 +476,67 @@ impl SyncState {
             return;
         }
         let rules = sysctls.sync_rules();
+        let now = timer::jiffies();
+        if !(sysctls.sync_persist_mode() && conn.control.is_some()) {
+            let moved = Moved {
+                template: false,
+                tcp: conn.proto == PROTO_TCP,
+                syncable: conn.state.is_synced(),
+                established: conn.state == TcpState::Established,
+                changed: conn.state != conn.synced_state,
+                pkts: conn.in_pkts,
+                endtime: conn.sync_endtime,
+                now,
+                timeout: timeout.saturating_mul(rules.hz),
+            };
+            if let Some(endtime) = sync_msg::sync_needed(&moved, &rules) {
+                conn.synced_state = conn.state;
+                conn.sync_endtime = endtime;
+                self.queue(&entry_of(conn, timeout), version, sysctls);
+            }
+        }
+        if let Some(control) = &conn.control {
+            self.template_moved(control, now, &rules, version, sysctls);
+        }
+    }
+
+    /// A packet of a connection that template `control` controls came:
+    /// the template is queued too when upstream would sync it. It is no
+    /// entry of the table here (connections hold only its control),
+    /// hence its own counters, changed without the template's lock.
+    fn template_moved(&self, control: &Control, now: u32, rules: &SyncRules, version: Version, sysctls: &IpvsSysctls) {
+        let sync = &control.sync;
+        if sync.invalid.load(Ordering::Relaxed) {
+            return;
+        }
+        let timeout = control.timeout();
+        let endtime = sync.endtime.load(Ordering::Relaxed);
         let moved = Moved {
-            tcp: conn.proto == PROTO_TCP,
-            syncable: conn.state.is_synced(),
-            established: conn.state == TcpState::Established,
-            changed: conn.state != conn.synced_state,
-            pkts: conn.in_pkts,
-            endtime: conn.sync_endtime,
-            now: timer::jiffies(),
+            template: true,
+            tcp: false,
+            syncable: false,
+            established: false,
+            changed: false,
+            pkts: sync.pkts.fetch_add(1, Ordering::Relaxed).wrapping_add(1),
+            endtime,
+            now,
             timeout: timeout.saturating_mul(rules.hz),
         };
-        let Some(endtime) = sync_msg::sync_needed(&moved, &rules) else { return };
-        conn.synced_state = conn.state;
-        conn.sync_endtime = endtime;
-        let entry = SyncConn {
-            v6: conn.af == AF_INET6,
-            proto: conn.proto,
-            flags: upstream_flags(conn),
-            state: conn.state as u16,
-            cport: conn.cport,
-            vport: conn.vport,
-            dport: conn.dport,
-            fwmark: 0,
-            timeout,
-            caddr: conn.caddr,
-            vaddr: conn.vaddr,
-            daddr: conn.daddr,
-        };
+        let Some(next) = sync_msg::sync_needed(&moved, rules) else { return };
+        // Another CPU's packet synced it meanwhile: once is enough.
+        if sync.endtime.compare_exchange(endtime, next, Ordering::Relaxed, Ordering::Relaxed).is_err() {
+            return;
+        }
+        let state = if control.is_assured() { TEMPLATE_ASSURED } else { 0 };
+        self.queue(&SyncConn { timeout, state, ..sync.entry }, version, sysctls);
+    }
+
+    /// Queues `entry` on its master thread's queue.
+    fn queue(&self, entry: &SyncConn, version: Version, sysctls: &IpvsSysctls) {
         let mut queues = self.out.lock();
         let n = queues.len();
-        if let Some(out) = queues.get_mut(thread_of(&entry, n)) {
-            out.add(&entry, version, sysctls.sync_qlen_max());
+        if let Some(out) = queues.get_mut(thread_of(entry, n)) {
+            out.add(entry, version, sysctls.sync_qlen_max());
         }
     }
 

@@ -80,6 +80,7 @@ sysctls! {
     SecureTcp => defense_mode(kernel::c_str!("secure_tcp")),
     SloppyTcp => int(kernel::c_str!("sloppy_tcp"), &[0]),
     SnatReroute => int(kernel::c_str!("snat_reroute"), &[1]),
+    SyncPersistMode => int(kernel::c_str!("sync_persist_mode"), &[0]),
     SyncPorts => IntSysctl { name: kernel::c_str!("sync_ports"), defaults: &[1], values: Values::Checked(sync_ports_ok) },
     SyncQlenMax => IntSysctl {
         name: kernel::c_str!("sync_qlen_max"),
@@ -230,6 +231,14 @@ impl IpvsSysctls {
     /// server must hear of the path's MTU).
     pub(crate) fn schedule_icmp(&self) -> bool {
         self.get(Var::ScheduleIcmp) != 0
+    }
+
+    /// `sync_persist_mode`: a master syncs the templates of persistent
+    /// services, not the connections they control (a backup that takes
+    /// over sends each client to its server; the connections themselves
+    /// start again).
+    pub(crate) fn sync_persist_mode(&self) -> bool {
+        self.get(Var::SyncPersistMode) != 0
     }
 
     /// `sloppy_tcp`: any TCP packet but a RST may open a connection, not

@@ -12,6 +12,7 @@ use crate::packet::Flow;
 use crate::persist::{self, TemplateKey};
 use crate::sched_input::FlowKey;
 use crate::service::{Dest, Service};
+use crate::sync;
 use crate::tcp_state::TcpState;
 use core::sync::atomic::Ordering;
 use kernel::sync::Arc;
@@ -71,6 +72,9 @@ fn existing(net: &Net, ipvs: &IpvsNet, svc: &Service, tkey: &TemplateKey) -> Opt
                 _ => {
                     t.vport = INVALID_PORT;
                     t.dport = INVALID_PORT;
+                    if let Some(control) = &t.control {
+                        control.sync.invalid.store(true, Ordering::Relaxed);
+                    }
                     return (None, Then::Keep);
                 }
             };
@@ -85,8 +89,7 @@ fn existing(net: &Net, ipvs: &IpvsNet, svc: &Service, tkey: &TemplateKey) -> Opt
 /// service's timeout; its control counts the connection being scheduled.
 fn create(net: &Net, ipvs: &IpvsNet, svc: &Service, tkey: &TemplateKey, dest: &Arc<Dest>, dport: u16) -> Option<Arc<Control>> {
     let timeout = svc.config.timeout;
-    let control = Control::new(timeout).ok()?;
-    let template = Conn {
+    let mut template = Conn {
         net: net.id(),
         dest: dest.clone(),
         caddr: tkey.caddr,
@@ -103,8 +106,10 @@ fn create(net: &Net, ipvs: &IpvsNet, svc: &Service, tkey: &TemplateKey, dest: &A
         in_pkts: 0,
         synced_state: TcpState::None,
         sync_endtime: conn::never_synced(),
-        control: Some(control.clone()),
+        control: None,
     };
+    let control = Control::new(timeout, sync::entry_of(&template, timeout), 1).ok()?;
+    template.control = Some(control.clone());
     ipvs.conn_tab.insert(template, timeout).ok()?;
     Some(control)
 }

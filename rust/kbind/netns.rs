@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Network namespaces and per-namespace state (`register_pernet_subsys`).
+//! Network namespaces and per-namespace state (`register_pernet_subsys`,
+//! with `register_pernet_device` for what must stop before a dying
+//! namespace's devices go).
 
 use super::bindings;
 use core::marker::PhantomData;
@@ -100,6 +102,15 @@ pub trait PernetState: Sized + Send + Sync + 'static {
     /// Builds the state of `net`.
     fn init(net: &Net) -> Result<Self>;
 
+    /// A dying namespace's devices are about to go (or the module is
+    /// unloading): stop whatever holds one of them, as kernel sockets do
+    /// (their routes, their multicast memberships). Runs in the
+    /// namespace's device phase, which comes before the state is
+    /// dropped: a device still held then would wait forever for its
+    /// holder ("waiting for lo to become free"). Upstream IPVS stops its
+    /// sync daemons at this point (`ipvs_core_dev_ops`).
+    fn devices_going(&self) {}
+
     /// The state of `net`, if it is set up.
     fn get(net: &Net) -> Option<&Self> {
         // SAFETY: the slot was set by `pernet_init::<Self>` and lives as
@@ -151,10 +162,20 @@ unsafe extern "C" fn pernet_exit<T: PernetState>(net: *mut bindings::net) {
     }
 }
 
+unsafe extern "C" fn pernet_devices_exit<T: PernetState>(net: *mut bindings::net) {
+    // SAFETY: the kernel calls `exit` with a live namespace.
+    let net = unsafe { Net::from_ptr(net) };
+    if let Some(state) = T::get(net) {
+        state.devices_going();
+    }
+}
+
 /// Registration of a [`PernetState`]: every namespace, present and
 /// future, gets one until this is dropped.
 pub struct Pernet<T: PernetState> {
     ops: Pin<KBox<Opaque<bindings::pernet_operations>>>,
+    /// The device-phase operations ([`PernetState::devices_going`]).
+    device_ops: Pin<KBox<Opaque<bindings::pernet_operations>>>,
     _state: PhantomData<T>,
 }
 
@@ -175,16 +196,29 @@ impl<T: PernetState> Pernet<T> {
             ..Default::default()
         };
         let ops = KBox::pin(Opaque::new(ops), GFP_KERNEL)?;
+        let device_ops = bindings::pernet_operations { exit: Some(pernet_devices_exit::<T>), ..Default::default() };
+        let device_ops = KBox::pin(Opaque::new(device_ops), GFP_KERNEL)?;
         // SAFETY: `ops` is pinned and lives until `drop` unregisters it.
         kernel::error::to_result(unsafe { bindings::register_pernet_subsys(ops.get()) })?;
-        Ok(Self { ops, _state: PhantomData })
+        // SAFETY: as above, `device_ops` too. Device operations of a
+        // dying namespace run before every subsystem's, ours included.
+        if let Err(e) = kernel::error::to_result(unsafe { bindings::register_pernet_device(device_ops.get()) }) {
+            // SAFETY: registered just above.
+            unsafe { bindings::unregister_pernet_subsys(ops.get()) };
+            return Err(e);
+        }
+        Ok(Self { ops, device_ops, _state: PhantomData })
     }
 }
 
 impl<T: PernetState> Drop for Pernet<T> {
     fn drop(&mut self) {
-        // SAFETY: registered in `register`; this runs `exit` everywhere.
-        unsafe { bindings::unregister_pernet_subsys(self.ops.get()) };
+        // SAFETY: both registered in `register`; this runs their `exit`
+        // everywhere, the devices' first.
+        unsafe {
+            bindings::unregister_pernet_device(self.device_ops.get());
+            bindings::unregister_pernet_subsys(self.ops.get());
+        }
     }
 }
 

@@ -22,6 +22,12 @@ impl PernetState for KtcpvsNet {
         &ID
     }
 
+    /// The services' sockets hold the namespace's devices (their
+    /// routes): they stop first.
+    fn devices_going(&self) {
+        self.services.lock().iter_mut().for_each(Service::stop);
+    }
+
     fn init(net: &Net) -> Result<Self> {
         Ok(Self {
             services: KBox::pin_init(kernel::new_mutex!(KVec::new(), "ktcpvs_services"), GFP_KERNEL)?,

@@ -97,6 +97,9 @@ pub struct SyncRules {
 /// needs it. Times are in ticks (jiffies, wrapping).
 #[derive(Clone, Copy, Debug)]
 pub struct Moved {
+    /// A persistence template (stateless; `pkts` counts the packets of
+    /// the connections it controls).
+    pub template: bool,
     /// A TCP connection.
     pub tcp: bool,
     /// In a TCP state that is synced: ESTABLISHED, FIN_WAIT, CLOSE,
@@ -127,10 +130,12 @@ pub fn fresh_endtime(now: u32) -> u32 {
 /// TCP connection that reached a closing state it was not synced in is
 /// synced at once; otherwise at the packets the threshold and period
 /// name, or, with a period of 0 and a refresh period, whenever its expiry
-/// moved by the refresh period (and on the retries).
+/// moved by the refresh period (and on the retries). A template goes as
+/// a UDP connection would, except that a non-zero period syncs it at every
+/// packet of its connections (the refresh period may hold it back).
 pub fn sync_needed(c: &Moved, rules: &SyncRules) -> Option<u32> {
     let mut next = fresh_endtime(c.now.wrapping_add(c.timeout));
-    if c.tcp {
+    if c.tcp && !c.template {
         if !c.syncable {
             return None;
         }
@@ -156,7 +161,7 @@ pub fn sync_needed(c: &Moved, rules: &SyncRules) -> Option<u32> {
     }
     let due = match rules.period {
         0 => rules.refresh > 0 || c.pkts == rules.threshold,
-        period => c.pkts % period == rules.threshold,
+        period => c.template || c.pkts % period == rules.threshold,
     };
     due.then_some(next)
 }
@@ -508,7 +513,7 @@ mod tests {
     /// An ESTABLISHED TCP connection (900 s timeout) at packet `pkts`,
     /// `now`, last synced to expire at `endtime`.
     fn established(pkts: u32, now: u32, endtime: u32) -> Moved {
-        Moved { tcp: true, syncable: true, established: true, changed: false, pkts, endtime, now, timeout: 900 * HZ }
+        Moved { template: false, tcp: true, syncable: true, established: true, changed: false, pkts, endtime, now, timeout: 900 * HZ }
     }
 
     /// The packets (of 1..=n) at which a connection is synced.
@@ -528,6 +533,17 @@ mod tests {
         let closing = Moved { established: false, ..just_established };
         assert_eq!(sync_needed(&closing, &DEFAULT), Some(900 * HZ), "FIN_WAIT and the rest at once");
         assert_eq!(sync_needed(&Moved { changed: false, ..closing }, &DEFAULT), None, "once");
+    }
+
+    #[test]
+    fn templates_go_with_their_connections_packets() {
+        let template = Moved { template: true, tcp: false, syncable: false, established: false, ..established(0, 0, 0) };
+        assert_eq!(synced(5, template, DEFAULT), vec![1, 2, 3, 4, 5], "a non-zero period: every packet");
+        let once = SyncRules { threshold: 3, period: 0, ..DEFAULT };
+        assert_eq!(synced(100, template, once), vec![3], "period 0: at the threshold");
+        let refresh = SyncRules { refresh: 10 * HZ, ..DEFAULT };
+        let synced_at_0 = Moved { endtime: 900 * HZ, now: HZ, ..template };
+        assert_eq!(sync_needed(&synced_at_0, &refresh), None, "held back while its expiry moved less");
     }
 
     #[test]
