@@ -32,6 +32,16 @@ chmod 755 "$data"
 for ns in "$CLIENT" "$DIRECTOR"; do
 	on "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
 done
+# Room for a minute of TIME_WAIT at a thousand and more connections a
+# second wherever connections are closed first (the servers, and the
+# switches toward the client). A namespace's default is a small share
+# of the machine's; once full, a closed socket is dropped at once, and
+# the ACK that a client in CLOSE_WAIT sends while it reads the rest of
+# the response is answered with a reset: ab counts it as an exception
+# (TcpExt:TCPTimeWaitOverflow, seen on 30 s runs).
+for ns in "$CLIENT" "$DIRECTOR" "${RS[1]}" "${RS[2]}" "${RS[3]}"; do
+	on "$ns" sysctl -qw net.ipv4.tcp_max_tw_buckets=262144
+done
 
 # The objects: the same bytes on every real server.
 head -c 1024 /dev/urandom > "$data/1k"
@@ -123,6 +133,29 @@ opens() {
 	echo "$n"
 }
 
+# tcp_counters: every namespace's TCP counters, "NS Group:Name value" a
+# line (/proc/net/snmp and /proc/net/netstat: a line of names, then one
+# of values, per group).
+tcp_counters() {
+	local ns
+	for ns in "$CLIENT" "$DIRECTOR" "${RS[1]}" "${RS[2]}" "${RS[3]}"; do
+		on "$ns" awk -v ns="${ns##*-}" '
+			$1 == group { for (i = 2; i <= NF; i++) print ns, $1 names[i], $i; group = ""; next }
+			$1 ~ /^Tcp(Ext)?:$/ { group = $1; for (i = 2; i <= NF; i++) names[i] = $i }' \
+			/proc/net/snmp /proc/net/netstat
+	done
+}
+
+# trouble_counters BEFORE: the counters of resets, drops, failures and
+# the like that moved since BEFORE (a tcp_counters output): what went
+# wrong when a load generator saw errors.
+trouble_counters() {
+	tcp_counters | awk '
+		NR == FNR { was[$1 " " $2] = $3; next }
+		$2 ~ /Rst|Reset|Abort|Fail|Drop|Overflow|PAWS|TW|Timeout|Refused|Listen|Retrans/ && $3 != was[$1 " " $2] {
+			printf "%s %s +%d\n", $1, $2, $3 - was[$1 " " $2] }' "$1" -
+}
+
 # report SWITCH MEASURE OBJECT RATE ERRORS REQUESTS SERVER_CONNS OUTPUT:
 # the result line, with the connections the real servers accepted per
 # request; the tool's whole output when something failed.
@@ -133,6 +166,8 @@ report() {
 	if [ "$5" != 0 ] || [ -z "$4" ]; then
 		echo "!!! $1 $2 $3: errors; the load generator said:"
 		sed 's/^/!!!   /' <<< "$8"
+		echo "!!! TCP counters of trouble that moved meanwhile (namespace, counter, increase):"
+		trouble_counters "$data/counters" | sed 's/^/!!!   /'
 	fi
 }
 
@@ -140,6 +175,7 @@ report() {
 wrk_run() {
 	local out rate errs before
 	before=$(opens)
+	tcp_counters > "$data/counters"
 	out=$(timeout "$limit" ip netns exec "$CLIENT" wrk -t "$ncpu" -c "$conns" -d "${duration}s" --timeout 20s "$2" 2>&1) || true
 	rate=$(awk '/^Requests\/sec:/ {print $2}' <<< "$out")
 	errs=$(awk '
@@ -155,6 +191,7 @@ wrk_run() {
 ab_run() {
 	local out rate errs before
 	before=$(opens)
+	tcp_counters > "$data/counters"
 	out=$(timeout "$limit" ip netns exec "$CLIENT" ab -q -r -s 20 -t "$duration" -n 2000000 -c "$conns" "$2" 2>&1) || true
 	rate=$(awk '/^Requests per second:/ {print $4}' <<< "$out")
 	errs=$(awk '
