@@ -27,6 +27,16 @@ use kernel::sync::{Arc, SpinLock};
 pub(crate) const F_INACTIVE: u8 = 1;
 /// Replies bypass the director (DR, TUN): only input is seen.
 pub(crate) const F_NOOUTPUT: u8 = 2;
+
+/// [`F_NOOUTPUT`] for an entry forwarded by method `fwd` (upstream's
+/// `IP_VS_CONN_F_*`): set unless VS/NAT.
+pub(crate) fn no_output(fwd: u8) -> u8 {
+    if u32::from(fwd) == bindings::IP_VS_CONN_F_MASQ {
+        0
+    } else {
+        F_NOOUTPUT
+    }
+}
 /// A persistence template (client port 0), not a connection: it names
 /// the real server of a client's connections to a persistent service.
 pub(crate) const F_TEMPLATE: u8 = 4;

@@ -364,7 +364,7 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32, opene
         (dest.clone(), dport, None)
     };
     let fwd = dest.fwd.load(Ordering::Relaxed) as u8;
-    let no_output = if u32::from(fwd) == b::IP_VS_CONN_F_MASQ { 0 } else { F_NOOUTPUT };
+    let no_output = conn::no_output(fwd);
     let state = if flow.proto == PROTO_TCP && opener == Opener::Packet {
         let dir = if no_output != 0 { Direction::InputOnly } else { Direction::Input };
         TcpState::None.next(dir, flow.tcp_flags, ipvs.defense.secure_tcp())

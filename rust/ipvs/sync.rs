@@ -232,18 +232,15 @@ pub(crate) fn entry_of(conn: &Conn, timeout: u32) -> SyncConn {
 
 /// Upstream's flag bits for ours (`IP_VS_CONN_F_*`), as sync messages
 /// carry them: the forwarding method, no-output, inactive and template.
-/// A template has its server's connection flags, as upstream's: inactive,
-/// and no output unless VS/NAT.
 fn upstream_flags(conn: &Conn) -> u32 {
     let mut flags = u32::from(conn.fwd);
-    let template = conn.is_template();
-    if conn.flags & F_NOOUTPUT != 0 || (template && flags != b::IP_VS_CONN_F_MASQ) {
+    if conn.flags & F_NOOUTPUT != 0 {
         flags |= b::IP_VS_CONN_F_NOOUTPUT;
     }
-    if conn.flags & F_INACTIVE != 0 || template {
+    if conn.flags & F_INACTIVE != 0 {
         flags |= b::IP_VS_CONN_F_INACTIVE;
     }
-    if template {
+    if conn.is_template() {
         flags |= b::IP_VS_CONN_F_TEMPLATE;
     }
     flags
@@ -372,8 +369,7 @@ impl BackupThread {
             return;
         }
         let fwd = (c.flags & b::IP_VS_CONN_F_FWD_MASK) as u8;
-        let no_output = if u32::from(fwd) == b::IP_VS_CONN_F_MASQ { 0 } else { F_NOOUTPUT };
-        let inactive = if c.proto == PROTO_TCP && state.is_active() { 0 } else { F_INACTIVE };
+        let inactive = if c.proto == PROTO_TCP && state.is_active() && !template { 0 } else { F_INACTIVE };
         let mut conn = Conn {
             net: self.net_id,
             dest: dest.clone(),
@@ -387,7 +383,7 @@ impl BackupThread {
             proto: c.proto,
             fwd,
             state,
-            flags: if template { F_TEMPLATE } else { no_output | inactive | self.sysctls.conntrack_flag() },
+            flags: conn::no_output(fwd) | inactive | if template { F_TEMPLATE } else { self.sysctls.conntrack_flag() },
             in_pkts: 0,
             synced_state: state,
             sync_endtime: conn::never_synced(),

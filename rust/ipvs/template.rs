@@ -5,7 +5,7 @@
 //! scheduling when there is none (or its server is gone). Which template
 //! a connection shares, and its ports, are `persist.rs`'s pure logic.
 
-use crate::conn::{self, Conn, Control, Lookup, Then, F_TEMPLATE};
+use crate::conn::{self, Conn, Control, Lookup, Then, F_INACTIVE, F_TEMPLATE};
 use crate::kbind::netns::Net;
 use crate::net::IpvsNet;
 use crate::packet::Flow;
@@ -102,7 +102,9 @@ fn create(net: &Net, ipvs: &IpvsNet, svc: &Service, tkey: &TemplateKey, dest: &A
         proto: tkey.proto,
         fwd: dest.fwd.load(Ordering::Relaxed) as u8,
         state: TcpState::None,
-        flags: F_TEMPLATE,
+        // A template has its server's connection flags, as upstream's:
+        // inactive, and no output unless VS/NAT.
+        flags: F_TEMPLATE | F_INACTIVE | conn::no_output(dest.fwd.load(Ordering::Relaxed) as u8),
         in_pkts: 0,
         synced_state: TcpState::None,
         sync_endtime: conn::never_synced(),

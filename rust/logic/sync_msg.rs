@@ -97,8 +97,8 @@ pub struct SyncRules {
 /// needs it. Times are in ticks (jiffies, wrapping).
 #[derive(Clone, Copy, Debug)]
 pub struct Moved {
-    /// A persistence template (stateless; `pkts` counts the packets of
-    /// the connections it controls).
+    /// A persistence template (stateless: `tcp` false; `pkts` counts the
+    /// packets of the connections it controls).
     pub template: bool,
     /// A TCP connection.
     pub tcp: bool,
@@ -135,7 +135,7 @@ pub fn fresh_endtime(now: u32) -> u32 {
 /// packet of its connections (the refresh period may hold it back).
 pub fn sync_needed(c: &Moved, rules: &SyncRules) -> Option<u32> {
     let mut next = fresh_endtime(c.now.wrapping_add(c.timeout));
-    if c.tcp && !c.template {
+    if c.tcp {
         if !c.syncable {
             return None;
         }
