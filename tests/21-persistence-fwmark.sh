@@ -56,7 +56,7 @@ service() {
 	done
 }
 # ask URL [CURL OPTS...]: one request, a new connection; the server's name.
-ask() { local url=$1; shift; on "$CLIENT" curl -gsf -m 10 "$@" "$url"; }
+ask() { local url=$1; shift; on "$CLIENT" curl -gsSf -m 10 "$@" "$url"; }
 # count N URL: N requests, each a new connection; "rsN=count ...".
 count() {
 	on "$CLIENT" curl -sf -m 600 -H "Connection: close" "$2?[1-$1]" |
@@ -153,5 +153,5 @@ for i in 1 2 3; do on "$DIRECTOR" ipvsadm -a -f 2 -6 -r "fd00:$i::2" -m; done
 assert_eq "mark 2, port 80" "rs3" "$(ask "http://[$VIP6]/")"
 assert_eq "mark 2, port 8080" "rs3" "$(ask "http://[$VIP6]:8080/")"
 # Unmarked traffic to the address is not the service's.
-ask "http://[$VIP6]:40000/" -m 3 >/dev/null && fail "an unmarked connection reached a firewall-mark service"
+ask "http://[$VIP6]:40000/" -m 3 >/dev/null 2>&1 && fail "an unmarked connection reached a firewall-mark service"
 true

@@ -31,17 +31,17 @@ on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r 10.0.1.2:80 -i --tun-type gue --tun-po
 on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r 10.0.2.2:80 -i --tun-type gre --tun-csum
 on "$DIRECTOR" ipvsadm -a -t "$VIP:80" -r 10.0.3.2:80 -i --tun-type gue --tun-port 6081 --tun-remcsum
 
-got=$(for n in $(seq 30); do on "$CLIENT" curl -sf -m 10 "http://$VIP/"; done | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
-assert_eq "requests per server" "rs1=10 rs2=10 rs3=10 " "$got"
-
 want="IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
   -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn
 TCP  10.0.0.100:80 rr
-  -> 10.0.1.2:80                  Tunnel  gue:6080:-c   1      0          10        
-  -> 10.0.2.2:80                  Tunnel  gre:+c        1      0          10        
-  -> 10.0.3.2:80                  Tunnel  gue:6081:r+c  1      0          10        "
+  -> 10.0.1.2:80                  Tunnel  gue:6080:-c   1      0          0         
+  -> 10.0.2.2:80                  Tunnel  gre:+c        1      0          0         
+  -> 10.0.3.2:80                  Tunnel  gue:6081:r+c  1      0          0         "
 assert_eq "ipvsadm -Ln --tun-info" "$want" "$(on "$DIRECTOR" ipvsadm -Ln --tun-info)"
+
+got=$(for n in $(seq 30); do on "$CLIENT" curl -sf -m 10 "http://$VIP/"; done | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
+assert_eq "requests per server" "rs1=10 rs2=10 rs3=10 " "$got"
 
 # One blob of each size from each server.
 for size in 1048576 10485760; do
