@@ -6,12 +6,13 @@
 # locality, wlc to the server with the fewest connections; a malformed request
 # gets 400 without disturbing the service; a real server that refuses
 # connections is taken out with no failed request (the request goes to
-# another server); a config file sets the same service up; stopping and
-# unloading with clients in flight is clean; one keep-alive connection's
-# requests go where each one's rule says; a server that drops SYNs is
-# passed over after a connect timeout, and one that accepts and stays
-# silent costs its client a 504, not a hang. KTCPVS has no C counterpart:
-# ours only.
+# another server); a config file sets the same service up; the thread
+# pool grows while its threads hold clients and shrinks after them;
+# stopping and unloading with clients in flight is clean; one keep-alive
+# connection's requests go where each one's rule says; a server that
+# drops SYNs is passed over after a connect timeout, and one that accepts
+# and stays silent costs its client a 504, not a hang. KTCPVS has no C
+# counterpart: ours only.
 . "$(dirname "$0")/lib.sh"
 only_rust "KTCPVS has no C counterpart"
 
@@ -178,6 +179,15 @@ virtual files {
     server = 10.0.1.2:80 1
     server = 10.0.2.2:80 1
 }
+virtual pool {
+    listen = $VIP:8083
+    scheduler = rr
+    startservers = 2
+    minspareservers = 2
+    maxspareservers = 3
+    server = 10.0.1.2:80 1
+    server = 10.0.2.2:80 1
+}
 EOF
 tv -f "$data/web.conf"
 tv --start -i files
@@ -187,6 +197,35 @@ for n in 1 2 3 4; do
 	[[ $got == rs1 || $got == rs2 ]] || fail "files: answered by $got"
 done
 on "$CLIENT" curl -s -m 2 "http://$VIP/" >/dev/null && fail "web answered after the file replaced it"
+
+# The thread pool (the file's second service): 2 threads start; while 3
+# clients are held, fewer than 2 threads hold none, so threads are added
+# (a second later) until 2 are spare again; once the clients go, spare
+# threads beyond 3 retire, one a second, and the pool stays at 3.
+threads() { cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^ktcpvs/pool:' || true; }
+# settle N WHEN: waits up to 20 s for N threads.
+settle() {
+	local i
+	for i in $(seq 40); do [ "$(threads)" -eq "$1" ] && return; sleep 0.5; done
+	fail "thread pool $2: $(threads) threads, not $1"
+}
+tv --start -i pool
+wait_port "$CLIENT" "$VIP" 8083
+settle 2 "at start"
+held=()
+for n in 1 2 3; do
+	ip netns exec "$CLIENT" curl -s -N -m 120 -o "$data/pool$n" "http://$VIP:8083/hold" &
+	held+=($!)
+	for i in $(seq 100); do [ -s "$data/pool$n" ] && break; sleep 0.1; done
+done
+for i in $(seq 40); do [ "$(threads)" -ge 4 ] && break; sleep 0.5; done
+[ "$(threads)" -ge 4 ] || fail "thread pool with 3 clients held: $(threads) threads, not 4 or more"
+kill "${held[@]}" 2>/dev/null || true
+wait "${held[@]}" 2>/dev/null || true
+settle 3 "after the clients left"
+got=$(for n in 1 2 3 4; do on "$CLIENT" curl -sf -m 10 "http://$VIP:8083/" || echo fail; done | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')
+assert_eq "thread pool: requests after threads retired" "rs1=2 rs2=2 " "$got"
+tv --stop -i pool
 
 # Stop, then unload, with downloads in flight.
 slow_downloads() {

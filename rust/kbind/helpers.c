@@ -1036,7 +1036,27 @@ static int lvs_watch_wake(wait_queue_entry_t *entry, unsigned int mode, int sync
 	return 0;
 }
 
-struct lvs_watch *lvs_watch_add(struct socket *sock, struct lvs_events *events, unsigned int slot)
+/*
+ * A watch of a socket that several threads watch, a listener they all
+ * accept from: each wake-up goes to one of them, in turn, as with
+ * EPOLLEXCLUSIVE but rotating. A thread whose slot is marked already will
+ * look anyway: it passes (0), and the wake-up goes on to the next one.
+ * The chosen entry goes to the back of the queue (under the queue's lock,
+ * held while waking); the iteration is over for it (1 ends a wake-one),
+ * and in a wake-all it meets the entry again, marked, and passes.
+ */
+static int lvs_watch_wake_turn(wait_queue_entry_t *entry, unsigned int mode, int sync, void *key)
+{
+	struct lvs_watch *watch = container_of(entry, struct lvs_watch, entry);
+
+	if (test_and_set_bit(watch->slot, watch->events->ready))
+		return 0;
+	list_move_tail(&entry->entry, &watch->head->head);
+	wake_up_process(watch->events->task);
+	return 1;
+}
+
+struct lvs_watch *lvs_watch_add(struct socket *sock, struct lvs_events *events, unsigned int slot, bool in_turn)
 {
 	struct lvs_watch *watch;
 
@@ -1045,11 +1065,14 @@ struct lvs_watch *lvs_watch_add(struct socket *sock, struct lvs_events *events, 
 	watch = kmalloc(sizeof(*watch), GFP_KERNEL);
 	if (!watch)
 		return NULL;
-	init_waitqueue_func_entry(&watch->entry, lvs_watch_wake);
+	init_waitqueue_func_entry(&watch->entry, in_turn ? lvs_watch_wake_turn : lvs_watch_wake);
 	watch->head = sk_sleep(sock->sk);
 	watch->events = events;
 	watch->slot = slot;
-	add_wait_queue(watch->head, &watch->entry);
+	if (in_turn)
+		add_wait_queue_exclusive(watch->head, &watch->entry);
+	else
+		add_wait_queue(watch->head, &watch->entry);
 	/* Whatever happened before the watch counts: look once. */
 	set_bit(slot, events->ready);
 	return watch;

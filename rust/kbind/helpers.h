@@ -174,7 +174,7 @@ struct lvs_events *lvs_events_new(unsigned int slots);
 void lvs_events_free(struct lvs_events *events);
 void lvs_events_wait(struct lvs_events *events, long timeout);
 int lvs_events_next(struct lvs_events *events, unsigned int from);
-struct lvs_watch *lvs_watch_add(struct socket *sock, struct lvs_events *events, unsigned int slot);
+struct lvs_watch *lvs_watch_add(struct socket *sock, struct lvs_events *events, unsigned int slot, bool in_turn);
 void lvs_watch_del(struct lvs_watch *watch);
 
 #endif

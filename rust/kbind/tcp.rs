@@ -252,10 +252,21 @@ impl<'e, S: Socket> Watched<'e, S> {
     /// Watches `socket` in slot `slot` of `events`; the slot is marked
     /// at once, so whatever happened before is looked at.
     pub fn new(socket: S, events: &'e Events, slot: usize) -> Result<Self> {
+        Self::add(socket, events, slot, false)
+    }
+
+    /// Watches `socket`, which other threads watch too (a listener they
+    /// share), in slot `slot` of `events`: each wake-up of the socket
+    /// marks one of the watching threads, in turn, instead of them all.
+    pub fn in_turn(socket: S, events: &'e Events, slot: usize) -> Result<Self> {
+        Self::add(socket, events, slot, true)
+    }
+
+    fn add(socket: S, events: &'e Events, slot: usize, in_turn: bool) -> Result<Self> {
         let slot = u32::try_from(slot)?;
         // SAFETY: the socket is live and outlives the watch (dropped
         // after it, see `Drop`); `events` outlives it by the borrow.
-        let watch = unsafe { bindings::lvs_watch_add(socket.raw_socket(), events.raw, slot) };
+        let watch = unsafe { bindings::lvs_watch_add(socket.raw_socket(), events.raw, slot, in_turn) };
         if watch.is_null() {
             return Err(if slot as usize >= events.slots { EINVAL } else { ENOMEM });
         }

@@ -19,6 +19,8 @@ pub mod kbind;
 pub mod http;
 #[path = "../logic/nlattr.rs"]
 pub mod nlattr;
+#[path = "../logic/pool_size.rs"]
+pub mod pool_size;
 #[path = "../logic/regex.rs"]
 pub mod regex;
 #[path = "../logic/sched_content.rs"]
@@ -40,6 +42,7 @@ mod pool;
 mod sched;
 mod service;
 mod session;
+mod threads;
 mod worker;
 
 use kbind::genl::GenlRegistration;

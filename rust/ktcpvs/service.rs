@@ -4,6 +4,7 @@
 //! listening socket and threads.
 
 use crate::kbind::kthread::KThread;
+use crate::pool_size::{PoolSizes, MAX_THREADS};
 use crate::kbind::netns::NetRef;
 use crate::kbind::tcp::{Addr, TcpListener};
 use crate::regex::Regex;
@@ -11,32 +12,19 @@ use crate::sched::SchedKind;
 use crate::sched_lblc::{Entry as LocalityEntry, CACHE_SLOTS};
 use crate::sched_wrr::WrrState;
 use crate::tcpvs_proto::defaults;
-use crate::worker::Worker;
+use crate::threads::Manager;
 use crate::kbind::timer;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use kernel::prelude::*;
-use kernel::str::CString;
 use kernel::sync::{Arc, SpinLock};
 
-/// Most threads a service may start.
-pub(crate) const MAX_THREADS: u32 = 64;
 /// Most connections one thread holds (its event set and session table).
-const MAX_SESSIONS_PER_THREAD: u32 = 4096;
+pub(crate) const MAX_SESSIONS_PER_THREAD: u32 = 4096;
 /// Most client connections a service may take at once.
 pub(crate) const MAX_CLIENTS: u32 = 65536;
 
 /// The thread pool's sizes (`startservers` and the rest).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Pool {
-    /// Threads started with the service.
-    pub(crate) startservers: u32,
-    /// Client connections served at once; more wait in the accept queue.
-    pub(crate) maxclients: u32,
-    /// Fewest idle threads.
-    pub(crate) minspare: u32,
-    /// Most idle threads.
-    pub(crate) maxspare: u32,
-}
+pub(crate) type Pool = PoolSizes;
 
 impl Default for Pool {
     fn default() -> Self {
@@ -179,6 +167,10 @@ pub(crate) struct Shared {
     pub(crate) clients: AtomicU32,
     /// Most client connections at once.
     pub(crate) maxclients: AtomicU32,
+    /// Fewest spare threads (holding no client).
+    pub(crate) minspare: AtomicU32,
+    /// Most spare threads.
+    pub(crate) maxspare: AtomicU32,
     /// Round-robin position.
     pub(crate) rr_next: AtomicUsize,
     /// Weighted round-robin position.
@@ -199,13 +191,6 @@ impl Shared {
     }
 }
 
-/// A running service's listener and threads; dropping it stops the
-/// threads, then closes the listener.
-struct Running {
-    _threads: KVec<KThread<Worker>>,
-    _listener: Arc<TcpListener>,
-}
-
 /// A virtual service.
 pub(crate) struct Service {
     /// Its name.
@@ -221,7 +206,9 @@ pub(crate) struct Service {
     /// Its rules, in the order added.
     pub(crate) rules: KVec<Rule>,
     shared: Arc<Shared>,
-    running: Option<Running>,
+    /// While it runs, its manager thread, which owns the other threads;
+    /// dropping it stops them all, and the listener goes with them.
+    running: Option<KThread<Manager>>,
 }
 
 impl Service {
@@ -236,6 +223,8 @@ impl Service {
                 config <- kernel::new_spinlock!(config, "ktcpvs_config"),
                 clients: AtomicU32::new(0),
                 maxclients: AtomicU32::new(pool.maxclients),
+                minspare: AtomicU32::new(pool.minspare),
+                maxspare: AtomicU32::new(pool.maxspare),
                 rr_next: AtomicUsize::new(0),
                 wrr <- kernel::new_spinlock!(WrrState::new(&[]), "ktcpvs_wrr"),
                 locality <- kernel::new_spinlock!(locality, "ktcpvs_locality"),
@@ -300,6 +289,8 @@ impl Service {
         self.shared.locality.lock().iter_mut().for_each(|e| *e = LocalityEntry::EMPTY);
         crate::sched::servers_changed(&config, &self.shared)?;
         self.shared.maxclients.store(self.pool.maxclients, Ordering::Relaxed);
+        self.shared.minspare.store(self.pool.minspare, Ordering::Relaxed);
+        self.shared.maxspare.store(self.pool.maxspare, Ordering::Relaxed);
         Ok(())
     }
 
@@ -309,14 +300,9 @@ impl Service {
             return Ok(());
         }
         let listener = Arc::new(TcpListener::listen(net.net(), self.listen, self.pool.maxclients)?, GFP_KERNEL)?;
-        let mut threads = KVec::with_capacity(self.pool.startservers as usize, GFP_KERNEL)?;
-        for n in 0..self.pool.startservers {
-            let capacity = self.pool.maxclients.min(MAX_SESSIONS_PER_THREAD) as usize;
-            let worker = Worker::new(net, self.shared.clone(), listener.clone(), capacity);
-            let name = thread_name(&self.ident, n)?;
-            threads.push(KThread::spawn(&name, Arc::new(worker, GFP_KERNEL)?)?, GFP_KERNEL)?;
-        }
-        self.running = Some(Running { _threads: threads, _listener: listener });
+        let manager = Manager::start(net, self.shared.clone(), listener, &self.ident, self.pool.startservers)?;
+        let name = manager.thread_name(None)?;
+        self.running = Some(KThread::spawn(&name, manager)?);
         Ok(())
     }
 
@@ -324,12 +310,6 @@ impl Service {
     pub(crate) fn stop(&mut self) {
         self.running = None;
     }
-}
-
-/// `ktcpvs/IDENT:N`, cut to what a task name holds.
-fn thread_name(ident: &[u8], n: u32) -> Result<CString> {
-    let ident = core::str::from_utf8(ident).map_err(|_| EINVAL)?;
-    CString::try_from_fmt(kernel::fmt!("ktcpvs/{}:{}", ident, n))
 }
 
 /// Keeps the items of `items` that `keep` says to, in order.

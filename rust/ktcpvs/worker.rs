@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 //! A service's kernel thread: one event loop over its own connections
-//! (thesis §6.4.4). Threads share only the listening socket: each accepts
-//! from it when woken and keeps what it accepted.
+//! (thesis §6.4.4). Threads share only the listening socket: each new
+//! connection wakes one of them, in turn, which accepts and keeps it.
+//! The service's manager (`threads.rs`) reads how many clients a thread
+//! holds and may ask a thread that holds none to retire.
 
 use crate::kbind::kthread::{should_stop, ThreadBody};
 use crate::kbind::netns::NetRef;
-use crate::kbind::tcp::{Events, TcpListener, Watched};
+use crate::kbind::tcp::{Events, Socket, TcpListener, Watched};
 use crate::kbind::timer;
 use crate::pool::IdlePool;
 use crate::sched::SchedScratch;
 use crate::service::Shared;
 use crate::session::{ClientSlot, Context, Session, Step};
 use kernel::prelude::*;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::sync::Arc;
 
 /// The event slot of the listening socket; sessions use the rest.
@@ -24,12 +27,40 @@ pub(crate) struct Worker {
     listener: Arc<TcpListener>,
     /// Most sessions this thread holds at once.
     capacity: usize,
+    /// Client connections it holds now.
+    held: AtomicU32,
+    /// Asked to retire: it accepts no more and retires once it holds no
+    /// client.
+    retiring: AtomicBool,
+    /// Retired: holds nothing, waits to be stopped.
+    retired: AtomicBool,
 }
 
 impl Worker {
     /// A thread body for a service's pool.
     pub(crate) fn new(net: NetRef, shared: Arc<Shared>, listener: Arc<TcpListener>, capacity: usize) -> Self {
-        Self { net, shared, listener, capacity }
+        let held = AtomicU32::new(0);
+        Self { net, shared, listener, capacity, held, retiring: AtomicBool::new(false), retired: AtomicBool::new(false) }
+    }
+
+    /// Whether it holds no client connection and is not retiring.
+    pub(crate) fn spare(&self) -> bool {
+        self.held.load(Ordering::Relaxed) == 0 && !self.retiring.load(Ordering::Relaxed)
+    }
+
+    /// Whether it was asked to retire.
+    pub(crate) fn retiring(&self) -> bool {
+        self.retiring.load(Ordering::Relaxed)
+    }
+
+    /// Asks it to retire.
+    pub(crate) fn retire(&self) {
+        self.retiring.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether it has retired and may be stopped.
+    pub(crate) fn retired(&self) -> bool {
+        self.retired.load(Ordering::Acquire)
     }
 
     /// Accepts while the service and this thread have room.
@@ -39,13 +70,32 @@ impl Worker {
             let Ok(Some(client)) = self.listener.accept() else { return };
             if let Ok(session) = Session::new(client, client_slot, events, free + 1) {
                 sessions[free] = Some(session);
+                self.held.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Ends session `slot`.
+    fn close(&self, slot: &mut Option<Session<'_>>) {
+        *slot = None;
+        self.held.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Once retiring, leaves the listener (a connection it was woken for
+    /// before is still taken: its slot stays marked) and retires when it
+    /// holds no client.
+    fn check_retiring<S: Socket>(&self, listening: &mut Option<Watched<'_, S>>) {
+        if self.retiring() {
+            *listening = None;
+            if self.held.load(Ordering::Relaxed) == 0 {
+                self.retired.store(true, Ordering::Release);
             }
         }
     }
 
     fn serve(&self) -> Result {
         let events = Events::new(self.capacity + 1)?;
-        let _listening = Watched::new(self.listener.clone(), &events, LISTENER)?;
+        let mut listening = Some(Watched::in_turn(self.listener.clone(), &events, LISTENER)?);
         let mut scratch = SchedScratch::new()?;
         let mut idle = IdlePool::new()?;
         let mut last_sweep = timer::jiffies();
@@ -66,7 +116,7 @@ impl Worker {
                 let mut cx =
                     Context { net: self.net, shared: &self.shared, events: &events, scratch: &mut scratch, idle: &mut idle };
                 if session.step(&mut cx) == Step::Done {
-                    sessions[slot - 1] = None;
+                    self.close(&mut sessions[slot - 1]);
                     // A closed session makes room for one waiting.
                     self.accept(&events, &mut sessions);
                 }
@@ -80,7 +130,7 @@ impl Worker {
                     Context { net: self.net, shared: &self.shared, events: &events, scratch: &mut scratch, idle: &mut idle };
                 for slot in sessions.iter_mut() {
                     if slot.as_mut().is_some_and(|s| s.check_timeout(&mut cx) == Step::Done) {
-                        *slot = None;
+                        self.close(slot);
                         closed = true;
                     }
                 }
@@ -88,6 +138,7 @@ impl Worker {
                     self.accept(&events, &mut sessions);
                 }
             }
+            self.check_retiring(&mut listening);
         }
         Ok(())
     }
@@ -97,6 +148,8 @@ impl ThreadBody for Worker {
     fn run(&self) {
         if self.serve().is_err() {
             pr_warn!("ktcpvs: a thread could not start (out of memory)\n");
+            // Nothing to serve: let the manager stop it.
+            self.retired.store(true, Ordering::Release);
             while !should_stop() {
                 timer::sleep_interruptible(timer::hz());
             }

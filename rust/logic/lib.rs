@@ -20,6 +20,7 @@ pub mod nlattr;
 pub mod overload;
 pub mod packet;
 pub mod persist;
+pub mod pool_size;
 pub mod proc_text;
 pub mod regex;
 pub mod sched_content;

@@ -107,12 +107,15 @@ backend realservers
     server rs3 10.0.3.2:80
 EOF
 
-# KTCPVS: service "bench" on the VIP's port 80.
+# KTCPVS: service "bench" on the VIP's port 80; a pool of startservers
+# threads (no spare ones: each thread serves many clients), as HAProxy's
+# nbthread.
 cat > "$data/ktcpvs.conf" <<EOF
 virtual bench {
     listen = $VIP:80
     scheduler = $sched
     startservers = $startservers
+    minspareservers = 0
     maxclients = 4096
     server = 10.0.1.2:80 1
     server = 10.0.2.2:80 1
