@@ -81,15 +81,16 @@ impl Worker {
         self.held.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// Once retiring, leaves the listener (a connection it was woken for
-    /// before is still taken: its slot stays marked) and retires when it
-    /// holds no client.
+    /// Once retiring, leaves the listener, and retires when it holds no
+    /// client, but not before one more round of events: a connection it
+    /// was woken for before it left is its to take (its slot is marked),
+    /// no other thread was woken for it.
     fn check_retiring<S: Socket>(&self, listening: &mut Option<Watched<'_, S>>) {
-        if self.retiring() {
-            *listening = None;
-            if self.held.load(Ordering::Relaxed) == 0 {
-                self.retired.store(true, Ordering::Release);
-            }
+        if !self.retiring() {
+            return;
+        }
+        if listening.take().is_none() && self.held.load(Ordering::Relaxed) == 0 {
+            self.retired.store(true, Ordering::Release);
         }
     }
 
