@@ -27,6 +27,11 @@ ln -s "$theirs" "$tmp/theirs/ipvsadm"
 install -m 755 "$ours" "$tmp/ours/ipvsadm"
 # Every scheduler the corpus names, loaded (and unloaded) by the test.
 for s in rr wrr lc wlc sed nq dh sh mh lblc lblcr fo ovf twos; do use_sched $s; done
+# C IPVS's SIP persistence engine is a module too, which holds the core.
+if [ "$LVS_IPVS" = c ]; then
+	modprobe ip_vs_pe_sip
+	LOADED=(ip_vs_pe_sip "${LOADED[@]}")
+fi
 
 # The scripts, one file each (scriptNNN, its name in scriptNNN.name).
 awk -v dir="$tmp" '

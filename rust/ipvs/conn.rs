@@ -15,7 +15,7 @@ use crate::kbind::bh::BhGuard;
 use crate::kbind::global::{ModuleGlobal, Published};
 use crate::kbind::timer::{self, PeriodicTimer, Tick};
 use crate::kbind::{self, bindings};
-use crate::service::Dest;
+use crate::service::{Dest, Pe};
 use crate::sync_msg::{self, SyncConn};
 use crate::packet::PROTO_TCP;
 use crate::tcp_state::{TcpState, Timeouts};
@@ -65,6 +65,9 @@ pub(crate) struct Control {
     timeout: AtomicU32,
     /// The template as a sync master sends it.
     pub(crate) sync: TemplateSync,
+    /// The service's persistence engine, if it has one, and what it
+    /// keyed the template by (SIP's Call-ID).
+    pe: Option<(Pe, KVec<u8>)>,
 }
 
 /// A template as sync masters see it: they send it as their controlled
@@ -86,8 +89,9 @@ pub(crate) struct TemplateSync {
 impl Control {
     /// The control of a new template `entry` with `timeout`, controlling
     /// `controlled` connections (the one being scheduled, or none for a
-    /// sync backup's). Softirq context.
-    pub(crate) fn new(timeout: u32, entry: SyncConn, controlled: u32) -> Result<Arc<Self>> {
+    /// sync backup's), keyed by `pe_data` too if its service has a
+    /// persistence engine `pe`. Softirq context.
+    pub(crate) fn new(timeout: u32, entry: SyncConn, controlled: u32, pe: Option<(Pe, KVec<u8>)>) -> Result<Arc<Self>> {
         let control = Self {
             controlled: AtomicU32::new(controlled),
             assured: AtomicBool::new(false),
@@ -98,8 +102,19 @@ impl Control {
                 pkts: AtomicU32::new(0),
                 endtime: AtomicU32::new(never_synced()),
             },
+            pe,
         };
         Ok(Arc::new(control, GFP_ATOMIC)?)
+    }
+
+    /// What the persistence engine keyed the template by.
+    pub(crate) fn pe_data(&self) -> Option<&[u8]> {
+        self.pe.as_ref().map(|(_, data)| data.as_slice())
+    }
+
+    /// The persistence engine and its key.
+    pub(crate) fn pe(&self) -> Option<(Pe, &[u8])> {
+        self.pe.as_ref().map(|(pe, data)| (*pe, data.as_slice()))
     }
 
     /// A sync backup was told the template expires in `timeout` seconds.
@@ -145,8 +160,9 @@ impl Control {
 pub(crate) struct Conn {
     /// Namespace (`Net::id`).
     pub(crate) net: usize,
-    /// The real server.
-    pub(crate) dest: Arc<Dest>,
+    /// The real server; none for a `cache_bypass` connection, whose
+    /// packets go where they were going (upstream's `IP_VS_CONN_F_BYPASS`).
+    pub(crate) dest: Option<Arc<Dest>>,
     /// Client address.
     pub(crate) caddr: [u8; 16],
     /// Virtual address.
@@ -196,12 +212,16 @@ impl Conn {
         }
         let inactive = self.flags & F_INACTIVE != 0;
         if !inactive && !state.is_active() {
-            self.dest.active.fetch_sub(1, Ordering::Relaxed);
-            self.dest.inactive.fetch_add(1, Ordering::Relaxed);
+            if let Some(dest) = &self.dest {
+                dest.active.fetch_sub(1, Ordering::Relaxed);
+                dest.inactive.fetch_add(1, Ordering::Relaxed);
+            }
             self.flags |= F_INACTIVE;
         } else if inactive && state.is_active() {
-            self.dest.inactive.fetch_sub(1, Ordering::Relaxed);
-            self.dest.active.fetch_add(1, Ordering::Relaxed);
+            if let Some(dest) = &self.dest {
+                dest.inactive.fetch_sub(1, Ordering::Relaxed);
+                dest.active.fetch_add(1, Ordering::Relaxed);
+            }
             self.flags &= !F_INACTIVE;
         }
         self.state = state;
@@ -243,32 +263,60 @@ impl Conn {
         }
     }
 
+    /// The address family of its real server's address: the client
+    /// side's for a `cache_bypass` connection.
+    pub(crate) fn daf(&self) -> u16 {
+        self.dest.as_ref().map_or(self.af, |d| d.af)
+    }
+
+    /// Whether its real server is in service (none is, for a
+    /// `cache_bypass` connection).
+    pub(crate) fn dest_available(&self) -> bool {
+        self.dest.as_ref().is_some_and(|d| d.is_available())
+    }
+
+    /// Whether its real server was taken out of service (a
+    /// `cache_bypass` connection has none to lose).
+    pub(crate) fn dest_removed(&self) -> bool {
+        self.dest.as_ref().is_some_and(|d| !d.is_available())
+    }
+
+    /// Whether its real server is quiesced (weight 0).
+    pub(crate) fn dest_quiesced(&self) -> bool {
+        self.dest.as_ref().is_some_and(|d| d.weight.load(Ordering::Relaxed) == 0)
+    }
+
     /// The counter of its real server it counts in: persistence
     /// templates, active or inactive connections.
-    fn count(&self) -> &AtomicU32 {
+    fn count<'d>(&self, dest: &'d Dest) -> &'d AtomicU32 {
         if self.is_template() {
-            &self.dest.persist
+            &dest.persist
         } else if self.flags & F_INACTIVE != 0 {
-            &self.dest.inactive
+            &dest.inactive
         } else {
-            &self.dest.active
+            &dest.active
         }
     }
 
     /// Counts the entry on its real server.
     fn account(&self) {
-        self.count().fetch_add(1, Ordering::Relaxed);
+        let Some(dest) = &self.dest else { return };
+        self.count(dest).fetch_add(1, Ordering::Relaxed);
         if !self.is_template() {
-            self.dest.conn_added();
+            dest.conn_added();
         }
     }
 
     /// Takes the entry off its real server's counts, and a connection off
     /// its template's.
     fn unaccount(&self) {
-        self.count().fetch_sub(1, Ordering::Relaxed);
+        if let Some(dest) = &self.dest {
+            self.count(dest).fetch_sub(1, Ordering::Relaxed);
+            if !self.is_template() {
+                dest.conn_removed();
+            }
+        }
         if !self.is_template() {
-            self.dest.conn_removed();
             if let Some(control) = &self.control {
                 control.detach();
             }
@@ -301,16 +349,17 @@ pub(crate) enum Then {
 
 /// How a packet names its connection.
 #[derive(Clone, Copy)]
-pub(crate) enum Lookup {
+pub(crate) enum Lookup<'k> {
     /// From the client: source is the client, destination the service.
     In { net: usize, proto: u8, caddr: [u8; 16], cport: u16, vaddr: [u8; 16], vport: u16 },
     /// From the real server (VS/NAT replies): destination is the client.
     Out { net: usize, proto: u8, caddr: [u8; 16], cport: u16, daddr: [u8; 16], dport: u16 },
-    /// A persistence template (see `persist.rs`).
-    Template { net: usize, proto: u8, caddr: [u8; 16], vaddr: [u8; 16], vport: u16 },
+    /// A persistence template (see `persist.rs`), with what a persistence
+    /// engine keyed it by.
+    Template { net: usize, proto: u8, caddr: [u8; 16], vaddr: [u8; 16], vport: u16, pe_data: Option<&'k [u8]> },
 }
 
-impl Lookup {
+impl Lookup<'_> {
     fn client(&self) -> (u8, &[u8; 16], u16) {
         match self {
             Lookup::In { proto, caddr, cport, .. } | Lookup::Out { proto, caddr, cport, .. } => (*proto, caddr, *cport),
@@ -338,8 +387,14 @@ impl Lookup {
                     && c.caddr == caddr
                     && c.daddr == daddr
             }
-            Lookup::Template { net, proto, caddr, vaddr, vport } => {
-                c.net == net && c.proto == proto && c.vport == vport && c.is_template() && c.caddr == caddr && c.vaddr == vaddr
+            Lookup::Template { net, proto, caddr, vaddr, vport, pe_data } => {
+                c.net == net
+                    && c.proto == proto
+                    && c.vport == vport
+                    && c.is_template()
+                    && c.caddr == caddr
+                    && c.vaddr == vaddr
+                    && c.control.as_ref().and_then(|control| control.pe_data()) == pe_data
             }
         }
     }
@@ -430,7 +485,7 @@ impl ConnTab {
 
     /// Runs `f` on the connection `key` names, under its stripe's lock;
     /// `f` returns its result and what becomes of the connection.
-    pub(crate) fn with_conn<R>(&self, af: u16, key: Lookup, f: impl FnOnce(&mut Conn) -> (R, Then)) -> Option<R> {
+    pub(crate) fn with_conn<R>(&self, af: u16, key: Lookup<'_>, f: impl FnOnce(&mut Conn) -> (R, Then)) -> Option<R> {
         let (proto, caddr, cport) = key.client();
         let (stripe, bucket) = self.place(proto, caddr, cport, af);
         let mut shard = self.stripes[stripe].lock();

@@ -16,7 +16,7 @@ use crate::net::IpvsNet;
 use crate::nlattr::{Attrs, Policy, PolicyError};
 use crate::sched::SchedBinding;
 use crate::sched_api::DestsEdit;
-use crate::service::{Dest, DestConfig, Service, SvcConfig, SvcKey, AF_INET, AF_INET6};
+use crate::service::{Dest, DestConfig, Pe, Service, SvcConfig, SvcKey, AF_INET, AF_INET6};
 use crate::stats::Stats;
 use crate::sync::DaemonRequest;
 use crate::tcp_state::Timeouts;
@@ -356,20 +356,22 @@ fn set_cmd(cmd: u32, net: &Net, ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
         (b::IPVS_CMD_NEW_SERVICE, None, _) => {
             let s = spec.full.as_ref().ok_or(EINVAL)?;
             let sched = bind_scheduler(s, None)?.ok_or(EINVAL)?;
+            let pe = bind_pe(s)?;
             check_netmask(spec.key.af, s.netmask)?;
             if spec.key.af == AF_INET6 {
                 ipvs.need_ipv6_defrag(net)?;
             }
-            let config = SvcConfig { flags: s.flags.flags & s.flags.mask, timeout: s.timeout, netmask: s.netmask };
+            let config = SvcConfig { flags: s.flags.flags & s.flags.mask, timeout: s.timeout, netmask: s.netmask, pe };
             let service = Service::new(spec.key, config, sched)?;
             table.edited(None, Some(service))?
         }
         (b::IPVS_CMD_SET_SERVICE, Some(svc), _) => {
             let s = spec.full.as_ref().ok_or(EINVAL)?;
             let binding = bind_scheduler(s, Some(&svc.sched))?;
+            let pe = bind_pe(s)?;
             check_netmask(spec.key.af, s.netmask)?;
             let flags = (svc.config.flags & !s.flags.mask) | (s.flags.flags & s.flags.mask);
-            let config = SvcConfig { flags, timeout: s.timeout, netmask: s.netmask };
+            let config = SvcConfig { flags, timeout: s.timeout, netmask: s.netmask, pe };
             table.edited(index, Some(svc.with(config, binding, svc.dests_without(None)?, DestsEdit::Same)?))?
         }
         (b::IPVS_CMD_DEL_SERVICE, Some(svc), _) => {
@@ -529,20 +531,30 @@ fn zero(ipvs: &IpvsNet, top: &CmdAttrs<'_>) -> Result {
 }
 
 /// The scheduler a new or edited service names (`None`: the one it
-/// has), then its persistence engine: upstream's first checks, both
-/// `ENOENT` when unknown. No persistence engine is implemented.
+/// has): upstream's first check, `ENOENT` when unknown.
 fn bind_scheduler(s: &SvcSettings<'_>, current: Option<&SchedBinding>) -> Result<Option<SchedBinding>> {
     let name = core::str::from_utf8(s.sched).map_err(|_| ENOENT)?;
-    let binding = match current {
+    Ok(match current {
         Some(current) if current.name() == name => None,
         _ => Some(SchedBinding::new(name)?),
-    };
-    if !s.pe.is_empty() {
-        let pe = core::str::from_utf8(s.pe).unwrap_or("?");
-        pr_info!("persistence engine module lvs_ipvs_pe_{} not found\n", pe);
-        return Err(ENOENT);
+    })
+}
+
+/// The persistence engine a new or edited service names (none: it has
+/// none, as upstream's edit): upstream's second check, `ENOENT` when
+/// unknown.
+fn bind_pe(s: &SvcSettings<'_>) -> Result<Option<Pe>> {
+    if s.pe.is_empty() {
+        return Ok(None);
     }
-    Ok(binding)
+    match Pe::by_name(s.pe) {
+        Some(pe) => Ok(Some(pe)),
+        None => {
+            let pe = core::str::from_utf8(s.pe).unwrap_or("?");
+            pr_info!("persistence engine module lvs_ipvs_pe_{} not found\n", pe);
+            Err(ENOENT)
+        }
+    }
 }
 
 /// An IPv6 persistence netmask is a prefix length, 1 to 128.
@@ -670,6 +682,9 @@ fn fill_service(msg: &mut GenlMsg<'_>, svc: &Service) -> Result {
             msg.put_bytes(b::IPVS_SVC_ATTR_PORT as u16, &k.port.to_be_bytes())?;
         }
         msg.put_str(b::IPVS_SVC_ATTR_SCHED_NAME as u16, svc.sched.name())?;
+        if let Some(pe) = svc.config.pe {
+            msg.put_str(b::IPVS_SVC_ATTR_PE_NAME as u16, pe.name())?;
+        }
         let mut flags = [0u8; 8];
         flags[..4].copy_from_slice(&svc.config.flags.to_ne_bytes());
         flags[4..].copy_from_slice(&u32::MAX.to_ne_bytes());

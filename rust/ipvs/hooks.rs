@@ -3,20 +3,22 @@
 //! for a virtual service: schedule new connections, forward known ones)
 //! and FORWARD (VS/NAT replies), per namespace.
 
-use crate::conn::{self, Conn, Lookup, Then, F_INACTIVE, F_NOOUTPUT};
+use crate::conn::{self, Conn, Control, Lookup, Then, F_INACTIVE, F_NOOUTPUT};
 use crate::kbind::bindings as b;
 use crate::kbind::netfilter::{DefragUser, Family, HookPoint, HookSkb, HookSpec, HookState, NetfilterHook, Verdict};
 use crate::kbind::netns::{Net, PernetState};
+use crate::kbind::skb::Skb;
 use crate::net::IpvsNet;
 use crate::icmp::{self, IcmpError};
 use crate::packet::{self, Flow, L4, PROTO_TCP};
 use crate::persist;
 use crate::sched_input::FlowKey;
-use crate::service::{Service, AF_INET, AF_INET6};
+use crate::service::{Dest, Service, AF_INET, AF_INET6};
 use crate::tcp_state::{Direction, TcpState};
 use crate::template::{self, Unscheduled};
 use crate::xmit::{self, Target, VirtualEnd};
 use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::sync::Arc;
 
 /// Upstream's places: after filtering, before source NAT at LOCAL_IN,
 /// and at FORWARD before source NAT.
@@ -135,7 +137,7 @@ fn icmp_local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError) -
     };
     let bytes = skb.len();
     let target = ipvs.conn_tab.with_conn(af(err.v6), key, |conn| {
-        if !conn.dest.is_available() {
+        if conn.dest_removed() {
             return (None, Then::Keep);
         }
         count_inbound(ipvs, conn, bytes);
@@ -198,16 +200,16 @@ fn icmp_forward(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError) ->
 /// Counts a packet of `bytes` from a client of `conn`, as upstream only
 /// while its real server is in service.
 fn count_inbound(ipvs: &IpvsNet, conn: &Conn, bytes: u32) {
-    if conn.dest.is_available() {
-        conn.dest.count_inbound(bytes);
+    if let Some(dest) = conn.dest.as_ref().filter(|d| d.is_available()) {
+        dest.count_inbound(bytes);
         ipvs.stats.inbound(bytes);
     }
 }
 
 /// Counts a packet of `bytes` to a client of `conn` (VS/NAT replies).
 fn count_outbound(ipvs: &IpvsNet, conn: &Conn, bytes: u32) {
-    if conn.dest.is_available() {
-        conn.dest.count_outbound(bytes);
+    if let Some(dest) = conn.dest.as_ref().filter(|d| d.is_available()) {
+        dest.count_outbound(bytes);
         ipvs.stats.outbound(bytes);
     }
 }
@@ -236,7 +238,7 @@ fn local_in(mut skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Ver
     let bytes = skb.len();
     let known = ipvs.conn_tab.with_conn(af(flow.v6), key, |conn| {
         let input_only = conn.flags & F_NOOUTPUT != 0;
-        let quiesced = conn.dest.weight.load(Ordering::Relaxed) == 0;
+        let quiesced = conn.dest_quiesced();
         // A connection a template controls is not reopened (upstream's
         // is_new_conn_expected): the SYN goes on to the same server.
         let reusable = reuse_mode != 0 && conn.control.is_none() && conn.state.reopens(reuse_mode, input_only);
@@ -247,7 +249,7 @@ fn local_in(mut skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Ver
             let known = if conn.tracked() { Known::ReopenedTracked } else { Known::Reopened };
             return (known, Then::Remove);
         }
-        if !conn.dest.is_available() {
+        if conn.dest_removed() {
             // Its real server was removed: the connection ends now and the
             // packet may open another (expire_nodest_conn), or the packet
             // is dropped and the connection left to expire.
@@ -271,7 +273,7 @@ fn local_in(mut skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Ver
         // SYN; the client's next one gets an entry of its own (upstream
         // drops it too, and keeps the entry until the connection expires).
         Some(Known::ReopenedTracked) if skb.ct_kill_confirmed() => return Verdict::DROP,
-        Some(Known::Reopened | Known::ReopenedTracked) | None => match schedule(net, ipvs, flow, skb.mark(), bytes, Opener::Packet) {
+        Some(Known::Reopened | Known::ReopenedTracked) | None => match schedule(net, ipvs, flow, skb.mark(), bytes, Opener::Packet(&mut skb)) {
             Scheduled::To(target) => target,
             Scheduled::NotOurs => return Verdict::ACCEPT,
             Scheduled::Drop => return Verdict::DROP,
@@ -306,10 +308,17 @@ enum Scheduled {
 }
 
 /// A new connection to `svc` that no server takes (upstream's
-/// `ip_vs_leave`): refused with ICMP port unreachable, but for what an
-/// FTP service's lookup caught on another port (FTP data of a
-/// non-persistent service), which passes.
-fn leave(svc: &Service, flow: &Flow) -> Scheduled {
+/// `ip_vs_leave`): with `cache_bypass`, a firewall-mark service's client
+/// packet for a remote unicast address goes on there, in a connection
+/// of its own with no real server; what an FTP service's lookup caught
+/// on another port (FTP data of a non-persistent service) passes; the
+/// rest is refused with ICMP port unreachable.
+fn leave(net: &Net, ipvs: &IpvsNet, svc: &Service, flow: &Flow, bytes: u32, by_packet: bool) -> Scheduled {
+    let bypass = ipvs.sysctls.cache_bypass() && svc.key.fwmark != 0 && by_packet;
+    if bypass && net.is_remote_unicast(flow.v6, &flow.daddr) {
+        let fwd = b::IP_VS_CONN_F_BYPASS as u8;
+        return enter(net, ipvs, flow, by_packet, Bound { dest: None, daddr: [0; 16], dport: 0, fwd, control: None }, bytes);
+    }
     if svc.key.port == persist::FTP_PORT && flow.dport != persist::FTP_PORT {
         Scheduled::NotOurs
     } else {
@@ -318,22 +327,37 @@ fn leave(svc: &Service, flow: &Flow) -> Scheduled {
 }
 
 /// What opens a connection.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Opener {
+enum Opener<'p> {
     /// A client's packet.
-    Packet,
+    Packet(&'p mut Skb),
     /// An ICMP error about a packet to the client (`schedule_icmp`).
     IcmpError,
+}
+
+impl<'p> Opener<'p> {
+    /// Whether a client's packet opens it.
+    fn is_packet(&self) -> bool {
+        matches!(self, Opener::Packet(_))
+    }
+
+    /// The client's packet that opens it.
+    fn packet(self) -> Option<&'p mut Skb> {
+        match self {
+            Opener::Packet(skb) => Some(skb),
+            Opener::IcmpError => None,
+        }
+    }
 }
 
 /// A new connection to a virtual service (the packet has firewall mark
 /// `mark`, `bytes` long): pick a real server, enter the connection in the
 /// table and count it and the packet.
-fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32, opener: Opener) -> Scheduled {
+fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32, opener: Opener<'_>) -> Scheduled {
     // Only a connection's first packet schedules it, as upstream: a SYN,
     // or with sloppy_tcp anything but a RST; or an ICMP error.
     let sloppy = ipvs.sysctls.sloppy_tcp();
-    let first = opener == Opener::IcmpError || sloppy || flow.tcp_flags & SYN != 0;
+    let by_packet = opener.is_packet();
+    let first = !by_packet || sloppy || flow.tcp_flags & SYN != 0;
     if flow.proto == PROTO_TCP && (flow.tcp_flags & RST != 0 || !first) {
         return Scheduled::NotOurs;
     }
@@ -348,24 +372,44 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32, opene
     }
     let key = FlowKey { v6: flow.v6, saddr: flow.saddr, daddr: flow.daddr, sport: flow.sport, dport: flow.dport, inverse: false };
     let (dest, dport, control) = if svc.is_persistent() {
-        match template::schedule(net, ipvs, svc, flow, &key) {
+        match template::schedule(net, ipvs, svc, flow, opener.packet(), &key) {
             Ok(p) => (p.dest, p.dport, Some(p.control)),
-            Err(Unscheduled::NoServer) => return leave(svc, flow),
-            Err(Unscheduled::NoMemory) => return Scheduled::Drop,
+            Err(Unscheduled::NoServer) => return leave(net, ipvs, svc, flow, bytes, by_packet),
+            Err(Unscheduled::NoMemory | Unscheduled::NoPeData) => return Scheduled::Drop,
         }
     } else {
         // Only a persistent service takes other ports than its own (FTP
         // data, port zero); upstream logs that port zero needs it.
         if svc.key.fwmark == 0 && flow.dport != svc.key.port {
-            return leave(svc, flow);
+            return leave(net, ipvs, svc, flow, bytes, by_packet);
         }
-        let Some(dest) = svc.schedule(&key, ipvs.sysctls.locality_times()) else { return leave(svc, flow) };
+        let Some(dest) = svc.schedule(&key, ipvs.sysctls.locality_times()) else {
+            return leave(net, ipvs, svc, flow, bytes, by_packet);
+        };
         let dport = if dest.port == 0 { flow.dport } else { dest.port };
         (dest.clone(), dport, None)
     };
     let fwd = dest.fwd.load(Ordering::Relaxed) as u8;
-    let no_output = conn::no_output(fwd);
-    let state = if flow.proto == PROTO_TCP && opener == Opener::Packet {
+    enter(net, ipvs, flow, by_packet, Bound { daddr: dest.addr, dest: Some(dest), dport, fwd, control }, bytes)
+}
+
+/// Where a new connection goes: its real server (none for a
+/// `cache_bypass` one), that server's address and port, the forwarding
+/// method, and the template that controls it.
+struct Bound {
+    dest: Option<Arc<Dest>>,
+    daddr: [u8; 16],
+    dport: u16,
+    fwd: u8,
+    control: Option<Arc<Control>>,
+}
+
+/// Enters the new connection of `flow`, opened by its first packet
+/// (`bytes` long; `by_packet`, else by an ICMP error), bound as `to`, in
+/// the table and counts it and the packet.
+fn enter(net: &Net, ipvs: &IpvsNet, flow: &Flow, by_packet: bool, to: Bound, bytes: u32) -> Scheduled {
+    let no_output = conn::no_output(to.fwd);
+    let state = if flow.proto == PROTO_TCP && by_packet {
         let dir = if no_output != 0 { Direction::InputOnly } else { Direction::Input };
         TcpState::None.next(dir, flow.tcp_flags, ipvs.defense.secure_tcp())
     } else {
@@ -374,27 +418,29 @@ fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32, opene
     let inactive = if flow.proto == PROTO_TCP && state.is_active() { 0 } else { F_INACTIVE };
     let conn = Conn {
         net: net.id(),
-        daddr: dest.addr,
-        dest,
+        dest: to.dest,
         caddr: flow.saddr,
         vaddr: flow.daddr,
+        daddr: to.daddr,
         cport: flow.sport,
         vport: flow.dport,
-        dport,
+        dport: to.dport,
         af: af(flow.v6),
         proto: flow.proto,
-        fwd,
+        fwd: to.fwd,
         state,
         flags: no_output | inactive | ipvs.sysctls.conntrack_flag(),
         in_pkts: 1,
         synced_state: TcpState::None,
         sync_endtime: conn::never_synced(),
-        control,
+        control: to.control,
     };
     let target = Target::of(&conn, net);
     let timeout = conn.timeout(&ipvs.timeouts());
-    conn.dest.count_conn();
-    ipvs.stats.conn();
+    if let Some(dest) = &conn.dest {
+        dest.count_conn();
+        ipvs.stats.conn();
+    }
     count_inbound(ipvs, &conn, bytes);
     match ipvs.conn_tab.insert(conn, timeout) {
         Ok(()) => Scheduled::To(target),

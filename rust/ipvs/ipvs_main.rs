@@ -42,6 +42,8 @@ pub mod sched_input;
 pub mod sched_lblc;
 #[path = "../logic/sched_wrr.rs"]
 pub mod sched_wrr;
+#[path = "../logic/sip.rs"]
+pub mod sip;
 #[path = "../logic/slow_timer.rs"]
 pub mod slow_timer;
 #[path = "../logic/stats_math.rs"]

@@ -140,7 +140,7 @@ impl DeviceEvents for DeviceGone {
             svc.dests.iter().for_each(|d| d.forget_route());
         }
         ipvs.trash.for_each(|d| d.forget_route());
-        ipvs.conn_tab.for_each(ipvs.net_id, |c, _| c.dest.forget_route());
+        ipvs.conn_tab.for_each(ipvs.net_id, |c, _| c.dest.as_ref().map_or((), |d| d.forget_route()));
     }
 }
 

@@ -108,7 +108,7 @@ fn show_conn(out: &mut SeqFile, c: &Conn, left: u32) -> fmt::Result {
         _ if c.proto == PROTO_TCP => c.state.name(),
         _ => "UDP",
     };
-    writeln!(
+    write!(
         out,
         "{:<3} {} {:04X} {} {:04X} {} {:04X} {:<11} {:>7}",
         proto_name(c.proto.into()),
@@ -116,11 +116,17 @@ fn show_conn(out: &mut SeqFile, c: &Conn, left: u32) -> fmt::Result {
         c.cport,
         HexAddr { v6, addr: &c.vaddr },
         c.vport,
-        HexAddr { v6: c.dest.af == AF_INET6, addr: &c.daddr },
+        HexAddr { v6: c.daf() == AF_INET6, addr: &c.daddr },
         c.dport,
         state,
         left
-    )
+    )?;
+    // A persistence engine's template: the engine and its key.
+    if let Some((pe, data)) = c.control.as_ref().filter(|_| c.is_template()).and_then(|control| control.pe()) {
+        write!(out, " {} ", pe.name())?;
+        out.write_bytes(data);
+    }
+    writeln!(out)
 }
 
 /// `/proc/net/ip_vs_stats`: the namespace's traffic, all services

@@ -58,6 +58,30 @@ pub(crate) struct SvcConfig {
     pub(crate) timeout: u32,
     /// Persistence netmask (network order bytes as upstream sends them).
     pub(crate) netmask: u32,
+    /// Persistence engine (`--pe`).
+    pub(crate) pe: Option<Pe>,
+}
+
+/// A persistence engine: what, besides the client's address, picks a
+/// persistent service's template (upstream's `ip_vs_pe`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pe {
+    /// SIP: the Call-ID of a UDP datagram (`logic/sip.rs`).
+    Sip,
+}
+
+impl Pe {
+    /// The engine named `name`.
+    pub(crate) fn by_name(name: &[u8]) -> Option<Self> {
+        (name == b"sip").then_some(Pe::Sip)
+    }
+
+    /// Its name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Pe::Sip => "sip",
+        }
+    }
 }
 
 /// A real server.

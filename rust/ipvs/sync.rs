@@ -212,7 +212,8 @@ const V0_TEMPLATE_TIMEOUT: u32 = 180;
 const TEMPLATE_ASSURED: u16 = 1;
 
 /// Connection or template `conn` as a sync message carries it, with
-/// `timeout` seconds left.
+/// `timeout` seconds left (one with no real server has no service's
+/// firewall mark to carry).
 pub(crate) fn entry_of(conn: &Conn, timeout: u32) -> SyncConn {
     SyncConn {
         v6: conn.af == AF_INET6,
@@ -222,7 +223,7 @@ pub(crate) fn entry_of(conn: &Conn, timeout: u32) -> SyncConn {
         cport: conn.cport,
         vport: conn.vport,
         dport: conn.dport,
-        fwmark: conn.dest.svc_fwmark,
+        fwmark: conn.dest.as_ref().map_or(0, |d| d.svc_fwmark),
         timeout,
         caddr: conn.caddr,
         vaddr: conn.vaddr,
@@ -337,7 +338,7 @@ impl BackupThread {
         let _bh = BhGuard::new();
         let (net, proto, caddr, vaddr, vport) = (self.net_id, c.proto, c.caddr, c.vaddr, c.vport);
         let key = if template {
-            Lookup::Template { net, proto, caddr, vaddr, vport }
+            Lookup::Template { net, proto, caddr, vaddr, vport, pe_data: None }
         } else {
             Lookup::In { net, proto, caddr, cport: c.cport, vaddr, vport }
         };
@@ -372,7 +373,7 @@ impl BackupThread {
         let inactive = if c.proto == PROTO_TCP && state.is_active() && !template { 0 } else { F_INACTIVE };
         let mut conn = Conn {
             net: self.net_id,
-            dest: dest.clone(),
+            dest: Some(dest.clone()),
             caddr: c.caddr,
             vaddr: c.vaddr,
             daddr: c.daddr,
@@ -392,7 +393,7 @@ impl BackupThread {
         let timeout = timeout(&conn);
         if template {
             // Out of memory: the template is not taken over.
-            let Ok(control) = Control::new(timeout, entry_of(&conn, timeout), 0) else { return };
+            let Ok(control) = Control::new(timeout, entry_of(&conn, timeout), 0, None) else { return };
             if c.state == TEMPLATE_ASSURED {
                 control.assure();
             }
@@ -464,7 +465,9 @@ impl SyncState {
     /// `sync_persist_mode`, a connection under a template is not synced,
     /// only its template), within `sync_qlen_max`. Softirq context.
     pub(crate) fn conn_moved(&self, conn: &mut Conn, timeout: u32, sysctls: &IpvsSysctls) {
-        if !self.master_on.load(Ordering::Relaxed) || conn.is_template() {
+        // A `cache_bypass` connection is not synced: a backup would
+        // find no service's server for it.
+        if !self.master_on.load(Ordering::Relaxed) || conn.is_template() || conn.dest.is_none() {
             return;
         }
         let version = sysctls.sync_version();
@@ -502,7 +505,10 @@ impl SyncState {
     /// hence its own counters, changed without the template's lock.
     fn template_moved(&self, control: &Control, now: u32, rules: &SyncRules, version: Version, sysctls: &IpvsSysctls) {
         let sync = &control.sync;
-        if sync.invalid.load(Ordering::Relaxed) {
+        // A persistence engine's key is not carried (upstream's option
+        // for it is not written): without it a backup's template would
+        // be another one.
+        if sync.invalid.load(Ordering::Relaxed) || control.pe_data().is_some() {
             return;
         }
         let timeout = control.timeout();

@@ -64,6 +64,7 @@ sysctls! {
     AmDroprate => int(kernel::c_str!("am_droprate"), &[AM_DROPRATE_DEFAULT]),
     Amemthresh => int(kernel::c_str!("amemthresh"), &[AMEMTHRESH_DEFAULT]),
     BackupOnly => int(kernel::c_str!("backup_only"), &[0]),
+    CacheBypass => int(kernel::c_str!("cache_bypass"), &[0]),
     ConnReuseMode => int(kernel::c_str!("conn_reuse_mode"), &[1]),
     Conntrack => int(kernel::c_str!("conntrack"), &[0]),
     DropEntry => defense_mode(kernel::c_str!("drop_entry")),
@@ -210,6 +211,14 @@ impl IpvsSysctls {
     /// unreachable (and dropped) instead of passing.
     pub(crate) fn nat_icmp_send(&self) -> bool {
         self.get(Var::NatIcmpSend) != 0
+    }
+
+    /// `cache_bypass`: a new connection to a firewall-mark service that
+    /// no real server takes goes on to where it was going (a remote
+    /// unicast address), as a router would send it, instead of being
+    /// refused: a transparent cache cluster whose caches are all down.
+    pub(crate) fn cache_bypass(&self) -> bool {
+        self.get(Var::CacheBypass) != 0
     }
 
     /// `pmtu_disc`: VS/TUN keeps the DF bit and answers packets too big

@@ -8,19 +8,25 @@
 use crate::conn::{self, Conn, Control, Lookup, Then, F_INACTIVE, F_TEMPLATE};
 use crate::kbind::netns::Net;
 use crate::net::IpvsNet;
-use crate::packet::Flow;
+use crate::kbind::skb::Skb;
+use crate::packet::{Flow, PROTO_UDP};
 use crate::persist::{self, TemplateKey};
 use crate::sched_input::FlowKey;
-use crate::service::{Dest, Service};
+use crate::service::{Dest, Pe, Service};
+use crate::sip;
 use crate::sync;
 use crate::tcp_state::TcpState;
 use core::sync::atomic::Ordering;
+use kernel::prelude::*;
 use kernel::sync::Arc;
 
 /// The port an invalidated template gets, so that no lookup finds it
 /// again (upstream's): it stays until it expires, for the connections it
 /// still controls.
 const INVALID_PORT: u16 = 0xffff;
+
+/// Length of a UDP header.
+const UDP_HEADER: usize = 8;
 
 /// Where a new connection of a persistent service goes.
 pub(crate) struct Persisted {
@@ -38,20 +44,36 @@ pub(crate) enum Unscheduled {
     NoServer,
     /// No memory for the template.
     NoMemory,
+    /// The service's persistence engine found no key in the packet (it
+    /// is dropped, as upstream's).
+    NoPeData,
 }
 
 /// The real server for new connection `flow` to persistent service
-/// `svc`: its client's template's, or a newly scheduled one's (`key` is
-/// what the scheduler sees).
-pub(crate) fn schedule(net: &Net, ipvs: &IpvsNet, svc: &Service, flow: &Flow, key: &FlowKey) -> Result<Persisted, Unscheduled> {
+/// `svc`, whose first packet is `packet` (none: an ICMP error opens it):
+/// its client's template's, or a newly scheduled one's (`key` is what
+/// the scheduler sees).
+pub(crate) fn schedule(
+    net: &Net,
+    ipvs: &IpvsNet,
+    svc: &Service,
+    flow: &Flow,
+    packet: Option<&mut Skb>,
+    key: &FlowKey,
+) -> Result<Persisted, Unscheduled> {
     let psvc = svc.persist_svc();
     let tkey = persist::template_key(&psvc, flow.proto, &flow.saddr, &flow.daddr, flow.dport);
-    let (dest, control) = match existing(net, ipvs, svc, &tkey) {
+    let pe = match svc.config.pe {
+        Some(pe) => Some((pe, pe_data(pe, flow, packet)?)),
+        None => None,
+    };
+    let pe_data = pe.as_ref().map(|(_, data)| data.as_slice());
+    let (dest, control) = match existing(net, ipvs, svc, &tkey, pe_data) {
         Some(found) => found,
         None => {
             let dest = svc.schedule(key, ipvs.sysctls.locality_times()).ok_or(Unscheduled::NoServer)?.clone();
             let dport = persist::template_dport(&psvc, flow.dport, dest.port);
-            let control = create(net, ipvs, svc, &tkey, &dest, dport).ok_or(Unscheduled::NoMemory)?;
+            let control = create(net, ipvs, svc, &tkey, &dest, dport, pe).ok_or(Unscheduled::NoMemory)?;
             (dest, control)
         }
     };
@@ -59,16 +81,41 @@ pub(crate) fn schedule(net: &Net, ipvs: &IpvsNet, svc: &Service, flow: &Flow, ke
     Ok(Persisted { dest, dport, control })
 }
 
-/// The client's template, if it has one whose server still serves: its
-/// server and control, which now counts one more connection.
-fn existing(net: &Net, ipvs: &IpvsNet, svc: &Service, tkey: &TemplateKey) -> Option<(Arc<Dest>, Arc<Control>)> {
-    let lookup = Lookup::Template { net: net.id(), proto: tkey.proto, caddr: tkey.caddr, vaddr: tkey.vaddr, vport: tkey.vport };
+/// What persistence engine `pe` keys `flow`'s template by, from its first
+/// packet `packet`: SIP's Call-ID, of a UDP datagram.
+fn pe_data(pe: Pe, flow: &Flow, packet: Option<&mut Skb>) -> Result<KVec<u8>, Unscheduled> {
+    match pe {
+        Pe::Sip => {
+            let packet = packet.filter(|_| flow.proto == PROTO_UDP).ok_or(Unscheduled::NoPeData)?;
+            let len = packet.len() as usize;
+            let bytes = packet.network_bytes(len).ok_or(Unscheduled::NoPeData)?;
+            let message = bytes.get(flow.l4 + UDP_HEADER..).ok_or(Unscheduled::NoPeData)?;
+            let call_id = sip::call_id(message).ok_or(Unscheduled::NoPeData)?;
+            let mut data = KVec::with_capacity(call_id.len(), GFP_ATOMIC).map_err(|_| Unscheduled::NoMemory)?;
+            data.extend_from_slice(call_id, GFP_ATOMIC).map_err(|_| Unscheduled::NoMemory)?;
+            Ok(data)
+        }
+    }
+}
+
+/// The client's template (keyed by `pe_data` too, for a persistence
+/// engine's), if it has one whose server still serves: its server and
+/// control, which now counts one more connection.
+fn existing(
+    net: &Net,
+    ipvs: &IpvsNet,
+    svc: &Service,
+    tkey: &TemplateKey,
+    pe_data: Option<&[u8]>,
+) -> Option<(Arc<Dest>, Arc<Control>)> {
+    let (proto, caddr, vaddr, vport) = (tkey.proto, tkey.caddr, tkey.vaddr, tkey.vport);
+    let lookup = Lookup::Template { net: net.id(), proto, caddr, vaddr, vport, pe_data };
     let expire_quiescent = ipvs.sysctls.expire_quiescent_template();
     ipvs.conn_tab
         .with_conn(svc.key.af, lookup, |t| {
-            let quiesced = t.dest.weight.load(Ordering::Relaxed) == 0;
-            let control = match &t.control {
-                Some(control) if t.dest.is_available() && !(expire_quiescent && quiesced) => control.clone(),
+            let serving = t.dest_available() && !(expire_quiescent && t.dest_quiesced());
+            let (control, dest) = match (&t.control, &t.dest) {
+                (Some(control), Some(dest)) if serving => (control.clone(), dest.clone()),
                 _ => {
                     t.vport = INVALID_PORT;
                     t.dport = INVALID_PORT;
@@ -80,18 +127,27 @@ fn existing(net: &Net, ipvs: &IpvsNet, svc: &Service, tkey: &TemplateKey) -> Opt
             };
             control.attach();
             let timeout = control.timeout();
-            (Some((t.dest.clone(), control)), Then::Expire(timeout))
+            (Some((dest, control)), Then::Expire(timeout))
         })
         .flatten()
 }
 
 /// Enters a new template `tkey` for `dest` in the table, with the
-/// service's timeout; its control counts the connection being scheduled.
-fn create(net: &Net, ipvs: &IpvsNet, svc: &Service, tkey: &TemplateKey, dest: &Arc<Dest>, dport: u16) -> Option<Arc<Control>> {
+/// service's timeout and its persistence engine's key `pe`; its control
+/// counts the connection being scheduled.
+fn create(
+    net: &Net,
+    ipvs: &IpvsNet,
+    svc: &Service,
+    tkey: &TemplateKey,
+    dest: &Arc<Dest>,
+    dport: u16,
+    pe: Option<(Pe, KVec<u8>)>,
+) -> Option<Arc<Control>> {
     let timeout = svc.config.timeout;
     let mut template = Conn {
         net: net.id(),
-        dest: dest.clone(),
+        dest: Some(dest.clone()),
         caddr: tkey.caddr,
         vaddr: tkey.vaddr,
         daddr: dest.addr,
@@ -110,7 +166,7 @@ fn create(net: &Net, ipvs: &IpvsNet, svc: &Service, tkey: &TemplateKey, dest: &A
         sync_endtime: conn::never_synced(),
         control: None,
     };
-    let control = Control::new(timeout, sync::entry_of(&template, timeout), 1).ok()?;
+    let control = Control::new(timeout, sync::entry_of(&template, timeout), 1, pe).ok()?;
     template.control = Some(control.clone());
     ipvs.conn_tab.insert(template, timeout).ok()?;
     Some(control)

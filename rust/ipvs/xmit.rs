@@ -58,18 +58,22 @@ impl Target {
         Verdict::ACCEPT
     }
 
-    /// Where connection `conn` of namespace `net` sends its packets.
+    /// Where connection `conn` of namespace `net` sends its packets: a
+    /// `cache_bypass` connection's go where they were going, as a router
+    /// would send them (nowhere local, as upstream's).
     pub(crate) fn of(conn: &Conn, net: &Net) -> Self {
         let fwd = u32::from(conn.fwd);
-        let route = (fwd != b::IP_VS_CONN_F_LOCALNODE)
-            .then(|| conn.dest.route(net, fwd == b::IP_VS_CONN_F_DROUTE).ok())
-            .flatten();
+        let route = match &conn.dest {
+            _ if fwd == b::IP_VS_CONN_F_LOCALNODE => None,
+            Some(dest) => dest.route(net, fwd == b::IP_VS_CONN_F_DROUTE).ok(),
+            None => Route::output(net, conn.af == AF_INET6, &conn.vaddr, false).ok().filter(|r| !r.is_local()),
+        };
         Self {
             fwd: conn.fwd,
-            v6: conn.dest.af == AF_INET6,
+            v6: conn.daf() == AF_INET6,
             daddr: conn.daddr,
             dport: conn.dport,
-            tunnel: conn.dest.tunnel(),
+            tunnel: conn.dest.as_ref().map(|d| d.tunnel()).unwrap_or_default(),
             track: conn.tracked(),
             route,
         }
@@ -257,8 +261,9 @@ pub(crate) fn icmp_nat_reply(mut skb: HookSkb<'_>, net: &Net, err: &IcmpError, e
 fn carry(mut skb: HookSkb<'_>, net: &Net, mut target: Target, packet_v6: bool, pmtu_disc: bool) -> Verdict {
     let carry = match u32::from(target.fwd) {
         // The frame goes to the real server, the packet is unchanged: the
-        // server owns the virtual address too.
-        b::IP_VS_CONN_F_DROUTE => Carry::Framed,
+        // server owns the virtual address too. A bypass goes the same
+        // way, along the route to where the packet was going.
+        b::IP_VS_CONN_F_DROUTE | b::IP_VS_CONN_F_BYPASS => Carry::Framed,
         // The packet travels inside another to the real server, which
         // unwraps it and answers the client directly.
         b::IP_VS_CONN_F_TUNNEL => Carry::Tunneled,

@@ -368,6 +368,14 @@ bool lvs_real_server_addr_ok(struct net *net, bool v6, const void *addr)
 	return on_loopback;
 }
 
+bool lvs_addr_is_unicast(struct net *net, bool v6, const void *addr)
+{
+	if (v6)
+		return ipv6_addr_type(addr) & IPV6_ADDR_UNICAST;
+	/* The local table's view: not ours, not broadcast or multicast. */
+	return inet_addr_type_table(net, *(const __be32 *)addr, RT_TABLE_LOCAL) == RTN_UNICAST;
+}
+
 bool lvs_skb_is_gso(const struct sk_buff *skb)
 {
 	return skb_is_gso(skb);

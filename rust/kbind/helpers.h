@@ -91,6 +91,7 @@ bool lvs_skb_ipvs_property(const struct sk_buff *skb);
 void lvs_skb_set_ipvs_property(struct sk_buff *skb);
 bool lvs_port_requires_bind_service(struct net *net, u16 port);
 bool lvs_real_server_addr_ok(struct net *net, bool v6, const void *addr);
+bool lvs_addr_is_unicast(struct net *net, bool v6, const void *addr);
 bool lvs_skb_is_gso(const struct sk_buff *skb);
 int lvs_skb_push_tunnel(struct sk_buff *skb, bool v6, u8 inner_proto, u8 encap_proto,
 			const u8 *encap, unsigned int encap_len, bool csum, bool remcsum,

@@ -46,6 +46,13 @@ impl Net {
         unsafe { bindings::lvs_real_server_addr_ok(self.as_ptr(), v6, addr.as_ptr().cast()) }
     }
 
+    /// Whether `addr` (IPv6 if `v6`, else its first four bytes) is a
+    /// unicast address that is not one of this namespace's own.
+    pub fn is_remote_unicast(&self, v6: bool, addr: &[u8; 16]) -> bool {
+        // SAFETY: `self` is live; `addr` holds the 4 or 16 bytes read.
+        unsafe { bindings::lvs_addr_is_unicast(self.as_ptr(), v6, addr.as_ptr().cast()) }
+    }
+
     /// The index of the network device named `name` here, if there is
     /// one (names longer than the kernel's `IFNAMSIZ - 1` never are).
     pub fn device_index(&self, name: &[u8]) -> Option<i32> {

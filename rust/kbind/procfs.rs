@@ -28,6 +28,14 @@ impl fmt::Write for SeqFile {
     }
 }
 
+impl SeqFile {
+    /// Writes `bytes` as they are (text that need not be UTF-8).
+    pub fn write_bytes(&mut self, bytes: &[u8]) {
+        // SAFETY: as in `write_str`.
+        unsafe { bindings::seq_write(self.0, bytes.as_ptr().cast(), bytes.len()) };
+    }
+}
+
 unsafe extern "C" fn show_trampoline<S: NetProcShow>(
     seq: *mut bindings::seq_file,
     _v: *mut c_void,

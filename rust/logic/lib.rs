@@ -40,6 +40,7 @@ pub mod sched_sh;
 pub mod sched_twos;
 pub mod sched_wlc;
 pub mod sched_wrr;
+pub mod sip;
 pub mod siphash;
 pub mod slow_timer;
 pub mod stats_math;

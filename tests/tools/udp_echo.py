@@ -12,6 +12,9 @@
         SPORT (one connection); print the NAME of each answer,
         one a line; exit 1 if an answer is missing or does not carry the
         datagram back intact
+    udp_echo.py say ADDR PORT SPORT TEXT
+        send TEXT (with its \\r and \\n made line ends) from SPORT; print
+        the NAME of the answer, or "none" if none came within 3 s
     udp_echo.py refused ADDR PORT
         send a datagram from a connected socket; exit 0 if ADDR:PORT
         refuses it (an ICMP port unreachable that quotes the datagram as
@@ -60,6 +63,24 @@ def ask(addr, port, count, size, sport, successive):
         print(name.decode())
 
 
+def say(addr, port, sport, text):
+    payload = text.replace("\\r", "\r").replace("\\n", "\n").encode()
+    with socket.socket(family(addr), socket.SOCK_DGRAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("::" if family(addr) == socket.AF_INET6 else "0.0.0.0", sport))
+        s.settimeout(3)
+        s.sendto(payload, (addr, port))
+        try:
+            answer = s.recv(65535)
+        except socket.timeout:
+            print("none")
+            return
+    name, _, echoed = answer.partition(b" ")
+    if echoed != payload:
+        sys.exit(f"{name.decode()} echoed {len(echoed)} bytes, not the {len(payload)} sent")
+    print(name.decode())
+
+
 def refused(addr, port):
     with socket.socket(family(addr), socket.SOCK_DGRAM) as s:
         s.settimeout(5)
@@ -81,6 +102,8 @@ def main():
         sport = sys.argv[6] if len(sys.argv) == 7 else "0"
         successive = sport.endswith("+")
         ask(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sport.rstrip("+")), successive)
+    elif len(sys.argv) == 6 and sys.argv[1] == "say":
+        say(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     elif len(sys.argv) == 4 and sys.argv[1] == "refused":
         refused(sys.argv[2], int(sys.argv[3]))
     else:
