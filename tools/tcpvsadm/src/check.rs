@@ -11,8 +11,11 @@ use lvs_logic::tcpvs_proto::{IDENT_MAX, PATTERN_MAX, SCHED_NAME_MAX};
 /// Highest weight: the protocol's u32 holds 0 to i32::MAX.
 pub const WEIGHT_MAX: u32 = i32::MAX as u32;
 /// Pool sizes (startservers, maxclients, min/maxspareservers): the
-/// original's range.
+/// original's range, but the spare-thread bounds may be 0 (no spare
+/// threads: the pool stays at startservers, each thread serving many
+/// clients).
 pub const POOL_MIN: u32 = 1;
+pub const SPARE_MIN: u32 = 0;
 pub const POOL_MAX: u32 = 65535;
 
 /// A string attribute: no NUL inside (it would cut the string short).

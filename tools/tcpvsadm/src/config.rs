@@ -180,15 +180,10 @@ fn single<'a>(key: &str, values: &'a [String]) -> Result<&'a str, String> {
 }
 
 /// A pool size.
-fn pool(key: &str, values: &[String]) -> Result<u32, String> {
+fn pool(key: &str, values: &[String], min: u32) -> Result<u32, String> {
     let v = single(key, values)?;
-    resolve::number(v, check::POOL_MIN, check::POOL_MAX).ok_or_else(|| {
-        format!(
-            "bad {key} \"{v}\" ({} to {})",
-            check::POOL_MIN,
-            check::POOL_MAX
-        )
-    })
+    resolve::number(v, min, check::POOL_MAX)
+        .ok_or_else(|| format!("bad {key} \"{v}\" ({min} to {})", check::POOL_MAX))
 }
 
 impl Open {
@@ -230,10 +225,10 @@ impl Open {
                 check::sched(v)?;
                 spec.sched = Some(v.to_string());
             }
-            "startservers" => spec.pool.startservers = Some(pool(key, values)?),
-            "maxclients" => spec.pool.maxclients = Some(pool(key, values)?),
-            "minspareservers" => spec.pool.minspare = Some(pool(key, values)?),
-            "maxspareservers" => spec.pool.maxspare = Some(pool(key, values)?),
+            "startservers" => spec.pool.startservers = Some(pool(key, values, check::POOL_MIN)?),
+            "maxclients" => spec.pool.maxclients = Some(pool(key, values, check::POOL_MIN)?),
+            "minspareservers" => spec.pool.minspare = Some(pool(key, values, check::SPARE_MIN)?),
+            "maxspareservers" => spec.pool.maxspare = Some(pool(key, values, check::SPARE_MIN)?),
             "server" => {
                 let (server, weight) = match values {
                     [s] => (s, None),
@@ -540,7 +535,7 @@ virtual web {
             (&in_block("scheduler = averyveryverylongname"), 3, "scheduler name \"averyveryverylongname\" is longer than 15 bytes"),
             (&in_block("startservers = 0"), 3, "bad startservers \"0\" (1 to 65535)"),
             (&in_block("maxclients = 65536"), 3, "bad maxclients \"65536\" (1 to 65535)"),
-            (&in_block("maxspareservers = x"), 3, "bad maxspareservers \"x\" (1 to 65535)"),
+            (&in_block("maxspareservers = x"), 3, "bad maxspareservers \"x\" (0 to 65535)"),
             (&in_block("minspareservers = 20\nmaxspareservers = 18"), 3, "minspareservers (20) is more than maxspareservers (18)"),
             (&in_block("server = 10.0.0.2:80 2"), 3, "server 10.0.0.2:80 given twice (first on line 2)"),
             (&in_block("server = 10.0.0.3"), 3, "\"10.0.0.3\" has no port (ADDRESS:PORT needed)"),
