@@ -31,10 +31,26 @@ pub(crate) const F_NOOUTPUT: u8 = 2;
 /// [`F_NOOUTPUT`] for an entry forwarded by method `fwd` (upstream's
 /// `IP_VS_CONN_F_*`): set unless VS/NAT.
 pub(crate) fn no_output(fwd: u8) -> u8 {
-    if u32::from(fwd) == bindings::IP_VS_CONN_F_MASQ {
-        0
-    } else {
-        F_NOOUTPUT
+    match u32::from(fwd) {
+        // A `cache_bypass` connection has no real server to take its
+        // flags from: its replies are seen (upstream's).
+        bindings::IP_VS_CONN_F_MASQ | bindings::IP_VS_CONN_F_BYPASS => 0,
+        _ => F_NOOUTPUT,
+    }
+}
+
+/// The port an entry is placed in the table by: its client port, but
+/// for a persistence engine's template (client port 0) a fold of the
+/// engine's key, so that one client's many calls spread over the table
+/// (as upstream hashes them by it, `hashkey_raw`) instead of sharing
+/// one chain.
+fn place_port(cport: u16, pe_data: Option<&[u8]>) -> u16 {
+    match pe_data {
+        Some(data) => {
+            let h = data.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+            (h ^ (h >> 16)) as u16
+        }
+        None => cport,
     }
 }
 /// A persistence template (client port 0), not a connection: it names
@@ -360,10 +376,12 @@ pub(crate) enum Lookup<'k> {
 }
 
 impl Lookup<'_> {
+    /// What the entry is placed by: protocol, client address and
+    /// [`place_port`].
     fn client(&self) -> (u8, &[u8; 16], u16) {
         match self {
             Lookup::In { proto, caddr, cport, .. } | Lookup::Out { proto, caddr, cport, .. } => (*proto, caddr, *cport),
-            Lookup::Template { proto, caddr, .. } => (*proto, caddr, 0),
+            Lookup::Template { proto, caddr, pe_data, .. } => (*proto, caddr, place_port(0, *pe_data)),
         }
     }
 
@@ -471,6 +489,12 @@ impl ConnTab {
         self.hasher.buckets()
     }
 
+    /// The stripe and the stripe-local bucket of entry `c`.
+    fn place_of(&self, c: &Conn) -> (usize, usize) {
+        let pe_data = c.control.as_ref().filter(|_| c.is_template()).and_then(|control| control.pe_data());
+        self.place(c.proto, &c.caddr, place_port(c.cport, pe_data), c.af)
+    }
+
     /// The stripe and the stripe-local bucket of a client.
     fn place(&self, proto: u8, caddr: &[u8; 16], cport: u16, af: u16) -> (usize, usize) {
         let bucket = if af == crate::service::AF_INET6 {
@@ -509,7 +533,7 @@ impl ConnTab {
     /// memory is short.
     pub(crate) fn insert(&self, conn: Conn, timeout: u32) -> Result {
         conn.account();
-        let (stripe, bucket) = self.place(conn.proto, &conn.caddr, conn.cport, conn.af);
+        let (stripe, bucket) = self.place_of(&conn);
         let mut shard = self.stripes[stripe].lock();
         match shard.insert(bucket, conn, timeout) {
             Ok(_) => Ok(()),
@@ -525,7 +549,7 @@ impl ConnTab {
         let _bh = BhGuard::new();
         for stripe in &self.stripes {
             let mut shard = stripe.lock();
-            shard.remove_if(|c, _| c.net == net, |c| c.unaccount(), |c| self.place(c.proto, &c.caddr, c.cport, c.af).1);
+            shard.remove_if(|c, _| c.net == net, |c| c.unaccount(), |c| self.place_of(c).1);
         }
     }
 
@@ -543,7 +567,7 @@ impl ConnTab {
             shard.remove_if(
                 |c, left| c.net == net && drops(c, left),
                 |c| c.unaccount(),
-                |c| self.place(c.proto, &c.caddr, c.cport, c.af).1,
+                |c| self.place_of(c).1,
             );
         }
         (first + round) % STRIPES
@@ -566,7 +590,7 @@ impl ConnTab {
     fn tick(&self) {
         for stripe in &self.stripes {
             let mut shard = stripe.lock();
-            shard.tick(|c| c.expiry(), |c| c.unaccount(), |c| self.place(c.proto, &c.caddr, c.cport, c.af).1);
+            shard.tick(|c| c.expiry(), |c| c.unaccount(), |c| self.place_of(c).1);
         }
     }
 }

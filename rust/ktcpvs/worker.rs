@@ -7,7 +7,7 @@
 
 use crate::kbind::kthread::{should_stop, ThreadBody};
 use crate::kbind::netns::NetRef;
-use crate::kbind::tcp::{Events, Socket, TcpListener, Watched};
+use crate::kbind::tcp::{Events, TcpListener, Watched};
 use crate::kbind::timer;
 use crate::pool::IdlePool;
 use crate::sched::SchedScratch;
@@ -29,8 +29,8 @@ pub(crate) struct Worker {
     capacity: usize,
     /// Client connections it holds now.
     held: AtomicU32,
-    /// Asked to retire: it accepts no more and retires once it holds no
-    /// client.
+    /// Asked to retire: it leaves the listener's rotation and retires
+    /// once it holds no client.
     retiring: AtomicBool,
     /// Retired: holds nothing, waits to be stopped.
     retired: AtomicBool,
@@ -81,16 +81,24 @@ impl Worker {
         self.held.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// Once retiring, leaves the listener, and retires when it holds no
-    /// client, but not before one more round of events: a connection it
-    /// was woken for before it left is its to take (its slot is marked),
-    /// no other thread was woken for it.
-    fn check_retiring<S: Socket>(&self, listening: &mut Option<Watched<'_, S>>) {
-        if !self.retiring() {
-            return;
-        }
-        if listening.take().is_none() && self.held.load(Ordering::Relaxed) == 0 {
-            self.retired.store(true, Ordering::Release);
+    /// Keeps it in the listener's rotation while it has room: not once
+    /// retiring, nor while its session table is full (a wake-up in its
+    /// turn would go unanswered, and no other thread is woken for it).
+    /// It comes back when a session ends; coming back marks its slot, so
+    /// it looks at a connection that waited meanwhile. A retiring thread
+    /// retires when it holds no client, one round of events after it
+    /// left (a connection it was woken for before is its to take).
+    fn rotation<'e>(&self, events: &'e Events, listening: &mut Option<Watched<'e, Arc<TcpListener>>>) {
+        let held = self.held.load(Ordering::Relaxed);
+        if self.retiring() {
+            if listening.take().is_none() && held == 0 {
+                self.retired.store(true, Ordering::Release);
+            }
+        } else if held as usize >= self.capacity {
+            *listening = None;
+        } else if listening.is_none() {
+            // Out of memory: it tries again after the next events.
+            *listening = Watched::in_turn(self.listener.clone(), events, LISTENER).ok();
         }
     }
 
@@ -139,7 +147,7 @@ impl Worker {
                     self.accept(&events, &mut sessions);
                 }
             }
-            self.check_retiring(&mut listening);
+            self.rotation(&events, &mut listening);
         }
         Ok(())
     }
