@@ -7,6 +7,8 @@
 #   - the templates show the engine and the Call-ID in
 #     /proc/net/ip_vs_conn, ASSURED once a server answered;
 #   - a datagram without a Call-ID is dropped;
+#   - a sync master sends the engine's templates with their Call-ID: a
+#     backup holds the same template;
 #   - `ipvsadm -Ln` shows the engine; an edit without `--pe` takes it
 #     away: the client's next message gets an ordinary template.
 . "$(dirname "$0")/lib.sh"
@@ -35,6 +37,26 @@ assert_eq "no Call-ID" "none" "$(say 30006 "OPTIONS sip:bob@example.com SIP/2.0\
 # Templates (client port 0000): server, state, engine, key.
 templates=$(on "$DIRECTOR" awk '$3 == "0000" {print $6, $8, $10, $11}' /proc/net/ip_vs_conn | sort | tr '\n' ';')
 assert_eq "templates" "0A000202 ASSURED sip 1234-xyz;0A000302 ASSURED sip a84b4c76e66710@pc33;" "$templates"
+
+# Sync: a backup with the same service takes a new call's template, key
+# and all (synced at the third message of the call).
+sync_pair
+on "$BACKUP" ipvsadm -A -u "$VIP:5060" -s rr -p 300 --pe sip
+for i in 1 2 3; do on "$BACKUP" ipvsadm -a -u "$VIP:5060" -r "10.0.$i.2:5060" -m; done
+on "$DIRECTOR" ipvsadm --start-daemon master --mcast-interface syncm --syncid 5
+on "$BACKUP" ipvsadm --start-daemon backup --mcast-interface syncb --syncid 5
+sleep 1
+got=$(for port in 30011 30012 30013; do say $port "$(invite synced-call)"; done | tr '\n' ' ')
+assert_eq "a new call" "rs1 rs1 rs1 " "$got"
+# template NS: the synced call's template there: server, engine, key.
+template() { on "$1" awk '$3 == "0000" && $11 == "synced-call" {print $6, $10, $11}' /proc/net/ip_vs_conn; }
+for _ in $(seq 20); do
+	[ -n "$(template "$BACKUP")" ] && break
+	sleep 0.5
+done
+assert_eq "the template on the backup" "0A000102 sip synced-call" "$(template "$BACKUP")"
+on "$DIRECTOR" ipvsadm --stop-daemon master
+on "$BACKUP" ipvsadm --stop-daemon backup
 
 on "$DIRECTOR" ipvsadm -E -u "$VIP:5060" -s rr -p 300
 assert_eq "the service without engine" "UDP  $VIP:5060 rr persistent 300" "$(on "$DIRECTOR" ipvsadm -Ln | grep '^UDP')"

@@ -29,9 +29,9 @@ use crate::kbind::netns::Net;
 use crate::net::{ConnTimeouts, IpvsNet};
 use crate::kbind::timer;
 use crate::packet::PROTO_TCP;
-use crate::service::{Dest, Service, ServiceTable, AF_INET, AF_INET6};
+use crate::service::{Dest, Pe, Service, ServiceTable, AF_INET, AF_INET6};
 use crate::sysctl::IpvsSysctls;
-use crate::sync_msg::{self, MessageWriter, Moved, SyncConn, SyncRules, Version, SYNC_GROUP_V4, SYNC_PORT};
+use crate::sync_msg::{self, MessageWriter, Moved, PeOption, SyncConn, SyncRules, Version, SYNC_GROUP_V4, SYNC_PORT};
 use crate::tcp_state::TcpState;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
@@ -153,15 +153,15 @@ impl Outgoing {
     /// (softirq context). A message sealed while `qlen_max` wait already
     /// is dropped, as upstream's; without memory for a new one, the
     /// update is.
-    fn add(&mut self, conn: &SyncConn, version: Version, qlen_max: usize) {
-        if version == self.version && self.push(conn) {
+    fn add(&mut self, conn: &SyncConn, pe: Option<PeOption<'_>>, version: Version, qlen_max: usize) {
+        if version == self.version && self.push(conn, pe) {
             return;
         }
         if self.count == 0 {
             // Empty: only its version changes.
             if let Some(w) = MessageWriter::new(&mut self.filling, version, self.syncid) {
                 (self.version, self.len) = (version, w.progress().0);
-                self.push(conn);
+                self.push(conn, pe);
             }
             return;
         }
@@ -171,12 +171,12 @@ impl Outgoing {
         if self.ready.len() < qlen_max {
             let _ = self.ready.push(full, GFP_ATOMIC);
         }
-        self.push(conn);
+        self.push(conn, pe);
     }
 
-    fn push(&mut self, conn: &SyncConn) -> bool {
+    fn push(&mut self, conn: &SyncConn, pe: Option<PeOption<'_>>) -> bool {
         let mut w = MessageWriter::resume(&mut self.filling, self.version, self.len, self.count);
-        let added = w.push(conn);
+        let added = w.push_with(conn, pe);
         (self.len, self.count) = w.progress();
         added
     }
@@ -309,9 +309,9 @@ impl ThreadBody for BackupThread {
             while let Ok(len) = self.receiver.recv(&mut buf) {
                 // Messages of other sync ids, or malformed, are ignored.
                 let Ok(entries) = sync_msg::parse(&buf[..len], self.config.syncid) else { continue };
-                for conn in entries {
-                    match conn {
-                        Ok(conn) => self.enter(&conn),
+                for entry in entries {
+                    match entry {
+                        Ok((conn, pe)) => self.enter(&conn, pe),
                         Err(_) => break,
                     }
                 }
@@ -321,9 +321,19 @@ impl ThreadBody for BackupThread {
 }
 
 impl BackupThread {
-    /// Enters or updates connection or template `c` if a service and
-    /// real server of ours match it (upstream's `ip_vs_proc_conn`).
-    fn enter(&self, c: &SyncConn) {
+    /// Enters or updates connection or template `c` (a persistence
+    /// engine's template if `pe`) if a service and real server of ours
+    /// match it (upstream's `ip_vs_proc_conn`); an engine that is not
+    /// ours drops the entry, as upstream's backup drops one whose engine
+    /// is not loaded.
+    fn enter(&self, c: &SyncConn, pe: Option<PeOption<'_>>) {
+        let pe = match pe {
+            Some(pe) => match Pe::by_name(pe.name) {
+                Some(engine) => Some((engine, pe.data)),
+                None => return,
+            },
+            None => None,
+        };
         let template = c.flags & b::IP_VS_CONN_F_TEMPLATE != 0;
         let af = if c.v6 { AF_INET6 } else { AF_INET };
         let state = if c.proto == PROTO_TCP && !template {
@@ -338,7 +348,7 @@ impl BackupThread {
         let _bh = BhGuard::new();
         let (net, proto, caddr, vaddr, vport) = (self.net_id, c.proto, c.caddr, c.vaddr, c.vport);
         let key = if template {
-            Lookup::Template { net, proto, caddr, vaddr, vport, pe_data: None }
+            Lookup::Template { net, proto, caddr, vaddr, vport, pe_data: pe.map(|(_, data)| data) }
         } else {
             Lookup::In { net, proto, caddr, cport: c.cport, vaddr, vport }
         };
@@ -393,7 +403,18 @@ impl BackupThread {
         let timeout = timeout(&conn);
         if template {
             // Out of memory: the template is not taken over.
-            let Ok(control) = Control::new(timeout, entry_of(&conn, timeout), 0, None) else { return };
+            let pe = match pe {
+                Some((engine, data)) => {
+                    let mut key = KVec::new();
+                    // Out of memory: the template is not taken over.
+                    if key.extend_from_slice(data, GFP_ATOMIC).is_err() {
+                        return;
+                    }
+                    Some((engine, key))
+                }
+                None => None,
+            };
+            let Ok(control) = Control::new(timeout, entry_of(&conn, timeout), 0, pe) else { return };
             if c.state == TEMPLATE_ASSURED {
                 control.assure();
             }
@@ -491,7 +512,7 @@ impl SyncState {
             if let Some(endtime) = sync_msg::sync_needed(&moved, &rules) {
                 conn.synced_state = conn.state;
                 conn.sync_endtime = endtime;
-                self.queue(&entry_of(conn, timeout), version, sysctls);
+                self.queue(&entry_of(conn, timeout), None, version, sysctls);
             }
         }
         if let Some(control) = &conn.control {
@@ -505,10 +526,7 @@ impl SyncState {
     /// hence its own counters, changed without the template's lock.
     fn template_moved(&self, control: &Control, now: u32, rules: &SyncRules, version: Version, sysctls: &IpvsSysctls) {
         let sync = &control.sync;
-        // A persistence engine's key is not carried (upstream's option
-        // for it is not written): without it a backup's template would
-        // be another one.
-        if sync.invalid.load(Ordering::Relaxed) || control.pe_data().is_some() {
+        if sync.invalid.load(Ordering::Relaxed) {
             return;
         }
         let timeout = control.timeout();
@@ -530,15 +548,17 @@ impl SyncState {
             return;
         }
         let state = if control.is_assured() { TEMPLATE_ASSURED } else { 0 };
-        self.queue(&SyncConn { timeout, state, ..sync.entry }, version, sysctls);
+        let pe = control.pe().map(|(pe, data)| PeOption { name: pe.name().as_bytes(), data });
+        self.queue(&SyncConn { timeout, state, ..sync.entry }, pe, version, sysctls);
     }
 
-    /// Queues `entry` on its master thread's queue.
-    fn queue(&self, entry: &SyncConn, version: Version, sysctls: &IpvsSysctls) {
+    /// Queues `entry`, with its persistence engine's key `pe`, on its
+    /// master thread's queue.
+    fn queue(&self, entry: &SyncConn, pe: Option<PeOption<'_>>, version: Version, sysctls: &IpvsSysctls) {
         let mut queues = self.out.lock();
         let n = queues.len();
         if let Some(out) = queues.get_mut(thread_of(entry, n)) {
-            out.add(entry, version, sysctls.sync_qlen_max());
+            out.add(entry, pe, version, sysctls.sync_qlen_max());
         }
     }
 

@@ -64,6 +64,9 @@ const OPT_SEQ_DATA: u8 = 1;
 const OPT_PE_DATA: u8 = 2;
 const OPT_PE_NAME: u8 = 3;
 const OPT_SKIPPABLE: u8 = 1 << 6;
+/// Longest persistence engine name an option carries (upstream's
+/// `IP_VS_PENAME_MAXLEN`).
+const PE_NAME_MAX: usize = 16;
 /// Upstream's `struct ip_vs_sync_conn_options`: two sequence records.
 const SEQ_DATA_LEN: usize = 24;
 
@@ -206,6 +209,23 @@ impl SyncConn {
     }
 }
 
+/// A persistence engine's template key, as an entry's options carry it
+/// (`IPVS_OPT_PE_DATA`, then `IPVS_OPT_PE_NAME`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeOption<'a> {
+    /// The engine's name ("sip").
+    pub name: &'a [u8],
+    /// Its key (SIP's Call-ID), 1 to 255 bytes.
+    pub data: &'a [u8],
+}
+
+impl PeOption<'_> {
+    /// Bytes the two options take.
+    fn size(&self) -> usize {
+        2 + self.data.len() + 2 + self.name.len()
+    }
+}
+
 /// A message being filled, in a buffer of the sync's maximum length.
 pub struct MessageWriter<'a> {
     buf: &'a mut [u8],
@@ -241,9 +261,15 @@ impl<'a> MessageWriter<'a> {
     /// Adds `conn`; `false` if the message is full (or of a version that
     /// cannot carry it: see [`Version::carries`]).
     pub fn push(&mut self, conn: &SyncConn) -> bool {
+        self.push_with(conn, None)
+    }
+
+    /// Adds `conn` with its persistence engine's key `pe` (a version 0
+    /// message has no room for it: the entry goes without, as upstream's).
+    pub fn push_with(&mut self, conn: &SyncConn, pe: Option<PeOption<'_>>) -> bool {
         match self.version {
             Version::V0 => self.push_v0(conn),
-            Version::V1 => self.push_v1(conn),
+            Version::V1 => self.push_v1(conn, pe),
         }
     }
 
@@ -269,9 +295,10 @@ impl<'a> MessageWriter<'a> {
         true
     }
 
-    fn push_v1(&mut self, conn: &SyncConn) -> bool {
+    fn push_v1(&mut self, conn: &SyncConn, pe: Option<PeOption<'_>>) -> bool {
         let start = (self.len + 3) & !3;
-        let size = conn.size();
+        let pe = pe.filter(|pe| (1..=255).contains(&pe.data.len()) && (1..=PE_NAME_MAX).contains(&pe.name.len()));
+        let size = conn.size() + pe.map_or(0, |pe| pe.size());
         if self.count == u8::MAX || start + size > self.buf.len() {
             return false;
         }
@@ -290,6 +317,15 @@ impl<'a> MessageWriter<'a> {
         let n = conn.addr_len();
         for (i, addr) in [&conn.caddr, &conn.vaddr, &conn.daddr].into_iter().enumerate() {
             e[ENTRY_HEAD + i * n..ENTRY_HEAD + (i + 1) * n].copy_from_slice(&addr[..n]);
+        }
+        if let Some(pe) = pe {
+            let mut at = conn.size();
+            for (kind, value) in [(OPT_PE_DATA, pe.data), (OPT_PE_NAME, pe.name)] {
+                e[at] = kind;
+                e[at + 1] = value.len() as u8;
+                e[at + 2..at + 2 + value.len()].copy_from_slice(value);
+                at += 2 + value.len();
+            }
         }
         self.len = start + size;
         self.count += 1;
@@ -326,6 +362,7 @@ pub enum Refused {
     /// An entry carries an option the receiver must understand but
     /// does not.
     UnknownOption,
+
 }
 
 /// The connections of message `msg` for a backup of sync id `syncid`
@@ -359,23 +396,25 @@ pub struct Entries<'a> {
     version: Version,
 }
 
-impl Iterator for Entries<'_> {
-    type Item = Result<SyncConn, Refused>;
+impl<'a> Iterator for Entries<'a> {
+    /// A connection, with its persistence engine's key if it has one.
+    type Item = Result<(SyncConn, Option<PeOption<'a>>), Refused>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.left == 0 {
             return None;
         }
         self.left -= 1;
+        let rest = self.rest;
         let entry = match self.version {
-            Version::V0 => read_entry_v0(self.rest),
+            Version::V0 => read_entry_v0(rest).map(|(conn, used)| (conn, None, used)),
             // The next entry starts 4-byte aligned.
-            Version::V1 => read_entry(self.rest).map(|(conn, used)| (conn, (used + 3) & !3)),
+            Version::V1 => read_entry(rest).map(|(conn, pe, used)| (conn, pe, (used + 3) & !3)),
         };
         match entry {
-            Ok((conn, used)) => {
-                self.rest = self.rest.get(used..).unwrap_or(&[]);
-                Some(Ok(conn))
+            Ok((conn, pe, used)) => {
+                self.rest = rest.get(used..).unwrap_or(&[]);
+                Some(Ok((conn, pe)))
             }
             Err(why) => {
                 self.left = 0;
@@ -416,9 +455,9 @@ fn read_entry_v0(bytes: &[u8]) -> Result<(SyncConn, usize), Refused> {
     Ok((conn, used))
 }
 
-/// One version 1 entry at the start of `bytes`: the connection and the
-/// bytes it takes, options included.
-fn read_entry(bytes: &[u8]) -> Result<(SyncConn, usize), Refused> {
+/// One version 1 entry at the start of `bytes`: the connection, its
+/// persistence engine's key, and the bytes it takes, options included.
+fn read_entry(bytes: &[u8]) -> Result<(SyncConn, Option<PeOption<'_>>, usize), Refused> {
     let head = bytes.get(..ENTRY_HEAD).ok_or(Refused::BadEntry)?;
     let be16 = |i: usize| u16::from_be_bytes([head[i], head[i + 1]]);
     let be32 = |i: usize| u32::from_be_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
@@ -448,29 +487,37 @@ fn read_entry(bytes: &[u8]) -> Result<(SyncConn, usize), Refused> {
         vaddr: addr(1),
         daddr: addr(2),
     };
-    check_options(&bytes[ENTRY_HEAD + 3 * n..size])?;
-    Ok((conn, size))
+    let pe = read_options(&bytes[ENTRY_HEAD + 3 * n..size])?;
+    Ok((conn, pe, size))
 }
 
-/// The options after an entry's addresses: each whole; sequence data of
-/// its length; persistence-engine data and names are read past (no
-/// engine is implemented), unknown ones only if skippable.
-fn check_options(mut opts: &[u8]) -> Result<(), Refused> {
+/// The options after an entry's addresses, as upstream reads them: each
+/// whole; sequence data of its length (read past); a persistence
+/// engine's data and name at most once each, the name at most 16 bytes
+/// (data without a name comes with an empty one, which names no engine:
+/// a backup drops the entry, as upstream's; a name without data is no
+/// key); unknown options only if skippable.
+fn read_options(mut opts: &[u8]) -> Result<Option<PeOption<'_>>, Refused> {
+    let (mut data, mut name) = (None, None);
     while !opts.is_empty() {
         let [kind, len, ..] = *opts else { return Err(Refused::BadEntry) };
         let len = usize::from(len);
         if len == 0 || 2 + len > opts.len() {
             return Err(Refused::BadEntry);
         }
+        let value = &opts[2..2 + len];
         match kind & !OPT_SKIPPABLE {
             OPT_SEQ_DATA if len != SEQ_DATA_LEN => return Err(Refused::BadEntry),
-            OPT_SEQ_DATA | OPT_PE_DATA | OPT_PE_NAME => {}
+            OPT_SEQ_DATA => {}
+            OPT_PE_DATA if data.replace(value).is_some() => return Err(Refused::BadEntry),
+            OPT_PE_NAME if len > PE_NAME_MAX || name.replace(value).is_some() => return Err(Refused::BadEntry),
+            OPT_PE_DATA | OPT_PE_NAME => {}
             _ if kind & OPT_SKIPPABLE == 0 => return Err(Refused::UnknownOption),
             _ => {}
         }
         opts = &opts[2 + len..];
     }
-    Ok(())
+    Ok(data.map(|data| PeOption { name: name.unwrap_or(&[]), data }))
 }
 
 #[cfg(test)]
@@ -630,7 +677,7 @@ mod tests {
         assert!(!w.push(&conn(false, 4)), "no room left");
         assert_eq!(w.count(), 3);
         let msg = w.finish().to_vec();
-        let got: Vec<_> = parse(&msg, 3).unwrap().collect();
+        let got: Vec<_> = conns(&msg, 3);
         assert_eq!(got, vec![Ok(conn(false, 1)), Ok(conn(true, 2)), Ok(conn(false, 3))]);
         assert_eq!(parse(&msg, 0).unwrap().count(), 3, "sync id 0 takes any");
         assert_eq!(parse(&msg, 4).err(), Some(Refused::OtherSyncId));
@@ -655,7 +702,7 @@ mod tests {
             &msg[4..28],
             &[0, 6, 0x9c, 0x40, 0, 80, 0x1f, 0x90, 10, 0, 0, 2, 10, 0, 0, 100, 10, 0, 1, 2, 1, 0, 0, 1][..]
         );
-        let got: Vec<_> = parse(&msg, 7).unwrap().collect();
+        let got: Vec<_> = conns(&msg, 7);
         let as_v0 = |c: SyncConn| SyncConn { timeout: 0, ..c };
         assert_eq!(got, vec![Ok(as_v0(conn(false, 40000))), Ok(as_v0(conn(false, 2)))]);
         // Sequence data (what older directors send for connections whose
@@ -668,12 +715,12 @@ mod tests {
         seq[0] = 2;
         let size = seq.len() as u16;
         seq[2..4].copy_from_slice(&size.to_be_bytes());
-        let got: Vec<_> = parse(&seq, 7).unwrap().map(|c| c.map(|c| c.cport)).collect();
+        let got: Vec<_> = conns(&seq, 7).into_iter().map(|c| c.map(|c| c.cport)).collect();
         assert_eq!(got, vec![Ok(40000), Ok(2)]);
         assert_eq!(parse(&seq[..seq.len() - 24], 7).err(), Some(Refused::SizeMismatch));
         let mut short = seq[..52].to_vec();
         short[2..4].copy_from_slice(&52u16.to_be_bytes());
-        let got: Vec<_> = parse(&short, 7).unwrap().collect();
+        let got: Vec<_> = conns(&short, 7);
         assert_eq!(got.len(), 2);
         assert_eq!(got[1], Err(Refused::BadEntry), "a second entry cut short");
     }
@@ -696,11 +743,16 @@ mod tests {
         msg
     }
 
+    /// The connections of `msg` for sync id `syncid`, keys aside.
+    fn conns(msg: &[u8], syncid: u8) -> Vec<Result<SyncConn, Refused>> {
+        parse(msg, syncid).unwrap().map(|e| e.map(|(c, _)| c)).collect()
+    }
+
     #[test]
     fn reads_past_options_it_may_and_refuses_the_rest() {
         let mut seq = vec![OPT_SEQ_DATA, 24];
         seq.extend_from_slice(&[0; 24]);
-        let first = |m: &[u8]| parse(m, 1).unwrap().next().unwrap();
+        let first = |m: &[u8]| conns(m, 1).remove(0);
         assert_eq!(first(&with_options(&seq)), Ok(conn(false, 5)));
         assert_eq!(first(&with_options(&[OPT_PE_NAME, 3, b's', b'i', b'p'])), Ok(conn(false, 5)));
         assert_eq!(first(&with_options(&[OPT_SKIPPABLE | 9, 1, 0])), Ok(conn(false, 5)));
@@ -708,6 +760,34 @@ mod tests {
         assert_eq!(first(&with_options(&[OPT_SEQ_DATA, 4, 0, 0, 0, 0])), Err(Refused::BadEntry));
         assert_eq!(first(&with_options(&[OPT_PE_DATA, 0])), Err(Refused::BadEntry));
         assert_eq!(first(&with_options(&[OPT_PE_DATA, 9, 1])), Err(Refused::BadEntry));
+        assert_eq!(first(&with_options(&[OPT_PE_DATA, 1, b'a', OPT_PE_DATA, 1, b'b'])), Err(Refused::BadEntry));
+        let long_name = [&[OPT_PE_DATA, 1, b'a', OPT_PE_NAME, 17][..], &[b'x'; 17]].concat();
+        assert_eq!(first(&with_options(&long_name)), Err(Refused::BadEntry));
+    }
+
+    #[test]
+    fn carries_a_persistence_engines_key() {
+        let sip = PeOption { name: b"sip", data: b"a84b4c76e66710@pc33" };
+        let mut buf = [0u8; 200];
+        let mut w = MessageWriter::new(&mut buf, Version::V1, 1).unwrap();
+        assert!(w.push_with(&conn(false, 0), Some(sip)));
+        assert!(w.push(&conn(false, 2)));
+        let msg = w.finish().to_vec();
+        // Upstream's layout: the entry's size counts both options.
+        assert_eq!(&msg[8 + 2..8 + 4], &((36 + 2 + 19 + 2 + 3) as u16).to_be_bytes());
+        assert_eq!(&msg[8 + 36..8 + 38], &[OPT_PE_DATA, 19]);
+        assert_eq!(&msg[8 + 57..8 + 62], &[OPT_PE_NAME, 3, b's', b'i', b'p']);
+        let got: Vec<_> = parse(&msg, 1).unwrap().collect();
+        assert_eq!(got, vec![Ok((conn(false, 0), Some(sip))), Ok((conn(false, 2), None))]);
+        // Data without a name: an empty name, which no engine has.
+        let no_name = with_options(&[OPT_PE_DATA, 1, b'k']);
+        let first = parse(&no_name, 1).unwrap().next().unwrap();
+        assert_eq!(first, Ok((conn(false, 5), Some(PeOption { name: b"", data: b"k" }))));
+        // Version 0 has no room for it.
+        let mut w = MessageWriter::new(&mut buf, Version::V0, 1).unwrap();
+        assert!(w.push_with(&conn(false, 0), Some(sip)));
+        let msg = w.finish().to_vec();
+        assert_eq!(parse(&msg, 1).unwrap().next().unwrap().map(|(_, pe)| pe), Ok(None));
     }
 
     #[test]
@@ -719,14 +799,12 @@ mod tests {
         let mut msg = w.finish().to_vec();
         // The first entry claims more bytes than an IPv4 entry has left.
         msg[10..12].copy_from_slice(&200u16.to_be_bytes());
-        let got: Vec<_> = parse(&msg, 1).unwrap().collect();
-        assert_eq!(got, vec![Err(Refused::BadEntry)]);
+        assert_eq!(conns(&msg, 1), vec![Err(Refused::BadEntry)]);
         // A count beyond the entries there are.
         let mut w = MessageWriter::new(&mut buf, Version::V1, 1).unwrap();
         w.push(&conn(false, 1));
         let mut msg = w.finish().to_vec();
         msg[4] = 2;
-        let got: Vec<_> = parse(&msg, 1).unwrap().collect();
-        assert_eq!(got, vec![Ok(conn(false, 1)), Err(Refused::BadEntry)]);
+        assert_eq!(conns(&msg, 1), vec![Ok(conn(false, 1)), Err(Refused::BadEntry)]);
     }
 }
