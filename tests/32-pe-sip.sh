@@ -60,5 +60,5 @@ on "$BACKUP" ipvsadm --stop-daemon backup
 
 on "$DIRECTOR" ipvsadm -E -u "$VIP:5060" -s rr -p 300
 assert_eq "the service without engine" "UDP  $VIP:5060 rr persistent 300" "$(on "$DIRECTOR" ipvsadm -Ln | grep '^UDP')"
-assert_eq "an ordinary template now" "rs1" "$(say 30007 "OPTIONS sip:bob@example.com SIP/2.0\r\nCSeq: 3 OPTIONS\r\n\r\n")"
-assert_eq "and it persists" "rs1" "$(say 30008 "$(invite 1234-xyz)")"
+assert_eq "an ordinary template now" "rs3" "$(say 30007 "OPTIONS sip:bob@example.com SIP/2.0\r\nCSeq: 3 OPTIONS\r\n\r\n")"
+assert_eq "and it persists" "rs3" "$(say 30008 "$(invite 1234-xyz)")"

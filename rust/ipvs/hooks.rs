@@ -416,7 +416,7 @@ fn enter(net: &Net, ipvs: &IpvsNet, flow: &Flow, by_packet: bool, to: Bound, byt
         TcpState::None
     };
     let inactive = if flow.proto == PROTO_TCP && state.is_active() { 0 } else { F_INACTIVE };
-    let conn = Conn {
+    let mut conn = Conn {
         net: net.id(),
         dest: to.dest,
         caddr: flow.saddr,
@@ -442,6 +442,9 @@ fn enter(net: &Net, ipvs: &IpvsNet, flow: &Flow, by_packet: bool, to: Bound, byt
         ipvs.stats.conn();
     }
     count_inbound(ipvs, &conn, bytes);
+    // A sync master counts the first packet too, for the connection and
+    // for its template (upstream syncs after every packet it sends on).
+    ipvs.sync.conn_moved(&mut conn, timeout, &ipvs.sysctls);
     match ipvs.conn_tab.insert(conn, timeout) {
         Ok(()) => Scheduled::To(target),
         Err(_) => Scheduled::Drop,
