@@ -63,11 +63,12 @@ pub(crate) fn schedule(
 ) -> Result<Persisted, Unscheduled> {
     let psvc = svc.persist_svc();
     let tkey = persist::template_key(&psvc, flow.proto, &flow.saddr, &flow.daddr, flow.dport);
+    // The key stays in the packet unless a new template keeps a copy.
     let pe = match svc.config.pe {
         Some(pe) => Some((pe, pe_data(pe, flow, packet)?)),
         None => None,
     };
-    let pe_data = pe.as_ref().map(|(_, data)| data.as_slice());
+    let pe_data = pe.map(|(_, data)| data);
     let (dest, control) = match existing(net, ipvs, svc, &tkey, pe_data) {
         Some(found) => found,
         None => {
@@ -83,17 +84,14 @@ pub(crate) fn schedule(
 
 /// What persistence engine `pe` keys `flow`'s template by, from its first
 /// packet `packet`: SIP's Call-ID, of a UDP datagram.
-fn pe_data(pe: Pe, flow: &Flow, packet: Option<&mut Skb>) -> Result<KVec<u8>, Unscheduled> {
+fn pe_data<'p>(pe: Pe, flow: &Flow, packet: Option<&'p mut Skb>) -> Result<&'p [u8], Unscheduled> {
     match pe {
         Pe::Sip => {
             let packet = packet.filter(|_| flow.proto == PROTO_UDP).ok_or(Unscheduled::NoPeData)?;
             let len = packet.len() as usize;
             let bytes = packet.network_bytes(len).ok_or(Unscheduled::NoPeData)?;
             let message = bytes.get(flow.l4 + UDP_HEADER..).ok_or(Unscheduled::NoPeData)?;
-            let call_id = sip::call_id(message).ok_or(Unscheduled::NoPeData)?;
-            let mut data = KVec::with_capacity(call_id.len(), GFP_ATOMIC).map_err(|_| Unscheduled::NoMemory)?;
-            data.extend_from_slice(call_id, GFP_ATOMIC).map_err(|_| Unscheduled::NoMemory)?;
-            Ok(data)
+            sip::call_id(message).ok_or(Unscheduled::NoPeData)
         }
     }
 }
@@ -142,8 +140,16 @@ fn create(
     tkey: &TemplateKey,
     dest: &Arc<Dest>,
     dport: u16,
-    pe: Option<(Pe, KVec<u8>)>,
+    pe: Option<(Pe, &[u8])>,
 ) -> Option<Arc<Control>> {
+    let pe = match pe {
+        Some((engine, data)) => {
+            let mut key = KVec::new();
+            key.extend_from_slice(data, GFP_ATOMIC).ok()?;
+            Some((engine, key))
+        }
+        None => None,
+    };
     let timeout = svc.config.timeout;
     let mut template = Conn {
         net: net.id(),
