@@ -7,6 +7,13 @@ server) and then holds the response open, a byte every half second for
 up to five minutes: a download in flight for as long as a test needs,
 whatever the buffers between server and client hold.
 
+Responses are buffered and leave in one write when the request is
+done (a /hold body byte by byte, as it flushes): a server killed
+mid-run has sent a response whole or not at all. (Unbuffered, the head
+went out before the body, and a kill between the two cut a response
+that had started: no switch can hide that from its client. The kill
+test is about requests the dead server never answered.)
+
     http_serve.py [--http11] DIR [PORT]
         serve DIR on PORT (80), every address (IPv4 and IPv6); with
         --http11, HTTP/1.1 with keep-alive connections
@@ -26,6 +33,10 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
+    # Head and body in one write, flushed after each request; larger
+    # bodies go out in pieces of this size.
+    wbufsize = 1 << 16
+
     def log_message(self, *args):
         pass
 
