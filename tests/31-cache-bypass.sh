@@ -12,6 +12,8 @@
 #   - a real server (rs2, VS/NAT): the "cache" answers;
 #   - that server quiesced (weight 0): the next connection bypasses;
 #   - a TCP service (no firewall mark) with no server is refused still.
+# Each time no server takes a connection, the kernel log says so, as
+# upstream's schedulers do (rate-limited).
 . "$(dirname "$0")/lib.sh"
 
 cluster
@@ -54,3 +56,9 @@ assert_eq "the cache quiesced" "rs1" "$(ask)"
 
 on "$DIRECTOR" ipvsadm -A -t "$VIP:80" -s rr
 assert_eq "a TCP service without servers" "exit 7" "$(ask "http://$VIP/")"
+
+# What the log said (upstream's "IPVS: " prefix is our module's name).
+said() { dmesg | grep -F -- "$1" | sed 's/.*: rr: /rr: /' | sort -u; }
+for what in "FWM 1 0x00000001" "TCP $VIP:80"; do
+	assert_eq "logged: $what" "rr: $what - no destination available" "$(said "rr: $what - ")"
+done

@@ -124,6 +124,11 @@ impl SchedBinding {
         self.scheduler.name()
     }
 
+    /// Whether it is "none", which schedules no connection.
+    pub(crate) fn schedules_nothing(&self) -> bool {
+        core::ptr::eq(self.scheduler, &NONE)
+    }
+
     /// Builds a service's data (see `sched_api::PrepareFn`).
     pub(crate) fn prepare(
         &self,

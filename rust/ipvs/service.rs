@@ -25,6 +25,9 @@ use crate::kbind::netns::Net;
 use crate::kbind::route::{self, RouteCache};
 use crate::trash::DestTrash;
 use crate::tunnel::Tunnel;
+use crate::proc_text::proto_name;
+use core::fmt;
+use core::net::{Ipv4Addr, Ipv6Addr};
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLock};
@@ -47,6 +50,25 @@ pub(crate) struct SvcKey {
     pub(crate) port: u16,
     /// Firewall mark, or 0 for an address service.
     pub(crate) fwmark: u32,
+}
+
+/// A service as upstream's scheduler messages name it: `FWM 1
+/// 0x00000001`, `TCP 10.0.0.1:80`, `UDP [fd00::1]:53`.
+struct LogName<'a>(&'a SvcKey);
+
+impl fmt::Display for LogName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = self.0;
+        let proto = proto_name(key.proto);
+        if key.fwmark != 0 {
+            write!(f, "FWM {0} 0x{0:08X}", key.fwmark)
+        } else if key.af == AF_INET6 {
+            write!(f, "{proto} [{}]:{}", Ipv6Addr::from(key.addr), key.port)
+        } else {
+            let [a, b, c, d, ..] = key.addr;
+            write!(f, "{proto} {}:{}", Ipv4Addr::new(a, b, c, d), key.port)
+        }
+    }
 }
 
 /// The settings of a service that `ipvsadm -E` changes.
@@ -455,14 +477,21 @@ impl Service {
 
     /// Picks a real server for new connection `flow`, at `locality`
     /// (the namespace's clock and settings). Softirq context.
+    /// None available is logged (rate-limited) as upstream's schedulers
+    /// do, but by "none", which never schedules.
     pub(crate) fn schedule(&self, flow: &FlowKey, locality: LocalityTimes) -> Option<&Arc<Dest>> {
-        let mut slot = self.sched_slot.lock();
-        let SchedSlot { dests, data } = &mut *slot;
-        for (info, d) in dests.iter_mut().zip(self.dests.iter()) {
-            *info = d.info();
+        let chosen = {
+            let mut slot = self.sched_slot.lock();
+            let SchedSlot { dests, data } = &mut *slot;
+            for (info, d) in dests.iter_mut().zip(self.dests.iter()) {
+                *info = d.info();
+            }
+            self.sched.schedule(data, dests, flow, &svc_info(&self.key, &self.config, locality))
+        };
+        if chosen.is_none() && !self.sched.schedules_nothing() && crate::kbind::net_ratelimit() {
+            pr_err!("{}: {} - no destination available\n", self.sched.name(), LogName(&self.key));
         }
-        let i = self.sched.schedule(data, dests, flow, &svc_info(&self.key, &self.config, locality))?;
-        self.dests.get(i)
+        self.dests.get(chosen?)
     }
 }
 

@@ -62,6 +62,13 @@ pub fn random_u64() -> u64 {
     unsafe { bindings::get_random_u64() }
 }
 
+/// Whether a message that packets trigger may be logged now: the
+/// networking stack's shared rate limit (upstream's `IP_VS_ERR_RL`).
+pub fn net_ratelimit() -> bool {
+    // SAFETY: no preconditions; callable from any context.
+    unsafe { bindings::net_ratelimit() != 0 }
+}
+
 /// A uniformly random number below `ceil` (0 if `ceil` is 0).
 pub fn random_below(ceil: u32) -> u32 {
     // SAFETY: no preconditions; callable from any context.
