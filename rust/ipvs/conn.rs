@@ -17,8 +17,8 @@ use crate::kbind::timer::{self, PeriodicTimer, Tick};
 use crate::kbind::{self, bindings};
 use crate::service::{Dest, Pe};
 use crate::sync_msg::{self, SyncConn};
-use crate::packet::PROTO_TCP;
-use crate::tcp_state::{TcpState, Timeouts};
+use crate::conn_state::ConnState;
+use crate::tcp_state::Timeouts;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLock};
@@ -197,15 +197,15 @@ pub(crate) struct Conn {
     pub(crate) proto: u8,
     /// Forwarding method, fixed when the connection was scheduled.
     pub(crate) fwd: u8,
-    /// TCP state (UDP connections stay in `None`).
-    pub(crate) state: TcpState,
+    /// Protocol state.
+    pub(crate) state: ConnState,
     /// `F_*` flags.
     pub(crate) flags: u8,
     /// Packets from the client (wrapping): random entry dropping spares
     /// busy connections, a sync master syncs at some counts.
     pub(crate) in_pkts: u32,
-    /// The TCP state a sync master last sent the connection in.
-    pub(crate) synced_state: TcpState,
+    /// The state a sync master last sent the connection in.
+    pub(crate) synced_state: ConnState,
     /// When a sync master's last message said it would expire, in ticks
     /// (low two bits: retries; `sync_msg::sync_needed`).
     pub(crate) sync_endtime: u32,
@@ -222,7 +222,7 @@ pub(crate) fn never_synced() -> u32 {
 impl Conn {
     /// Moves the connection to `state`, keeping the real server's
     /// active/inactive counts as upstream does.
-    pub(crate) fn set_state(&mut self, state: TcpState) {
+    pub(crate) fn set_state(&mut self, state: ConnState) {
         if state == self.state {
             return;
         }
@@ -241,7 +241,7 @@ impl Conn {
             self.flags &= !F_INACTIVE;
         }
         self.state = state;
-        if state == TcpState::Established {
+        if state.is_established() {
             self.assure_template();
         }
     }
@@ -251,8 +251,7 @@ impl Conn {
     pub(crate) fn timeout(&self, t: &Timeouts) -> u32 {
         match &self.control {
             Some(control) if self.is_template() => control.timeout(),
-            _ if self.proto == PROTO_TCP => t.tcp_state(self.state),
-            _ => t.udp,
+            _ => self.state.timeout(t),
         }
     }
 

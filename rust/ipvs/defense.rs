@@ -11,8 +11,9 @@ use crate::defense_rules::{assess, Entry, EntryDrop, Level, PacketDrop};
 use crate::kbind::timer::{self, PeriodicWork, Tick};
 use crate::kbind;
 use crate::net::ConnTimeouts;
-use crate::packet::PROTO_TCP;
 use crate::sysctl::IpvsSysctls;
+use crate::conn_state::ConnState;
+use crate::sctp_state::SctpState;
 use crate::tcp_state::TcpState;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
@@ -71,8 +72,8 @@ impl DefenseCheck {
     }
 }
 
-/// How random entry dropping sees a connection: a TCP one by its state,
-/// a UDP one by its packets; persistence templates of
+/// How random entry dropping sees a connection: a TCP or SCTP one by its
+/// state, a UDP one by its packets; persistence templates of
 /// one-packet-scheduling services count as any template.
 fn entry_of(conn: &Conn) -> Entry {
     if conn.is_template() {
@@ -82,13 +83,12 @@ fn entry_of(conn: &Conn) -> Entry {
             None => Entry::Template { assured: false },
         };
     }
-    if conn.proto != PROTO_TCP {
-        return Entry::Other;
-    }
     match conn.state {
-        TcpState::SynRecv | TcpState::SynAck => Entry::Handshake,
-        TcpState::Established => Entry::Established,
-        _ => Entry::Closing,
+        ConnState::Tcp(TcpState::SynRecv | TcpState::SynAck) => Entry::Handshake,
+        ConnState::Sctp(SctpState::Init1 | SctpState::Init) => Entry::Handshake,
+        state if state.is_established() => Entry::Established,
+        ConnState::Tcp(_) | ConnState::Sctp(_) => Entry::Closing,
+        ConnState::Single => Entry::Other,
     }
 }
 

@@ -10,11 +10,13 @@ use crate::kbind::netns::{Net, PernetState};
 use crate::kbind::skb::Skb;
 use crate::net::IpvsNet;
 use crate::icmp::{self, IcmpError};
+use crate::conn_state::{ConnState, Signal};
 use crate::packet::{self, Flow, L4, PROTO_TCP};
 use crate::persist;
 use crate::sched_input::FlowKey;
 use crate::service::{Dest, Service, AF_INET, AF_INET6};
-use crate::tcp_state::{Direction, TcpState};
+use crate::sctp_state::{SctpEvent, CHUNK_ABORT, CHUNK_HEADER, COMMON_HEADER};
+use crate::tcp_state::Direction;
 use crate::template::{self, Unscheduled};
 use crate::xmit::{self, Target, VirtualEnd};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -92,9 +94,12 @@ impl NetfilterHook for IpvsHooks {
             }
             return Verdict::ACCEPT;
         }
-        let Some(flow) = skb.network_bytes(packet::needed(at, proto)).and_then(|b| packet::flow(v6, b)) else {
+        let Some(mut flow) = skb.network_bytes(packet::needed(at, proto)).and_then(|b| packet::flow(v6, b)) else {
             return Verdict::ACCEPT;
         };
+        if flow.sctp_event.is_some() {
+            flow.sctp_bundled_abort = sctp_bundled_abort(&mut skb, flow.l4);
+        }
         match state.point {
             HookPoint::LocalIn => local_in(skb, state.net, ipvs, &flow),
             HookPoint::Forward => forward(skb, state.net, ipvs, &flow),
@@ -115,8 +120,31 @@ fn walk_headers(skb: &mut HookSkb<'_>, walk: fn(&[u8]) -> L4) -> Option<(usize, 
     }
 }
 
+/// Whether an ABORT follows the first chunk of the SCTP packet whose
+/// header is at `l4`, a COOKIE ECHO or COOKIE ACK (upstream's
+/// `set_sctp_state` looks that far).
+fn sctp_bundled_abort(skb: &mut HookSkb<'_>, l4: usize) -> bool {
+    let first_at = l4 + COMMON_HEADER;
+    let mut first = [0u8; CHUNK_HEADER];
+    match skb.network_bytes(first_at + CHUNK_HEADER).and_then(|b| b.get(first_at..)) {
+        Some(header) => first.copy_from_slice(header),
+        None => return false,
+    }
+    let Some(at) = SctpEvent::second_chunk_at(&first) else { return false };
+    skb.network_bytes(l4 + at + 1).is_some_and(|b| b[l4 + at] == CHUNK_ABORT)
+}
+
+/// Whether the packet of `flow` opens a connection where one may have
+/// ended (upstream's `is_new_conn`): a TCP SYN, an SCTP INIT.
+fn is_new_conn(flow: &Flow) -> bool {
+    match flow.proto {
+        PROTO_TCP => flow.tcp_flags & SYN != 0,
+        _ => flow.sctp_event == Some(SctpEvent::Init),
+    }
+}
+
 /// The ICMP error the packet is, its ICMP header at `at`, if it is one
-/// about a TCP or UDP packet.
+/// about a TCP, UDP or SCTP packet.
 fn read_icmp_error(skb: &mut HookSkb<'_>, v6: bool, at: usize) -> Option<IcmpError> {
     let len = icmp::needed(v6, at).min(skb.len() as usize);
     icmp::parse(v6, skb.network_bytes(len)?)
@@ -157,6 +185,8 @@ fn icmp_local_in(skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, err: &IcmpError) -
                 sport: err.dport,
                 dport: err.sport,
                 tcp_flags: 0,
+                sctp_event: None,
+                sctp_bundled_abort: false,
                 l4: err.quoted_l4,
             };
             match schedule(net, ipvs, &flow, skb.mark(), bytes, Opener::IcmpError) {
@@ -232,7 +262,7 @@ fn local_in(mut skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Ver
         vaddr: flow.daddr,
         vport: flow.dport,
     };
-    let opens = flow.proto == PROTO_TCP && flow.tcp_flags & SYN != 0;
+    let opens = is_new_conn(flow);
     let reuse_mode = ipvs.sysctls.conn_reuse_mode();
     let expire_nodest = ipvs.sysctls.expire_nodest_conn();
     let bytes = skb.len();
@@ -255,10 +285,8 @@ fn local_in(mut skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Ver
             // is dropped and the connection left to expire.
             return if expire_nodest { (Known::Reopened, Then::Remove) } else { (Known::Dropped, Then::Keep) };
         }
-        if flow.proto == PROTO_TCP {
-            let dir = if input_only { Direction::InputOnly } else { Direction::Input };
-            conn.set_state(conn.state.next(dir, flow.tcp_flags, ipvs.defense.secure_tcp()));
-        }
+        let dir = if input_only { Direction::InputOnly } else { Direction::Input };
+        conn.set_state(conn.state.next(dir, Signal::of(flow), ipvs.defense.secure_tcp()));
         conn.count_in_packet();
         count_inbound(ipvs, conn, bytes);
         let timeout = conn.timeout(&ipvs.timeouts());
@@ -354,11 +382,17 @@ impl<'p> Opener<'p> {
 /// table and count it and the packet.
 fn schedule(net: &Net, ipvs: &IpvsNet, flow: &Flow, mark: u32, bytes: u32, opener: Opener<'_>) -> Scheduled {
     // Only a connection's first packet schedules it, as upstream: a SYN,
-    // or with sloppy_tcp anything but a RST; or an ICMP error.
-    let sloppy = ipvs.sysctls.sloppy_tcp();
+    // or with sloppy_tcp anything but a RST; an SCTP INIT, or with
+    // sloppy_sctp anything but an ABORT; or an ICMP error.
     let by_packet = opener.is_packet();
-    let first = !by_packet || sloppy || flow.tcp_flags & SYN != 0;
-    if flow.proto == PROTO_TCP && (flow.tcp_flags & RST != 0 || !first) {
+    let first = match flow.proto {
+        PROTO_TCP => flow.tcp_flags & RST == 0 && (ipvs.sysctls.sloppy_tcp() || flow.tcp_flags & SYN != 0),
+        _ => match flow.sctp_event {
+            Some(event) => event != SctpEvent::Abort && (ipvs.sysctls.sloppy_sctp() || event == SctpEvent::Init),
+            None => true,
+        },
+    };
+    if by_packet && !first {
         return Scheduled::NotOurs;
     }
     let services = ipvs.services.get();
@@ -409,13 +443,14 @@ struct Bound {
 /// the table and counts it and the packet.
 fn enter(net: &Net, ipvs: &IpvsNet, flow: &Flow, by_packet: bool, to: Bound, bytes: u32) -> Scheduled {
     let no_output = conn::no_output(to.fwd);
-    let state = if flow.proto == PROTO_TCP && by_packet {
+    let initial = ConnState::initial(flow.proto);
+    let state = if by_packet {
         let dir = if no_output != 0 { Direction::InputOnly } else { Direction::Input };
-        TcpState::None.next(dir, flow.tcp_flags, ipvs.defense.secure_tcp())
+        initial.next(dir, Signal::of(flow), ipvs.defense.secure_tcp())
     } else {
-        TcpState::None
+        initial
     };
-    let inactive = if flow.proto == PROTO_TCP && state.is_active() { 0 } else { F_INACTIVE };
+    let inactive = if state.is_active() { 0 } else { F_INACTIVE };
     let mut conn = Conn {
         net: net.id(),
         dest: to.dest,
@@ -431,7 +466,7 @@ fn enter(net: &Net, ipvs: &IpvsNet, flow: &Flow, by_packet: bool, to: Bound, byt
         state,
         flags: no_output | inactive | ipvs.sysctls.conntrack_flag(),
         in_pkts: 1,
-        synced_state: TcpState::None,
+        synced_state: initial,
         sync_endtime: conn::never_synced(),
         control: to.control,
     };
@@ -473,8 +508,8 @@ fn forward(mut skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verd
             return (None, Then::Expire(conn.timeout(&ipvs.timeouts())));
         }
         count_outbound(ipvs, conn, bytes);
-        if flow.proto == PROTO_TCP {
-            conn.set_state(conn.state.next(Direction::Output, flow.tcp_flags, ipvs.defense.secure_tcp()));
+        if conn.state.is_tracked() {
+            conn.set_state(conn.state.next(Direction::Output, Signal::of(flow), ipvs.defense.secure_tcp()));
         } else {
             conn.assure_template();
         }
@@ -486,8 +521,9 @@ fn forward(mut skb: HookSkb<'_>, net: &Net, ipvs: &IpvsNet, flow: &Flow) -> Verd
         None if ipvs.sysctls.nat_icmp_send() && from_nat_server(ipvs, flow) => {
             // A VS/NAT real server answering a connection we do not have
             // (upstream's nat_icmp_send): it is told, and nothing leaks
-            // out with its own address. A reset needs no answer.
-            if flow.proto == PROTO_TCP && flow.tcp_flags & RST != 0 {
+            // out with its own address. A reset or an abort needs no
+            // answer.
+            if (flow.proto == PROTO_TCP && flow.tcp_flags & RST != 0) || flow.sctp_event == Some(SctpEvent::Abort) {
                 return Verdict::ACCEPT;
             }
             skb.icmp_port_unreachable(flow.v6);

@@ -52,6 +52,10 @@ pub mod stats_math;
 pub mod sync_msg;
 #[path = "../logic/tcp_state.rs"]
 pub mod tcp_state;
+#[path = "../logic/sctp_state.rs"]
+pub mod sctp_state;
+#[path = "../logic/conn_state.rs"]
+pub mod conn_state;
 #[path = "../logic/tunnel.rs"]
 pub mod tunnel;
 

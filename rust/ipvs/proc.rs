@@ -8,7 +8,6 @@ use crate::kbind::netfilter::{Family, HookPoint};
 use crate::kbind::netns::{Net, PernetState};
 use crate::kbind::procfs::{NetProcShow, SeqFile};
 use crate::net::IpvsNet;
-use crate::packet::PROTO_TCP;
 use crate::proc_text::{fwd_name, proto_name, HexAddr};
 use crate::service::{Service, AF_INET6};
 use crate::stats_math;
@@ -105,8 +104,7 @@ fn show_conn(out: &mut SeqFile, c: &Conn, left: u32) -> fmt::Result {
                 "NONE"
             }
         }
-        _ if c.proto == PROTO_TCP => c.state.name(),
-        _ => "UDP",
+        _ => c.state.name(),
     };
     write!(
         out,

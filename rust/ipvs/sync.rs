@@ -28,11 +28,10 @@ use crate::kbind::global::RcuArc;
 use crate::kbind::netns::Net;
 use crate::net::{ConnTimeouts, IpvsNet};
 use crate::kbind::timer;
-use crate::packet::PROTO_TCP;
 use crate::service::{Dest, Pe, Service, ServiceTable, AF_INET, AF_INET6};
 use crate::sysctl::IpvsSysctls;
 use crate::sync_msg::{self, MessageWriter, Moved, PeOption, SyncConn, SyncRules, Version, SYNC_GROUP_V4, SYNC_PORT};
-use crate::tcp_state::TcpState;
+use crate::conn_state::ConnState;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
 use kernel::str::CString;
@@ -219,7 +218,7 @@ pub(crate) fn entry_of(conn: &Conn, timeout: u32) -> SyncConn {
         v6: conn.af == AF_INET6,
         proto: conn.proto,
         flags: upstream_flags(conn),
-        state: conn.state as u16,
+        state: conn.state.number(),
         cport: conn.cport,
         vport: conn.vport,
         dport: conn.dport,
@@ -336,11 +335,11 @@ impl BackupThread {
         };
         let template = c.flags & b::IP_VS_CONN_F_TEMPLATE != 0;
         let af = if c.v6 { AF_INET6 } else { AF_INET };
-        let state = if c.proto == PROTO_TCP && !template {
-            let Some(state) = TcpState::from_number(c.state) else { return };
-            state
+        let state = if template {
+            ConnState::Single
         } else {
-            TcpState::None
+            let Some(state) = ConnState::from_number(c.proto, c.state) else { return };
+            state
         };
         let services = self.services.get();
         let Some(svc) = services.lookup(af, c.fwmark, c.proto, &c.vaddr, c.vport, || false) else { return };
@@ -380,7 +379,7 @@ impl BackupThread {
             return;
         }
         let fwd = (c.flags & b::IP_VS_CONN_F_FWD_MASK) as u8;
-        let inactive = if c.proto == PROTO_TCP && state.is_active() && !template { 0 } else { F_INACTIVE };
+        let inactive = if state.is_active() { 0 } else { F_INACTIVE };
         let mut conn = Conn {
             net: self.net_id,
             dest: Some(dest.clone()),
@@ -500,9 +499,9 @@ impl SyncState {
         if !(sysctls.sync_persist_mode() && conn.control.is_some()) {
             let moved = Moved {
                 template: false,
-                tcp: conn.proto == PROTO_TCP,
+                tracked: conn.state.is_tracked(),
                 syncable: conn.state.is_synced(),
-                established: conn.state == TcpState::Established,
+                established: conn.state.is_established(),
                 changed: conn.state != conn.synced_state,
                 pkts: conn.in_pkts,
                 endtime: conn.sync_endtime,
@@ -533,7 +532,7 @@ impl SyncState {
         let endtime = sync.endtime.load(Ordering::Relaxed);
         let moved = Moved {
             template: true,
-            tcp: false,
+            tracked: false,
             syncable: false,
             established: false,
             changed: false,

@@ -79,6 +79,7 @@ sysctls! {
     RunEstimation => int(kernel::c_str!("run_estimation"), &[1]),
     ScheduleIcmp => int(kernel::c_str!("schedule_icmp"), &[0]),
     SecureTcp => defense_mode(kernel::c_str!("secure_tcp")),
+    SloppySctp => int(kernel::c_str!("sloppy_sctp"), &[0]),
     SloppyTcp => int(kernel::c_str!("sloppy_tcp"), &[0]),
     SnatReroute => int(kernel::c_str!("snat_reroute"), &[1]),
     SyncPersistMode => int(kernel::c_str!("sync_persist_mode"), &[0]),
@@ -248,6 +249,12 @@ impl IpvsSysctls {
     /// start again).
     pub(crate) fn sync_persist_mode(&self) -> bool {
         self.get(Var::SyncPersistMode) != 0
+    }
+
+    /// `sloppy_sctp`: any SCTP packet but one whose first chunk is an
+    /// ABORT may open a connection, not only an INIT.
+    pub(crate) fn sloppy_sctp(&self) -> bool {
+        self.get(Var::SloppySctp) != 0
     }
 
     /// `sloppy_tcp`: any TCP packet but a RST may open a connection, not

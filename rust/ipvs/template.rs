@@ -15,7 +15,7 @@ use crate::sched_input::FlowKey;
 use crate::service::{Dest, Pe, Service};
 use crate::sip;
 use crate::sync;
-use crate::tcp_state::TcpState;
+use crate::conn_state::ConnState;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -163,12 +163,13 @@ fn create(
         af: svc.key.af,
         proto: tkey.proto,
         fwd: dest.fwd.load(Ordering::Relaxed) as u8,
-        state: TcpState::None,
+        // A template's state is its control's (assured or not).
+        state: ConnState::Single,
         // A template has its server's connection flags, as upstream's:
         // inactive, and no output unless VS/NAT.
         flags: F_TEMPLATE | F_INACTIVE | conn::no_output(dest.fwd.load(Ordering::Relaxed) as u8),
         in_pkts: 0,
-        synced_state: TcpState::None,
+        synced_state: ConnState::Single,
         sync_endtime: conn::never_synced(),
         control: None,
     };

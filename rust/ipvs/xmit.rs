@@ -11,7 +11,7 @@ use crate::kbind::netfilter::{Conntrack, HookSkb, ReplyEnd, Verdict};
 use crate::kbind::netns::Net;
 use crate::kbind::route::Route;
 use crate::kbind::skb::{Encap, Skb};
-use crate::packet::{self, addr_field, csum_offset, needed, v4_of, End, Flow, Inner, IPV6_HEADER, PROTO_UDP};
+use crate::packet::{self, addr_field, csum_offset, needed, v4_of, End, Flow, Inner, IPV6_HEADER, PROTO_SCTP, PROTO_UDP};
 use crate::service::AF_INET6;
 use crate::tunnel::{self, Tunnel};
 
@@ -95,8 +95,8 @@ impl VirtualEnd {
     }
 }
 
-/// Rewrites one end's address and port of a TCP/UDP packet and updates
-/// its checksums; false if the packet could not be made writable.
+/// Rewrites one end's address and port of a TCP, UDP or SCTP packet and
+/// updates its checksums; false if the packet could not be made writable.
 fn rewrite(skb: &mut Skb, flow: &Flow, end: End, addr: &[u8; 16], port: u16) -> bool {
     let partial = skb.csum_partial();
     let Some(bytes) = skb.network_bytes_mut(needed(flow.l4, flow.proto)) else { return false };
@@ -114,6 +114,15 @@ fn rewrite(skb: &mut Skb, flow: &Flow, end: End, addr: &[u8; 16], port: u16) -> 
     old_port.copy_from_slice(&bytes[port_at..port_at + 2]);
     bytes[port_at..port_at + 2].copy_from_slice(&new_port);
 
+    if flow.proto == PROTO_SCTP {
+        // SCTP's checksum covers no IP header: a new port, or a sum the
+        // device was to compute, makes it anew (upstream's); a GSO
+        // packet's segments get theirs when it is split.
+        if (old_port != new_port || partial) && !skb.is_gso() {
+            return skb.sctp_csum(flow.l4);
+        }
+        return true;
+    }
     let at = flow.l4 + csum_offset(flow.proto);
     let check = u16::from_be_bytes([bytes[at], bytes[at + 1]]);
     if !flow.v6 && flow.proto == PROTO_UDP && check == 0 {

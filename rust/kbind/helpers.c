@@ -19,6 +19,7 @@
 #include <net/gre.h>
 #include <net/udp.h>
 #include <net/ip6_checksum.h>
+#include <net/sctp/checksum.h>
 #include <net/udp_tunnel.h>
 #include <linux/inetdevice.h>
 #include <net/sock.h>
@@ -193,6 +194,20 @@ void lvs_local_bh_disable(void)
 void lvs_local_bh_enable(void)
 {
 	local_bh_enable();
+}
+
+/*
+ * Computes anew the CRC32c of the SCTP packet whose header is @l4 bytes
+ * past the network header (upstream's sctp_nat_csum): the whole packet
+ * is summed, fragments included; the header is linear and writable.
+ */
+void lvs_skb_sctp_csum(struct sk_buff *skb, unsigned int l4)
+{
+	unsigned int off = skb_network_offset(skb) + l4;
+	struct sctphdr *sh = (struct sctphdr *)(skb->data + off);
+
+	sh->checksum = sctp_compute_cksum(skb, off);
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
 }
 
 bool lvs_skb_csum_partial(const struct sk_buff *skb)

@@ -71,6 +71,7 @@ void lvs_local_bh_enable(void);
 /* packets on their way out */
 bool lvs_skb_csum_partial(const struct sk_buff *skb);
 void lvs_skb_csum_rewritten(struct sk_buff *skb);
+void lvs_skb_sctp_csum(struct sk_buff *skb, unsigned int l4);
 int lvs_route_output_v4(struct net *net, __be32 daddr, bool known_nh,
 			struct dst_entry **dst, __be32 *saddr, bool *local);
 int lvs_route_output_v6(struct net *net, const struct in6_addr *daddr, bool known_nh,

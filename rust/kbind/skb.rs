@@ -93,6 +93,21 @@ impl Skb {
         unsafe { bindings::lvs_skb_csum_rewritten(self.raw()) };
     }
 
+    /// Computes anew the checksum (CRC32c) of the SCTP packet whose
+    /// header is `l4` bytes past the network header, and marks it
+    /// checked; false if the header could not be made writable.
+    pub fn sctp_csum(&mut self, l4: usize) -> bool {
+        const SCTP_HEADER: usize = 12;
+        let Ok(at) = u32::try_from(l4) else { return false };
+        if self.network_bytes_mut(l4 + SCTP_HEADER).is_none() {
+            return false;
+        }
+        // SAFETY: `self` is live and exclusively ours; its SCTP header
+        // was just made linear and writable.
+        unsafe { bindings::lvs_skb_sctp_csum(self.raw(), at) };
+        true
+    }
+
     /// The packet's firewall mark.
     pub fn mark(&self) -> u32 {
         // SAFETY: `self` is a live skb; this reads a field.

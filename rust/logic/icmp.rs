@@ -10,7 +10,7 @@
 //! and the quoted addresses are rewritten, as for the packets themselves.
 
 use crate::csum;
-use crate::packet::{self, addr_field, End, L4, IPV6_HEADER, PROTO_TCP, PROTO_UDP};
+use crate::packet::{self, addr_field, End, L4, IPV6_HEADER};
 
 /// IP protocol number of ICMP.
 pub const PROTO_ICMP: u8 = 1;
@@ -24,7 +24,7 @@ const RELAYED_TYPES: [u8; 3] = [3, 4, 11];
 /// ICMPv6 types below this are errors (RFC 4443), all relayed.
 const ICMPV6_INFO: u8 = 128;
 
-/// An ICMP or ICMPv6 error about a TCP or UDP packet, read from the IP
+/// An ICMP or ICMPv6 error about a TCP, UDP or SCTP packet, read from the IP
 /// packet that carries it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IcmpError {
@@ -68,7 +68,7 @@ pub fn icmp_at(v6: bool, packet: &[u8]) -> Option<usize> {
 /// Reads the ICMP error that `packet` (the whole IP packet, or at least
 /// its first [`needed`] bytes) carries, if it is one the director
 /// relays: a whole ICMP error of a relayed type (any ICMPv6 error)
-/// quoting the first fragment of a TCP or UDP packet of the same
+/// quoting the first fragment of a TCP, UDP or SCTP packet of the same
 /// family, ports included.
 pub fn parse(v6: bool, packet: &[u8]) -> Option<IcmpError> {
     let icmp_at = icmp_at(v6, packet)?;
@@ -93,7 +93,7 @@ pub fn parse(v6: bool, packet: &[u8]) -> Option<IcmpError> {
         let ihl = usize::from(quoted[0] & 0x0f) * 4;
         let offset = u16::from_be_bytes([quoted[6], quoted[7]]) & 0x1fff;
         let proto = quoted[9];
-        if ihl < 20 || offset != 0 || (proto != PROTO_TCP && proto != PROTO_UDP) {
+        if ihl < 20 || offset != 0 || !packet::balanced(proto) {
             return None;
         }
         (ihl, proto)
@@ -161,7 +161,7 @@ pub fn rewrite_nat(packet: &mut [u8], err: &IcmpError, outer: End, outer_addr: &
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::v4_slot;
+    use crate::packet::{v4_slot, PROTO_TCP, PROTO_UDP};
     use std::vec::Vec;
 
     /// A port unreachable from 10.0.1.2 to 10.0.0.2 quoting a UDP

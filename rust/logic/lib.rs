@@ -11,6 +11,7 @@ extern crate std;
 
 pub mod conn_hash;
 pub mod conn_shard;
+pub mod conn_state;
 pub mod csum;
 pub mod defense_rules;
 pub mod gs_table;
@@ -24,6 +25,7 @@ pub mod pool_size;
 pub mod proc_text;
 pub mod regex;
 pub mod sched_content;
+pub mod sctp_state;
 pub mod sched_dh;
 pub mod sched_fo;
 pub mod sched_gs;

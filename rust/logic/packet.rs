@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The few header fields the director reads: addresses, protocol, ports
-//! and TCP flags of an IPv4 or IPv6 packet, and where to rewrite them;
-//! the outer headers VS/TUN puts on.
+//! The few header fields the director reads: addresses, protocol, ports,
+//! TCP flags and SCTP's first chunk of an IPv4 or IPv6 packet, and where
+//! to rewrite them; the outer headers VS/TUN puts on.
+
+use crate::sctp_state::SctpEvent;
 
 /// IP protocol numbers the director balances.
 pub const PROTO_TCP: u8 = 6;
 /// UDP.
 pub const PROTO_UDP: u8 = 17;
+/// SCTP.
+pub const PROTO_SCTP: u8 = 132;
 
 /// Whether IPVS has a protocol handler for IP protocol `proto` (TCP,
 /// UDP, SCTP, AH, ESP: upstream's): packets of others are not IPVS's,
@@ -14,7 +18,6 @@ pub const PROTO_UDP: u8 = 17;
 pub fn ipvs_knows(proto: u8) -> bool {
     const PROTO_ESP: u8 = 50;
     const PROTO_AH: u8 = 51;
-    const PROTO_SCTP: u8 = 132;
     matches!(proto, PROTO_TCP | PROTO_UDP | PROTO_ESP | PROTO_AH | PROTO_SCTP)
 }
 
@@ -29,27 +32,37 @@ pub enum End {
 
 /// Bytes of a packet the director needs to see: its IP headers (the
 /// transport header is at `l4`), then ports and, for TCP, flags and
-/// checksum.
+/// checksum, for SCTP the first chunk's header.
 pub const fn needed(l4: usize, proto: u8) -> usize {
-    l4 + if proto == PROTO_TCP { 20 } else { 8 }
-}
-
-/// Offset of the checksum field inside the transport header.
-pub const fn csum_offset(proto: u8) -> usize {
-    if proto == PROTO_TCP {
-        16
-    } else {
-        6
+    l4 + match proto {
+        PROTO_TCP => 20,
+        PROTO_SCTP => 16,
+        _ => 8,
     }
 }
 
-/// What the director reads of a TCP or UDP packet, IPv4 or IPv6.
+/// Offset of the checksum field inside the transport header (SCTP's is
+/// a CRC32c of the whole packet, not updated but computed anew).
+pub const fn csum_offset(proto: u8) -> usize {
+    match proto {
+        PROTO_TCP => 16,
+        PROTO_SCTP => 8,
+        _ => 6,
+    }
+}
+
+/// Whether the director balances connections of IP protocol `proto`.
+pub fn balanced(proto: u8) -> bool {
+    matches!(proto, PROTO_TCP | PROTO_UDP | PROTO_SCTP)
+}
+
+/// What the director reads of a TCP, UDP or SCTP packet, IPv4 or IPv6.
 /// Addresses sit in 16-byte slots; an IPv4 address fills the first four.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Flow {
     /// Whether the packet is IPv6.
     pub v6: bool,
-    /// Protocol (TCP or UDP).
+    /// Protocol (TCP, UDP or SCTP).
     pub proto: u8,
     /// Source address.
     pub saddr: [u8; 16],
@@ -59,8 +72,15 @@ pub struct Flow {
     pub sport: u16,
     /// Destination port.
     pub dport: u16,
-    /// TCP flags (0 for UDP).
+    /// TCP flags (0 for the others).
     pub tcp_flags: u8,
+    /// An SCTP packet's first chunk, as an event; none for other
+    /// protocols.
+    pub sctp_event: Option<SctpEvent>,
+    /// An ABORT follows an SCTP packet's first chunk, a COOKIE ECHO or
+    /// COOKIE ACK: the state moves as for an ABORT (the hooks look, see
+    /// [`SctpEvent::second_chunk_at`]).
+    pub sctp_bundled_abort: bool,
     /// Where the transport header starts (after all IP headers).
     pub l4: usize,
 }
@@ -78,22 +98,21 @@ pub fn v4_of(slot: &[u8; 16]) -> [u8; 4] {
 }
 
 /// Whether an IPv4 header's first 20 bytes are those of a fragment of a
-/// TCP or UDP packet.
+/// packet of a protocol the director balances.
 pub fn ipv4_is_l4_fragment(header: &[u8]) -> bool {
-    header.len() >= 20
-        && u16::from_be_bytes([header[6], header[7]]) & 0x3fff != 0
-        && (header[9] == PROTO_TCP || header[9] == PROTO_UDP)
+    header.len() >= 20 && u16::from_be_bytes([header[6], header[7]]) & 0x3fff != 0 && balanced(header[9])
 }
 
 /// Where the transport header of an IP packet starts and its protocol,
 /// read from the packet's first bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum L4 {
-    /// A TCP or UDP header at this offset, with this protocol.
+    /// An upper-layer header at this offset, with this protocol.
     At(usize, u8),
     /// More bytes are needed to tell (at least this many).
     Need(usize),
-    /// Not an unfragmented TCP or UDP packet of the family asked for.
+    /// Not an unfragmented packet of the family asked for (of a
+    /// protocol the director balances, where that is asked).
     Not,
 }
 
@@ -111,14 +130,15 @@ pub fn ipv4_upper(header: &[u8]) -> L4 {
     L4::At(ihl, header[9])
 }
 
-/// [`L4`] of an IPv4 packet: [`ipv4_upper`], if that is TCP or UDP.
+/// [`L4`] of an IPv4 packet: [`ipv4_upper`], if the director balances
+/// its protocol.
 pub fn ipv4_l4(header: &[u8]) -> L4 {
-    tcp_or_udp(ipv4_upper(header))
+    of_balanced(ipv4_upper(header))
 }
 
-fn tcp_or_udp(upper: L4) -> L4 {
+fn of_balanced(upper: L4) -> L4 {
     match upper {
-        L4::At(_, proto) if proto != PROTO_TCP && proto != PROTO_UDP => L4::Not,
+        L4::At(_, proto) if !balanced(proto) => L4::Not,
         other => other,
     }
 }
@@ -162,9 +182,10 @@ pub fn ipv6_upper(packet: &[u8]) -> L4 {
     L4::Not
 }
 
-/// [`L4`] of an IPv6 packet: [`ipv6_upper`], if that is TCP or UDP.
+/// [`L4`] of an IPv6 packet: [`ipv6_upper`], if the director balances
+/// its protocol.
 pub fn ipv6_l4(packet: &[u8]) -> L4 {
-    tcp_or_udp(ipv6_upper(packet))
+    of_balanced(ipv6_upper(packet))
 }
 
 /// Reads the flow of `bytes`: all IP headers (see [`ipv4_l4`],
@@ -188,6 +209,8 @@ pub fn flow(v6: bool, bytes: &[u8]) -> Option<Flow> {
         sport: u16::from_be_bytes([ports[0], ports[1]]),
         dport: u16::from_be_bytes([ports[2], ports[3]]),
         tcp_flags: if proto == PROTO_TCP { ports[13] } else { 0 },
+        sctp_event: (proto == PROTO_SCTP).then(|| SctpEvent::of_chunk(ports[12])),
+        sctp_bundled_abort: false,
         l4,
     })
 }
@@ -339,7 +362,18 @@ mod tests {
         );
         assert_eq!(f.saddr, v4_slot([10, 0, 0, 2]));
         let u = flow(false, &packet(PROTO_UDP, 0)).unwrap();
-        assert_eq!((u.proto, u.tcp_flags, u.v6), (PROTO_UDP, 0, false));
+        assert_eq!((u.proto, u.tcp_flags, u.v6, u.sctp_event), (PROTO_UDP, 0, false, None));
+    }
+
+    #[test]
+    fn reads_an_sctp_packets_first_chunk() {
+        let mut p = packet(PROTO_SCTP, 0);
+        p[32] = 1; // INIT
+        let f = flow(false, &p).unwrap();
+        assert_eq!((f.proto, f.sport, f.dport, f.tcp_flags, f.sctp_event), (PROTO_SCTP, 40000, 80, 0, Some(SctpEvent::Init)));
+        assert_eq!(flow(false, &p[..35]), None, "no whole chunk header");
+        assert!(ipv4_is_l4_fragment(&packet(PROTO_SCTP, 0x2000)));
+        assert!(!ipv4_is_l4_fragment(&packet(PROTO_IPIP, 0x2000)));
     }
 
     /// An IPv6 packet: fixed header, then `ext` (extension headers

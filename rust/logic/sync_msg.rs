@@ -100,17 +100,18 @@ pub struct SyncRules {
 /// needs it. Times are in ticks (jiffies, wrapping).
 #[derive(Clone, Copy, Debug)]
 pub struct Moved {
-    /// A persistence template (stateless: `tcp` false; `pkts` counts the
+    /// A persistence template (stateless: `tracked` false; `pkts` counts the
     /// packets of the connections it controls).
     pub template: bool,
-    /// A TCP connection.
-    pub tcp: bool,
-    /// In a TCP state that is synced: ESTABLISHED, FIN_WAIT, CLOSE,
-    /// CLOSE_WAIT or TIME_WAIT.
+    /// A connection whose state follows its packets (TCP, SCTP).
+    pub tracked: bool,
+    /// In a state that is synced: TCP's ESTABLISHED, FIN_WAIT, CLOSE,
+    /// CLOSE_WAIT or TIME_WAIT; SCTP's ESTABLISHED, its SHUTDOWN states
+    /// or CLOSED.
     pub syncable: bool,
     /// In ESTABLISHED.
     pub established: bool,
-    /// In a TCP state other than the one it was last synced in.
+    /// In a state other than the one it was last synced in.
     pub changed: bool,
     /// Packets from the client so far, this one included.
     pub pkts: u32,
@@ -130,7 +131,7 @@ pub fn fresh_endtime(now: u32) -> u32 {
 
 /// Whether a master syncs a connection now (upstream's
 /// `ip_vs_sync_conn_needed`): the connection's next `endtime` if so. A
-/// TCP connection that reached a closing state it was not synced in is
+/// TCP or SCTP connection that reached a closing state it was not synced in is
 /// synced at once; otherwise at the packets the threshold and period
 /// name, or, with a period of 0 and a refresh period, whenever its expiry
 /// moved by the refresh period (and on the retries). A template goes as
@@ -138,7 +139,7 @@ pub fn fresh_endtime(now: u32) -> u32 {
 /// packet of its connections (the refresh period may hold it back).
 pub fn sync_needed(c: &Moved, rules: &SyncRules) -> Option<u32> {
     let mut next = fresh_endtime(c.now.wrapping_add(c.timeout));
-    if c.tcp {
+    if c.tracked {
         if !c.syncable {
             return None;
         }
@@ -178,7 +179,7 @@ pub struct SyncConn {
     pub proto: u8,
     /// Connection flags (upstream's `IP_VS_CONN_F_*`).
     pub flags: u32,
-    /// Protocol state (TCP: upstream's state number).
+    /// Protocol state (TCP, SCTP: upstream's state number).
     pub state: u16,
     /// Client port.
     pub cport: u16,
@@ -560,7 +561,7 @@ mod tests {
     /// An ESTABLISHED TCP connection (900 s timeout) at packet `pkts`,
     /// `now`, last synced to expire at `endtime`.
     fn established(pkts: u32, now: u32, endtime: u32) -> Moved {
-        Moved { template: false, tcp: true, syncable: true, established: true, changed: false, pkts, endtime, now, timeout: 900 * HZ }
+        Moved { template: false, tracked: true, syncable: true, established: true, changed: false, pkts, endtime, now, timeout: 900 * HZ }
     }
 
     /// The packets (of 1..=n) at which a connection is synced.
@@ -570,7 +571,7 @@ mod tests {
 
     #[test]
     fn syncs_at_the_threshold_and_on_closing() {
-        let udp = Moved { tcp: false, syncable: false, established: false, ..established(0, 0, 0) };
+        let udp = Moved { tracked: false, syncable: false, established: false, ..established(0, 0, 0) };
         assert_eq!(synced(110, udp, DEFAULT), vec![3, 53, 103], "UDP by packets");
         let handshake = Moved { syncable: false, changed: true, ..established(3, 0, 0) };
         assert_eq!(sync_needed(&handshake, &DEFAULT), None, "TCP handshake states never");
@@ -584,7 +585,7 @@ mod tests {
 
     #[test]
     fn templates_go_with_their_connections_packets() {
-        let template = Moved { template: true, tcp: false, syncable: false, established: false, ..established(0, 0, 0) };
+        let template = Moved { template: true, tracked: false, syncable: false, established: false, ..established(0, 0, 0) };
         assert_eq!(synced(5, template, DEFAULT), vec![1, 2, 3, 4, 5], "a non-zero period: every packet");
         let once = SyncRules { threshold: 3, period: 0, ..DEFAULT };
         assert_eq!(synced(100, template, once), vec![3], "period 0: at the threshold");

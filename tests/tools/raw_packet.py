@@ -8,10 +8,16 @@
     raw_packet.py frag-needed SRC DST QSRC QSPORT QDST QDPORT
         an ICMP "fragmentation needed" (MTU 1200) from SRC to DST about
         a TCP packet from QSRC:QSPORT to QDST:QDPORT
+    raw_packet.py sctp SRC SPORT DST DPORT CHUNK
+        an SCTP packet from SRC:SPORT to DST:DPORT holding one empty
+        chunk of type CHUNK (4: a HEARTBEAT, which opens no association
+        unless sloppy_sctp is on)
 """
 import socket
 import struct
 import sys
+
+from sctp_check import PROTO_SCTP, crc32c
 
 
 def checksum(data):
@@ -51,7 +57,14 @@ def frag_needed(src, dst, qsrc, qsport, qdst, qdport):
     send(src, dst, socket.IPPROTO_ICMP, icmp)
 
 
-KINDS = {"ack": (ack, 4), "frag-needed": (frag_needed, 6)}
+def sctp(src, sport, dst, dport, chunk):
+    # Common header (verification tag 0, as an INIT's), one chunk header.
+    packet = struct.pack("!HHII", int(sport), int(dport), 0, 0) + struct.pack("!BBH", int(chunk), 0, 4)
+    packet = packet[:8] + struct.pack("<I", crc32c(packet)) + packet[12:]
+    send(src, dst, PROTO_SCTP, packet)
+
+
+KINDS = {"ack": (ack, 4), "frag-needed": (frag_needed, 6), "sctp": (sctp, 5)}
 
 if __name__ == "__main__":
     kind = KINDS.get(sys.argv[1] if len(sys.argv) > 1 else "")
