@@ -35,6 +35,20 @@ states() {
 	on "$DIRECTOR" ipvsadm -Lnc | awk -v to=":$1\$" '$1 == "SCTP" && $6 ~ to {print $3}' |
 		sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' '
 }
+# sniff NS NAME SECONDS: checks the SCTP packets NS receives for
+# SECONDS, into $data/NAME, in the background (its pid added to
+# SNIFFERS); returns once it reads.
+SNIFFERS=()
+sniff() {
+	rm -f "$data/$2.ready"
+	on "$1" python3 "$check" "$3" "$data/$2.ready" > "$data/$2" &
+	SNIFFERS+=($!)
+	local n
+	for n in $(seq 100); do [ -e "$data/$2.ready" ] && return; sleep 0.1; done
+	fail "the SCTP checker in $1 did not start"
+}
+# sniffed: waits for the checkers' reports.
+sniffed() { wait "${SNIFFERS[@]}"; SNIFFERS=(); }
 # from PORT: the table's connections from the client's port PORT.
 from() { on "$DIRECTOR" ipvsadm -Lnc | awk -v from="10.0.0.2:$1" '$4 == from' | wc -l; }
 
@@ -42,15 +56,14 @@ assert_eq "sloppy_sctp's default" 0 "$(on "$DIRECTOR" cat "$(vs sloppy_sctp)")"
 
 on "$DIRECTOR" ipvsadm -A --sctp-service "$VIP:5000" -s rr
 for i in 1 2 3; do on "$DIRECTOR" ipvsadm -a --sctp-service "$VIP:5000" -r "10.0.$i.2:6000" -m; done
-on "${RS[1]}" python3 "$check" 12 > "$data/rs1.check" &
-rs1_check=$!
-on "$CLIENT" python3 "$check" 12 > "$data/client.check" &
-client_check=$!
-sleep 1
+sniff "${RS[1]}" rs1.check 15
+sniff "$CLIENT" client.check 15
 assert_eq "VS/NAT: answers in turn" "$(printf 'rs3\nrs2\nrs1\nrs3\nrs2\nrs1')" "$(ask "$VIP:5000" 6)"
-wait "$rs1_check" "$client_check"
+sniffed
 for side in rs1 client; do
 	read -r packets _ bad _ < "$data/$side.check"
+	# An association's handshake and shutdown alone are three or more
+	# packets each way.
 	[ "$packets" -ge 5 ] || fail "VS/NAT: only $packets SCTP packets reached $side"
 	assert_eq "VS/NAT: bad checksums among the $packets packets $side got" 0 "$bad"
 done
@@ -96,11 +109,9 @@ on "$DIRECTOR" sh -c "echo 0 > $(vs sloppy_sctp)"
 # reset does.
 on "$DIRECTOR" sh -c "echo 1 > $(vs nat_icmp_send)"
 for chunk in 4 6; do
-	on "$CLIENT" python3 "$check" 3 > "$data/stray.check" &
-	sleep 1
+	sniff "$CLIENT" "stray.$chunk" 3
 	on "${RS[1]}" python3 "$TESTS/tools/raw_packet.py" sctp 10.0.1.2 6000 10.0.0.2 42000 "$chunk"
-	wait $!
-	cp "$data/stray.check" "$data/stray.$chunk"
+	sniffed
 done
 assert_eq "nat_icmp_send: a stray HEARTBEAT is dropped" "0 packets, 0 bad" "$(cat "$data/stray.4")"
 assert_eq "nat_icmp_send: a stray ABORT passes" "1 packets, 0 bad" "$(cat "$data/stray.6")"

@@ -4,9 +4,10 @@ director rewrote (VS/NAT changes ports, so the checksum must be computed
 anew) is checked on the wire, whatever the receiving stack would skip (a
 veth keeps the sender's "checksum verified" mark).
 
-    sctp_check.py SECONDS
+    sctp_check.py SECONDS READY
         for SECONDS, reads every SCTP packet (IPv4 or IPv6) arriving on
-        the namespace's interfaces, then prints "N packets, M bad"
+        the namespace's interfaces, then prints "N packets, M bad";
+        creates the file READY once it reads
 """
 import select
 import socket
@@ -56,9 +57,10 @@ def good(sctp):
     return crc32c(sctp[:8] + b"\0\0\0\0" + sctp[12:]) == stored
 
 
-def check(seconds):
+def check(seconds, ready):
     end = time.monotonic() + float(seconds)
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    open(ready, "w").close()
     packets = bad = 0
     while (left := end - time.monotonic()) > 0:
         if not select.select([sock], [], [], left)[0]:
@@ -76,6 +78,6 @@ def check(seconds):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) != 3:
         sys.exit(__doc__)
-    check(sys.argv[1])
+    check(*sys.argv[1:])
