@@ -35,20 +35,21 @@ states() {
 	on "$DIRECTOR" ipvsadm -Lnc | awk -v to=":$1\$" '$1 == "SCTP" && $6 ~ to {print $3}' |
 		sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' '
 }
-# sniff NS NAME SECONDS: checks the SCTP packets NS receives for
-# SECONDS, into $data/NAME, in the background (its pid added to
-# SNIFFERS); returns once it reads.
+# sniff NS NAME: checks the SCTP packets NS receives, into $data/NAME,
+# in the background (its pid added to SNIFFERS) until `sniffed`;
+# returns once it reads.
 SNIFFERS=()
 sniff() {
-	rm -f "$data/$2.ready"
-	on "$1" python3 "$check" "$3" "$data/$2.ready" > "$data/$2" &
+	rm -f "$data/$2.ready" "$data/stop"
+	on "$1" python3 "$check" "$data/$2.ready" "$data/stop" > "$data/$2" &
 	SNIFFERS+=($!)
 	local n
 	for n in $(seq 100); do [ -e "$data/$2.ready" ] && return; sleep 0.1; done
 	fail "the SCTP checker in $1 did not start"
 }
-# sniffed: waits for the checkers' reports.
-sniffed() { wait "${SNIFFERS[@]}"; SNIFFERS=(); }
+# sniffed: stops the checkers (a second after the last packet they
+# await) and waits for their reports.
+sniffed() { sleep 1; touch "$data/stop"; wait "${SNIFFERS[@]}"; SNIFFERS=(); }
 # from PORT: the table's connections from the client's port PORT.
 from() { on "$DIRECTOR" ipvsadm -Lnc | awk -v from="10.0.0.2:$1" '$4 == from' | wc -l; }
 
@@ -56,8 +57,8 @@ assert_eq "sloppy_sctp's default" 0 "$(on "$DIRECTOR" cat "$(vs sloppy_sctp)")"
 
 on "$DIRECTOR" ipvsadm -A --sctp-service "$VIP:5000" -s rr
 for i in 1 2 3; do on "$DIRECTOR" ipvsadm -a --sctp-service "$VIP:5000" -r "10.0.$i.2:6000" -m; done
-sniff "${RS[1]}" rs1.check 15
-sniff "$CLIENT" client.check 15
+sniff "${RS[1]}" rs1.check
+sniff "$CLIENT" client.check
 assert_eq "VS/NAT: answers in turn" "$(printf 'rs3\nrs2\nrs1\nrs3\nrs2\nrs1')" "$(ask "$VIP:5000" 6)"
 sniffed
 for side in rs1 client; do
@@ -109,7 +110,7 @@ on "$DIRECTOR" sh -c "echo 0 > $(vs sloppy_sctp)"
 # reset does.
 on "$DIRECTOR" sh -c "echo 1 > $(vs nat_icmp_send)"
 for chunk in 4 6; do
-	sniff "$CLIENT" "stray.$chunk" 3
+	sniff "$CLIENT" "stray.$chunk"
 	on "${RS[1]}" python3 "$TESTS/tools/raw_packet.py" sctp 10.0.1.2 6000 10.0.0.2 42000 "$chunk"
 	sniffed
 done

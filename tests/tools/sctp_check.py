@@ -4,11 +4,13 @@ director rewrote (VS/NAT changes ports, so the checksum must be computed
 anew) is checked on the wire, whatever the receiving stack would skip (a
 veth keeps the sender's "checksum verified" mark).
 
-    sctp_check.py SECONDS READY
-        for SECONDS, reads every SCTP packet (IPv4 or IPv6) arriving on
-        the namespace's interfaces, then prints "N packets, M bad";
-        creates the file READY once it reads
+    sctp_check.py READY STOP
+        reads every SCTP packet (IPv4 or IPv6) arriving on the
+        namespace's interfaces until the file STOP exists (two minutes
+        at most), then prints "N packets, M bad"; creates the file
+        READY once it reads
 """
+import os
 import select
 import socket
 import struct
@@ -57,13 +59,16 @@ def good(sctp):
     return crc32c(sctp[:8] + b"\0\0\0\0" + sctp[12:]) == stored
 
 
-def check(seconds, ready):
-    end = time.monotonic() + float(seconds)
+def check(ready, stop):
+    end = time.monotonic() + 120
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     open(ready, "w").close()
     packets = bad = 0
-    while (left := end - time.monotonic()) > 0:
-        if not select.select([sock], [], [], left)[0]:
+    # What arrived before STOP was made is read before it is seen.
+    while time.monotonic() < end:
+        if not select.select([sock], [], [], 0.2)[0]:
+            if os.path.exists(stop):
+                break
             continue
         frame, addr = sock.recvfrom(65535)
         # What this namespace sends may leave its sum to the "device".
