@@ -8,7 +8,8 @@
 #     address, which is not the director's: it cannot be routed, on C
 #     IPVS as on ours);
 #   - cache_bypass 1: it goes on to rs1 as routed, in a connection with
-#     no real server ("0.0.0.0:0" in the table), counted nowhere;
+#     no real server ("0.0.0.0:0" in the table), counted nowhere,
+#     which a sync master sends and a backup takes over as it is;
 #   - a real server (rs2, VS/NAT): the "cache" answers;
 #   - that server quiesced (weight 0): the next connection bypasses;
 #   - a TCP service (no firewall mark) with no server is refused still.
@@ -17,6 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 
 cluster
+sync_pair
 data=$(mktemp -d)
 ON_EXIT="rm -rf $data"
 http_servers "$data"
@@ -41,13 +43,22 @@ on "$DIRECTOR" ipvsadm -A -f 1 -s rr
 ask() { on "$CLIENT" curl -s -m "${2:-10}" "${1:-http://10.0.1.2/}" || echo "exit $?"; }
 
 assert_eq "no server, no bypass" "exit 28" "$(ask http://10.0.1.2/ 4)"
+# bypass NS: the namespace's connections to rs1's address (protocol,
+# client address, virtual, real server).
+bypass() { on "$1" ipvsadm -Lnc | awk '$5 == "10.0.1.2:80" {sub(/:[0-9]+$/, "", $4); print $1, $4, $5, $6}'; }
 
 set_vs cache_bypass 1
+on "$DIRECTOR" ipvsadm --start-daemon master --mcast-interface syncm --syncid 3
+on "$BACKUP" ipvsadm --start-daemon backup --mcast-interface syncb --syncid 3
 assert_eq "bypassed to the origin" "rs1" "$(ask)"
-conn=$(on "$DIRECTOR" ipvsadm -Lnc | awk '$5 == "10.0.1.2:80" {sub(/:[0-9]+$/, "", $4); print $1, $4, $5, $6}')
-assert_eq "the bypass connection" "TCP 10.0.0.2 10.0.1.2:80 0.0.0.0:0" "$conn"
+assert_eq "the bypass connection" "TCP 10.0.0.2 10.0.1.2:80 0.0.0.0:0" "$(bypass "$DIRECTOR")"
 stats=$(on "$DIRECTOR" ipvsadm -Ln --stats | awk '$1 == "FWM" {print $3, $4}')
 assert_eq "bypass counted nowhere (conns, in packets)" "0 0" "$stats"
+for _ in $(seq 20); do
+	[ -n "$(bypass "$BACKUP")" ] && break
+	sleep 0.5
+done
+assert_eq "the bypass connection on the backup" "TCP 10.0.0.2 10.0.1.2:80 0.0.0.0:0" "$(bypass "$BACKUP")"
 
 on "$DIRECTOR" ipvsadm -a -f 1 -r 10.0.2.2:80 -m
 assert_eq "with a cache" "rs2" "$(ask)"

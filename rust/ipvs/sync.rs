@@ -341,9 +341,17 @@ impl BackupThread {
             let Some(state) = ConnState::from_number(c.proto, c.state) else { return };
             state
         };
-        let services = self.services.get();
-        let Some(svc) = services.lookup(af, c.fwmark, c.proto, &c.vaddr, c.vport, || false) else { return };
-        let Some(dest) = synced_dest(svc, c) else { return };
+        let fwd = (c.flags & b::IP_VS_CONN_F_FWD_MASK) as u8;
+        // A `cache_bypass` connection has no real server to find: its
+        // packets go where they were going.
+        let dest = if !template && u32::from(fwd) == b::IP_VS_CONN_F_BYPASS {
+            None
+        } else {
+            let services = self.services.get();
+            let Some(svc) = services.lookup(af, c.fwmark, c.proto, &c.vaddr, c.vport, || false) else { return };
+            let Some(dest) = synced_dest(svc, c) else { return };
+            Some(dest.clone())
+        };
         let _bh = BhGuard::new();
         let (net, proto, caddr, vaddr, vport) = (self.net_id, c.proto, c.caddr, c.vaddr, c.vport);
         let key = if template {
@@ -378,11 +386,10 @@ impl BackupThread {
         if known.is_some() {
             return;
         }
-        let fwd = (c.flags & b::IP_VS_CONN_F_FWD_MASK) as u8;
         let inactive = if state.is_active() { 0 } else { F_INACTIVE };
         let mut conn = Conn {
             net: self.net_id,
-            dest: Some(dest.clone()),
+            dest,
             caddr: c.caddr,
             vaddr: c.vaddr,
             daddr: c.daddr,
@@ -485,9 +492,7 @@ impl SyncState {
     /// `sync_persist_mode`, a connection under a template is not synced,
     /// only its template), within `sync_qlen_max`. Softirq context.
     pub(crate) fn conn_moved(&self, conn: &mut Conn, timeout: u32, sysctls: &IpvsSysctls) {
-        // A `cache_bypass` connection is not synced: a backup would
-        // find no service's server for it.
-        if !self.master_on.load(Ordering::Relaxed) || conn.is_template() || conn.dest.is_none() {
+        if !self.master_on.load(Ordering::Relaxed) || conn.is_template() {
             return;
         }
         let version = sysctls.sync_version();
