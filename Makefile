@@ -11,11 +11,16 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH):/sbin:/usr/sbin
 
-KDIR ?= $(shell scripts/build-kernel.sh --kdir)
+KDIR ?= $(shell LVS_KERNEL=test scripts/build-kernel.sh --kdir)
 # Kernel builds use Debian's rustc-web (it has rust-src) before rustup's.
 KMAKE = PATH=/usr/bin:$(PATH) $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1
+# The release kernel (no checkers, as operators run it) and our modules
+# built against it, in a copy of their sources: kbuild puts objects
+# beside the sources, and the tree's own are the test kernel's.
+RELEASE_KDIR = $(shell LVS_KERNEL=release scripts/build-kernel.sh --kdir)
+RELEASE_TREE = $(CURDIR)/build/release
 
-.PHONY: all setup kernel modules tools unit vmtest check demo clean
+.PHONY: all setup kernel modules release-modules tools unit vmtest check demo clean
 
 all: setup kernel modules tools
 
@@ -23,7 +28,7 @@ setup:
 	@scripts/setup.sh
 
 kernel: setup
-	@scripts/build-kernel.sh >/dev/null
+	@LVS_KERNEL=test scripts/build-kernel.sh >/dev/null
 
 # Objects built against one kernel tree are no good for another, and
 # kbuild cannot tell (the commands and header paths read the same): a
@@ -32,6 +37,14 @@ modules: kernel
 	@if [ -f .kdir ] && [ "$$(cat .kdir)" != "$(KDIR)" ]; then $(KMAKE) clean >/dev/null; fi
 	@echo "$(KDIR)" > .kdir
 	+$(KMAKE) modules
+	@scripts/check-frames.sh rust
+
+release-modules: setup
+	@LVS_KERNEL=release scripts/build-kernel.sh >/dev/null
+	@mkdir -p $(RELEASE_TREE)
+	@rsync -a --delete --exclude-from=.gitignore Kbuild rust $(RELEASE_TREE)/
+	+PATH=/usr/bin:$(PATH) $(MAKE) -C $(RELEASE_KDIR) M=$(RELEASE_TREE) LLVM=1 modules
+	@scripts/check-frames.sh $(RELEASE_TREE)/rust
 
 # The userspace tools (ipvsadm), with the normal rustup toolchain.
 tools: setup
@@ -41,8 +54,9 @@ unit:
 	cargo test --quiet --manifest-path rust/logic/Cargo.toml
 	cargo test --quiet --manifest-path tools/Cargo.toml
 
-# Every scenario against our modules and against C IPVS (two guests).
-vmtest: all
+# Every scenario against our modules and against C IPVS (scripts/vmtest.sh
+# says which kernel runs which).
+vmtest: all release-modules
 	scripts/vmtest.sh
 
 check: all unit vmtest
@@ -52,6 +66,6 @@ demo: all
 
 clean:
 	-+$(KMAKE) clean
-	rm -f .kdir
+	rm -rf .kdir build
 	cargo clean --manifest-path rust/logic/Cargo.toml
 	cargo clean --manifest-path tools/Cargo.toml

@@ -8,7 +8,7 @@
 # Boots the release kernel (scripts/build-kernel.sh with
 # LVS_KERNEL=release: the test kernel without KASAN, lockdep, kmemleak;
 # built once, about 15 minutes, into its own cache directory), with our
-# modules built against it in a copy of the tree; or, with --kernel
+# modules built against it (make release-modules); or, with --kernel
 # test, the test kernel with its costliest checks off (kmemleak, lockdep
 # dependency tracking: as bench-ipvs.sh). With one client and the
 # same three nginx real servers (tests/tools/bench_ktcpvs.sh), measures
@@ -46,17 +46,8 @@ while [ $# -gt 0 ]; do
 done
 case $kernel in release|test) ;; *) echo "bench-ktcpvs: --kernel is release or test" >&2; exit 2 ;; esac
 export LVS_KERNEL=$kernel
-out=$(mktemp) foreign=$(mktemp) tree= sampler=
-trap '[ -z "$sampler" ] || kill $sampler 2>/dev/null || true; rm -f "$out" "$foreign"; [ -z "$tree" ] || rm -rf "$tree"' EXIT
-if [ "$kernel" = release ]; then
-	# Modules built against another kernel need their own objects: the
-	# tree as it is (uncommitted changes too), the tools' binaries shared.
-	tree=$(mktemp -d /tmp/lvs-bench-tree.XXXXXX)
-	rsync -a --exclude target --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' --exclude .kdir \
-		"$repo/" "$tree/"
-	ln -s "$repo/tools/target" "$tree/tools/target"
-	make -s -C "$tree" --no-print-directory modules >&2
-fi
+out=$(mktemp) foreign=$(mktemp) sampler=
+trap '[ -z "$sampler" ] || kill $sampler 2>/dev/null || true; rm -f "$out" "$foreign"' EXIT
 # Other guests share the host's cores, and the numbers would be theirs
 # too: every 10 s, the qemu-system processes that are not ours.
 others() {
@@ -74,9 +65,8 @@ status=0
 # Which modules: the commit, and whether rust/ differs from it.
 echo "bench-ktcpvs: $(date -u '+%F %H:%M UTC'), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')$(
 	[ -z "$(git -C "$repo" status --porcelain rust 2>/dev/null)" ] || echo ', rust/ with uncommitted changes')"
-run=${tree:-$repo}
-"$run/scripts/qemu-test.sh" run --ipvs c -- env LVS_IPVS=rust \
-	bash "$run/tests/tools/bench_ktcpvs.sh" "$duration" "$conns" "$sched" "$startservers" |
+"$repo/scripts/qemu-test.sh" run --ipvs c -- env LVS_IPVS=rust \
+	bash "$repo/tests/tools/bench_ktcpvs.sh" "$duration" "$conns" "$sched" "$startservers" |
 	tee "$out" || status=$?
 kill $sampler 2>/dev/null || true
 foreign_pids=$(sort -un "$foreign" | tr '\n' ' ')

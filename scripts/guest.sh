@@ -2,15 +2,17 @@
 # Inside the guest (started by qemu-test.sh): make our modules loadable
 # by modprobe, then run the tests or the command.
 #
-#   guest.sh test|run rust|c SHARED
+#   guest.sh test|run rust|c SHARED MODULES
 #
 # SHARED is a host directory the guest may write: it holds the command
 # line (argv, NUL-separated) and receives the exit status (status).
+# MODULES is the directory of our modules built for the running kernel.
 set -uo pipefail
 
 mode=$1
 export LVS_IPVS=$2
 shared=$3
+modules=$4
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export LVS_REPO=$repo
 export PATH=$PATH:/sbin:/usr/sbin
@@ -33,7 +35,7 @@ install_our_modules() {
 	cp "$orig"/modules.order "$orig"/modules.builtin "$orig"/modules.builtin.modinfo "$dst/"
 	# Copies, not links: rebuilding on the host during a run must not
 	# change the modules under the running tests.
-	find "$repo/rust" -name '*.ko' -exec cp {} "$dst/extra/" \;
+	find "$modules" -name '*.ko' -exec cp {} "$dst/extra/" \;
 	depmod -b /tmp/lvs-modroot "$kver" && mount --bind "$dst" "/lib/modules/$kver"
 }
 
@@ -53,7 +55,8 @@ fi
 # compares the guests').
 export LVS_RESULTS=$shared/results
 mkdir -p "$LVS_RESULTS"
-mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+# (The release kernel has no debugfs, and no kmemleak.)
+[ ! -d /sys/kernel/debug ] || mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 kmemleak=/sys/kernel/debug/kmemleak
 [ -w "$kmemleak" ] && echo clear > "$kmemleak"
 

@@ -11,7 +11,10 @@
 #       run CMD in the guest, our modules (or C IPVS) loadable by
 #       modprobe, the host's file system visible; exit with CMD's status
 #
-# The guest has LVS_GUEST_CPUS vCPUs (2 unless set). It runs under TCG
+# The guest boots the test kernel (KASAN, lockdep, kmemleak), or with
+# LVS_KERNEL=release the release kernel (no checkers, as operators run
+# it) and our modules built against it (make release-modules). It has
+# LVS_GUEST_CPUS vCPUs (2 unless set). It runs under TCG
 # (--disable-kvm): with KVM it hangs at boot on these machines. vng's own exit status is meaningless (255 even on
 # success), so the guest writes its status to a shared directory.
 set -euo pipefail
@@ -37,6 +40,13 @@ fi
 
 export PATH=$HOME/.cargo/bin:$PATH:/sbin:/usr/sbin
 make -s -C "$repo" --no-print-directory all
+case ${LVS_KERNEL:=test} in
+test) modules=$repo/rust ;;
+release)
+	make -s -C "$repo" --no-print-directory release-modules
+	modules=$repo/build/release/rust ;;
+*) echo "qemu-test: LVS_KERNEL is test or release" >&2; exit 2 ;;
+esac
 kdir=${KDIR:-$("$repo/scripts/build-kernel.sh" --kdir)}
 
 shared=$(mktemp -d /tmp/lvs-vm.XXXXXX)
@@ -51,13 +61,13 @@ trap '[ -z "${LVS_RESULTS_TO:-}" ] || [ ! -d "$shared/results" ] || cp -r "$shar
 # lockdep's dependency checking, which cost the most time under TCG
 # (the release kernel has neither).
 append="panic_on_oops=0 loglevel=4"
-[ "$ipvs" = c ] && [ "${LVS_KERNEL:-test}" = test ] && append+=" kmemleak=off lockdep.prove_locking=0"
+[ "$ipvs" = c ] && [ "$LVS_KERNEL" = test ] && append+=" kmemleak=off lockdep.prove_locking=0"
 
 # Through a pipe: qemu reopens a regular-file stdout/stderr (O_TRUNC),
 # which would wipe whatever the caller had logged before.
 vng --run "$kdir" --disable-kvm --cpus "${LVS_GUEST_CPUS:-2}" --memory 3G --rwdir "$shared" "${rwdirs[@]}" \
 	--append "$append" \
-	--exec "bash $repo/scripts/guest.sh $mode $ipvs $shared" </dev/null 2>&1 | cat || true
+	--exec "bash $repo/scripts/guest.sh $mode $ipvs $shared $modules" </dev/null 2>&1 | cat || true
 
 if [ ! -f "$shared/status" ]; then
 	echo "qemu-test: the guest did not finish (no status): see the output above" >&2

@@ -11,6 +11,7 @@
 
 use crate::conn_hash::{clamp_tab_bits, ConnHasher};
 use crate::conn_shard::{ConnShard, Expiry, Slot, SlotStore};
+use crate::slow_timer::WHEEL_SLOTS;
 use crate::kbind::bh::BhGuard;
 use crate::kbind::global::{ModuleGlobal, Published};
 use crate::kbind::timer::{self, PeriodicTimer, Tick};
@@ -459,22 +460,24 @@ impl SlotStore<Conn> for Slots {
     }
 }
 
-/// Bucket heads of a stripe.
-struct Heads(KVec<u32>);
+/// A stripe's fixed-size tables, on the heap: its bucket heads, and its
+/// timer's wheels (12 KiB: a stripe built on the stack overflowed a
+/// 16 KiB kernel stack).
+struct HeapArray<T>(KVec<T>);
 
-impl AsRef<[u32]> for Heads {
-    fn as_ref(&self) -> &[u32] {
+impl<T> AsRef<[T]> for HeapArray<T> {
+    fn as_ref(&self) -> &[T] {
         self.0.as_slice()
     }
 }
 
-impl AsMut<[u32]> for Heads {
-    fn as_mut(&mut self) -> &mut [u32] {
+impl<T> AsMut<[T]> for HeapArray<T> {
+    fn as_mut(&mut self) -> &mut [T] {
         self.0.as_mut_slice()
     }
 }
 
-type Stripe = ConnShard<Conn, Slots, Heads>;
+type Stripe = ConnShard<Conn, Slots, HeapArray<u32>, HeapArray<Option<u32>>>;
 
 /// The connection table.
 pub(crate) struct ConnTab {
@@ -629,8 +632,9 @@ pub(crate) fn publish() -> Result<ConnTabHandle> {
     let per_stripe = hasher.buckets().div_ceil(STRIPES);
     let mut stripes = KVec::with_capacity(STRIPES, GFP_KERNEL)?;
     for _ in 0..STRIPES {
-        let heads = Heads(KVec::from_elem(0u32, per_stripe, GFP_KERNEL)?);
-        let shard = ConnShard::new(Slots { chunks: KVec::new(), len: 0 }, heads, 0);
+        let heads = HeapArray(KVec::from_elem(0u32, per_stripe, GFP_KERNEL)?);
+        let wheels = HeapArray(KVec::from_elem(None, WHEEL_SLOTS, GFP_KERNEL)?);
+        let shard = ConnShard::new(Slots { chunks: KVec::new(), len: 0 }, heads, wheels, 0);
         stripes.push(KBox::pin_init(kernel::new_spinlock!(shard, "lvs_conn_stripe"), GFP_KERNEL)?, GFP_KERNEL)?;
     }
     let tab = Arc::new(ConnTab { hasher, stripes }, GFP_KERNEL)?;

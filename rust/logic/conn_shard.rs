@@ -101,19 +101,21 @@ pub enum Expiry {
 }
 
 /// One stripe: buckets `index + k * stripes` of the table.
-pub struct ConnShard<T, S, H> {
+pub struct ConnShard<T, S, H, W> {
     entries: Entries<T, S, H>,
-    timer: SlowTimer<u32>,
+    timer: SlowTimer<u32, W>,
 }
 
-impl<T, S: SlotStore<T>, H: AsMut<[u32]> + AsRef<[u32]>> ConnShard<T, S, H> {
+impl<T, S: SlotStore<T>, H: AsMut<[u32]> + AsRef<[u32]>, W: AsMut<[Option<u32>]>> ConnShard<T, S, H, W> {
     /// A stripe over empty `slots`, with `heads` (any contents) as its
-    /// bucket heads, whose clock reads `now`.
-    pub fn new(slots: S, mut heads: H, now: u32) -> Self {
+    /// bucket heads and `wheels` as its timer's slots
+    /// ([`crate::slow_timer::WHEEL_SLOTS`] of them, any contents), whose
+    /// clock reads `now`.
+    pub fn new(slots: S, mut heads: H, wheels: W, now: u32) -> Self {
         heads.as_mut().fill(NIL);
         Self {
             entries: Entries { slots, heads, free: NIL, len: 0, _entry: core::marker::PhantomData },
-            timer: SlowTimer::new(now),
+            timer: SlowTimer::new(now, wheels),
         }
     }
 
@@ -244,6 +246,7 @@ impl<T, S: SlotStore<T>, H: AsMut<[u32]> + AsRef<[u32]>> ConnShard<T, S, H> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::slow_timer::WHEEL_SLOTS;
     use std::vec;
     use std::vec::Vec;
 
@@ -264,10 +267,10 @@ mod tests {
     }
 
     /// Entries are (bucket, key).
-    type Shard = ConnShard<(usize, u32), Vec<Slot<(usize, u32)>>, Vec<u32>>;
+    type Shard = ConnShard<(usize, u32), Vec<Slot<(usize, u32)>>, Vec<u32>, Vec<Option<u32>>>;
 
     fn shard(buckets: usize) -> Shard {
-        ConnShard::new(Vec::new(), vec![0; buckets], 0)
+        ConnShard::new(Vec::new(), vec![0; buckets], vec![Some(3); WHEEL_SLOTS], 0)
     }
 
     fn tick_all(s: &mut Shard, out: &mut Vec<u32>) {

@@ -23,7 +23,9 @@ const W2_SLOTS: usize = 1 << W2_BITS;
 /// First slot index of wheel 1 and wheel 2 in the flat slot array.
 const W1_BASE: usize = W0_SLOTS;
 const W2_BASE: usize = W0_SLOTS + W1_SLOTS;
-const SLOTS: usize = W0_SLOTS + W1_SLOTS + W2_SLOTS;
+/// Slots of the three wheels together: the length of the storage a
+/// [`SlowTimer`] is given.
+pub const WHEEL_SLOTS: usize = W0_SLOTS + W1_SLOTS + W2_SLOTS;
 /// `slot` of an entry that is on no wheel.
 const UNARMED: u16 = u16::MAX;
 
@@ -65,16 +67,21 @@ pub trait TimerEntries {
     fn link(&mut self, id: Self::Id) -> &mut TimerLink<Self::Id>;
 }
 
-/// Three timing wheels advanced by [`SlowTimer::tick`].
-pub struct SlowTimer<Id> {
+/// Three timing wheels advanced by [`SlowTimer::tick`]. Their slot heads
+/// live in `W`, which the owner allocates: 12 KiB for `u32` ids, more
+/// than a kernel stack could carry while the timer is built and moved.
+pub struct SlowTimer<Id, W> {
     now: u32,
-    heads: [Option<Id>; SLOTS],
+    heads: W,
+    _id: core::marker::PhantomData<Id>,
 }
 
-impl<Id: Copy + PartialEq> SlowTimer<Id> {
-    /// Empty wheels whose clock reads `now` ticks.
-    pub const fn new(now: u32) -> Self {
-        Self { now, heads: [None; SLOTS] }
+impl<Id: Copy + PartialEq, W: AsMut<[Option<Id>]>> SlowTimer<Id, W> {
+    /// Empty wheels whose clock reads `now` ticks, their slot heads in
+    /// `wheels` ([`WHEEL_SLOTS`] of them; any contents).
+    pub fn new(now: u32, mut wheels: W) -> Self {
+        wheels.as_mut().fill(None);
+        Self { now, heads: wheels, _id: core::marker::PhantomData }
     }
 
     /// The clock, in ticks since it started (wraps after 2^32).
@@ -108,7 +115,7 @@ impl<Id: Copy + PartialEq> SlowTimer<Id> {
         link.slot = UNARMED;
         match prev {
             Some(p) => entries.link(p).next = next,
-            None => self.heads[slot] = next,
+            None => self.heads.as_mut()[slot] = next,
         }
         if let Some(n) = next {
             entries.link(n).prev = prev;
@@ -133,7 +140,7 @@ impl<Id: Copy + PartialEq> SlowTimer<Id> {
             }
             self.cascade(entries, W1_BASE + w1);
         }
-        let mut next = self.heads[self.now as usize & (W0_SLOTS - 1)].take();
+        let mut next = self.heads.as_mut()[self.now as usize & (W0_SLOTS - 1)].take();
         while let Some(id) = next {
             let link = entries.link(id);
             next = link.next;
@@ -146,7 +153,7 @@ impl<Id: Copy + PartialEq> SlowTimer<Id> {
 
     /// Re-places every entry of `slot` by its expiry time.
     fn cascade<E: TimerEntries<Id = Id>>(&mut self, entries: &mut E, slot: usize) {
-        let mut next = self.heads[slot].take();
+        let mut next = self.heads.as_mut()[slot].take();
         while let Some(id) = next {
             next = entries.link(id).next;
             self.place(entries, id);
@@ -164,7 +171,7 @@ impl<Id: Copy + PartialEq> SlowTimer<Id> {
         } else {
             W2_BASE + ((expires >> (W0_BITS + W1_BITS)) as usize & (W2_SLOTS - 1))
         };
-        let head = self.heads[slot].replace(id);
+        let head = self.heads.as_mut()[slot].replace(id);
         if let Some(h) = head {
             entries.link(h).prev = Some(id);
         }
@@ -178,7 +185,6 @@ impl<Id: Copy + PartialEq> SlowTimer<Id> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::boxed::Box;
     use std::vec;
     use std::vec::Vec;
 
@@ -198,12 +204,12 @@ mod tests {
         }
     }
 
-    fn timer(now: u32) -> Box<SlowTimer<usize>> {
-        Box::new(SlowTimer::new(now))
+    fn timer(now: u32) -> SlowTimer<usize, Vec<Option<usize>>> {
+        SlowTimer::new(now, vec![Some(7); WHEEL_SLOTS])
     }
 
     /// Ticks until `until`, returning (tick, id) for each expiry.
-    fn run(t: &mut SlowTimer<usize>, a: &mut Arena, until: u32) -> Vec<(u32, usize)> {
+    fn run(t: &mut SlowTimer<usize, Vec<Option<usize>>>, a: &mut Arena, until: u32) -> Vec<(u32, usize)> {
         let mut out = Vec::new();
         while t.now() != until {
             let now = t.now().wrapping_add(1);
