@@ -31,7 +31,7 @@ slow=(06-ipvsadm-change 40-ktcpvs 18-ipv6 10-nat-dr-tcp 28-sync-sysctls
 	07-netlink-fuzz 27-sync 05-ipvsadm-list 26-defense)
 # Ours on the test kernel: these (see above).
 checked=(01-load-unload 02-hooks-see-packets 03-genl-family 07-netlink-fuzz
-	10-nat-dr-tcp 14-churn-teardown 27-sync 40-ktcpvs)
+	14-churn-teardown 27-sync 40-ktcpvs)
 # Tests of ours that run alone, in a last guest with two vCPUs: the
 # 200,000-connection flood took about 100-350 s so, 600-870 s beside
 # another guest; KTCPVS's 1,000 clients at once on one vCPU waited over
