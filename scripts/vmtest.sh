@@ -5,7 +5,7 @@
 #                 the tests that drive the most of our kernel code
 #   rust-release  ours on the release kernel, the other tests
 #   c             C IPVS on the release kernel, every test that applies
-# Under TCG the checkers make a guest two to three times slower, and the
+# Under TCG the checkers make a guest three to five times slower, and the
 # whole suite on the test kernel took hours on slow hosts: the checked
 # set is what they are worth most on (module lifetime, the packet path,
 # netlink fuzzing, sync, KTCPVS).
